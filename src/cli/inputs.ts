@@ -1,0 +1,59 @@
+/** Reading the files users name with `-f` (paths, comma lists, `-` for stdin). */
+import type { Deps } from '../deps.js';
+import { DataError, UsageError } from '../errors.js';
+import type { OverlayFile } from '../render/config.js';
+
+/** Display name used for standard input in messages. */
+export const STDIN_NAME = '<stdin>';
+
+/**
+ * Splits repeated and comma-separated `-f` values (`-f a.yaml,b.yaml -f c.yaml`) into paths.
+ * Throws UsageError when `-` (stdin) is given more than once.
+ */
+export function splitFileFlags(values: readonly string[] | undefined): string[] {
+  const out = (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  if (out.filter((v) => v === '-').length > 1) throw new UsageError('standard input ("-") can be given only once');
+  return out;
+}
+
+/**
+ * Reads each path (or stdin for `-`) and returns name and text in the order given. Throws
+ * DataError for unreadable files (missing, a directory, binary content).
+ */
+export async function readInputFiles(deps: Deps, paths: readonly string[]): Promise<OverlayFile[]> {
+  const out: OverlayFile[] = [];
+  for (const path of paths) {
+    if (path === '-') {
+      out.push({ name: STDIN_NAME, text: await deps.readStdin() });
+      continue;
+    }
+    let text: string;
+    try {
+      text = await deps.fs.readText(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new DataError(`${path}: no such file`);
+      if (code === 'EISDIR') throw new DataError(`${path}: is a directory; expected a YAML file`);
+      throw new DataError(`${path}: cannot read: ${(e as Error).message}`);
+    }
+    if (text.includes('\u0000')) throw new DataError(`${path}: binary file; expected YAML or JSON`);
+    out.push({ name: path, text });
+  }
+  return out;
+}
+
+/**
+ * Writes `text` to `path` atomically. Throws UsageError when the directory does not exist, so a
+ * mistyped `-o` is reported as such and nothing is written.
+ */
+export async function writeOutputFile(deps: Deps, path: string, text: string): Promise<void> {
+  try {
+    await deps.fs.writeAtomic(path, text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`cannot write ${path}: its directory does not exist`);
+    if (code === 'EISDIR') throw new UsageError(`cannot write ${path}: it is a directory`);
+    if (code === 'EACCES') throw new UsageError(`cannot write ${path}: permission denied`);
+    throw e;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Everything a command needs from the outside world, injected so tests run `main(argv, deps)`
+ * in-process (DESIGN.md rules 1, 2 and 9). `systemDeps()` in `src/system.ts` builds the real one.
+ */
+
+/** A writable text stream: stdout or stderr. */
+export interface OutStream {
+  write(chunk: string): void;
+  /** True when the stream is a terminal (colour and spinners only then). */
+  readonly isTTY: boolean;
+}
+
+/** The file-system operations commands use. Paths are as the user gave them (relative to cwd). */
+export interface FileSystem {
+  /** Returns the file's text (UTF-8). Throws Node's ENOENT/EISDIR errors. */
+  readText(path: string): Promise<string>;
+  /** Lists a directory's entries: names and whether each is a directory. */
+  readDir(path: string): Promise<{ name: string; isDirectory: boolean }[]>;
+  /** True when the path is a directory. Throws ENOENT when it does not exist. */
+  isDirectory(path: string): Promise<boolean>;
+  /**
+   * Writes the file atomically: a temporary file in the same directory, then a rename, so a failed
+   * run never leaves a partial or truncated file. Throws ENOENT when the directory does not exist.
+   */
+  writeAtomic(path: string, text: string): Promise<void>;
+}
+
+export interface Deps {
+  stdout: OutStream;
+  stderr: OutStream;
+  /** Reads all of standard input (for `-f -`). */
+  readStdin(): Promise<string>;
+  /** Whether stdin is a terminal (prompts refuse to run otherwise). */
+  stdinIsTTY: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  fs: FileSystem;
+  /** Directory holding `profiles/` and `manifests/` (the package root). */
+  assetsDir: string;
+  /** meshctl's own version. */
+  version: string;
+  /**
+   * Exit code a command asks for without failing (for example `diff --exit-code` finding
+   * differences); main() returns it after a successful run.
+   */
+  exitCode?: number;
+}

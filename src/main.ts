@@ -1,0 +1,40 @@
+/**
+ * The process boundary: builds the program, runs it, maps errors to exit codes. The only place
+ * that decides an exit code (DESIGN.md rules 1 and 8).
+ */
+import { CommanderError } from 'commander';
+import { buildProgram } from './cli/program.js';
+import type { Deps } from './deps.js';
+import { ExitCode, exitCodeFor } from './errors.js';
+
+/**
+ * Runs meshctl with `argv` (arguments after the program name) and returns the exit code:
+ * 0 success, 1 failure, 64 usage error, 65 unparseable input, 79 analysis findings.
+ */
+export async function main(argv: readonly string[], deps: Deps): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  const program = buildProgram(deps);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return deps.exitCode ?? ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander already printed its message (help, version or a parse error).
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    deps.stderr.write(`Error: ${message}\n`);
+    if (verbose && err instanceof Error && err.stack) deps.stderr.write(`${err.stack}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+/** Entry point used by bin/meshctl: runs main with the real process. */
+export async function run(): Promise<void> {
+  const { systemDeps } = await import('./system.js');
+  // eslint-disable-next-line no-restricted-properties -- the one place argv is read
+  const code = await main(process.argv.slice(2), systemDeps());
+  // eslint-disable-next-line require-atomic-updates
+  process.exitCode = code;
+}

@@ -1,0 +1,31 @@
+/** Deterministic YAML output of rendered objects. */
+import { stringify } from 'yaml';
+
+/**
+ * Returns the objects as one YAML stream: keys sorted at every level (as istioctl's marshaller
+ * does, so outputs diff cleanly), documents separated by `---`, no timestamps. Same input, same bytes.
+ */
+export function toYamlStream(objects: readonly unknown[]): string {
+  return objects.map((o) => toYaml(o)).join('---\n');
+}
+
+/** Returns one value as YAML with sorted keys and no line folding. */
+export function toYaml(value: unknown): string {
+  return stringify(value, { sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false, indentSeq: false });
+}
+
+/** Returns one value as JSON with sorted keys, 2-space indented, ending in a newline. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value), null, 2) + '\n';
+}
+
+/** Returns a copy of JSON data with every map's keys in sorted order. */
+export function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k]);
+    return out;
+  }
+  return value;
+}

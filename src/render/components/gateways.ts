@@ -1,0 +1,268 @@
+/**
+ * The IngressGateways and EgressGateways components: one Envoy gateway per enabled list entry
+ * (per Istio 1.30.3 gateways/istio-ingress and istio-egress charts, reference delta 2.4 and 2.5).
+ */
+import { isObject, type Json, type JsonObject, type K8sObject } from '../../manifest/objects.js';
+import { mergeOverlay } from '../tree.js';
+import { chartLabels, imageRef, ownedLabels, stringMap, truthy, val, valMap, valStr, type ChartName, type RenderContext } from '../context.js';
+
+/** Which of the two gateway kinds. */
+export type GatewayKind = 'ingress' | 'egress';
+
+const KINDS: Record<GatewayKind, { component: string; chart: ChartName; defaultName: string; certPrefix: string }> = {
+  ingress: { component: 'IngressGateways', chart: 'istio-ingress', defaultName: 'istio-ingressgateway', certPrefix: 'ingressgateway' },
+  egress: { component: 'EgressGateways', chart: 'istio-egress', defaultName: 'istio-egressgateway', certPrefix: 'egressgateway' },
+};
+
+/** One gateway entry of `components.ingressGateways[]` / `egressGateways[]`, resolved. */
+export interface GatewaySpec {
+  kind: GatewayKind;
+  name: string;
+  namespace: string;
+  /** The gateway's values: the chart values of its kind with name, labels and ports from the component. */
+  values: JsonObject;
+  hub: string;
+  tag: string;
+}
+
+/**
+ * Returns the enabled gateways of one kind. An entry is enabled unless `enabled: false`;
+ * `values.gateways.<name>.enabled`, when set, overrides it (istioctl's alternative enablement path).
+ */
+export function enabledGateways(ctx: RenderContext, kind: GatewayKind): GatewaySpec[] {
+  const info = KINDS[kind];
+  const list = ctx.config.spec.components && isObject(ctx.config.spec.components)
+    ? ctx.config.spec.components[kind === 'ingress' ? 'ingressGateways' : 'egressGateways'] : undefined;
+  const out: GatewaySpec[] = [];
+  for (const entry of Array.isArray(list) ? list : []) {
+    if (!isObject(entry)) continue;
+    const name = typeof entry.name === 'string' && entry.name ? entry.name : info.defaultName;
+    const alt = val(ctx, `gateways.${name}.enabled`);
+    const enabled = typeof alt === 'boolean' ? alt : entry.enabled !== false;
+    if (!enabled) continue;
+    // Custom gateways start from the chart values of their kind, as istioctl renders them from the same chart.
+    let values = mergeOverlay(valMap(ctx, `gateways.${info.defaultName}`), name === info.defaultName ? {} : valMap(ctx, `gateways.${name}`)) as JsonObject;
+    values = { ...values, name };
+    if (isObject(entry.label)) values.labels = entry.label;
+    else if (name !== info.defaultName) values.labels = { app: name, istio: name.replace(/^istio-/, '') };
+    const k8s = isObject(entry.k8s) ? entry.k8s : {};
+    if (isObject(k8s.service) && Array.isArray(k8s.service.ports)) values.ports = k8s.service.ports;
+    out.push({
+      kind, name, values,
+      namespace: typeof entry.namespace === 'string' && entry.namespace ? entry.namespace : ctx.ns,
+      hub: typeof entry.hub === 'string' && entry.hub ? entry.hub : valStr(ctx, 'global.hub'),
+      tag: entry.tag !== undefined && entry.tag !== '' ? String(entry.tag) : valStr(ctx, 'global.tag'),
+    });
+  }
+  return out;
+}
+
+function gv(gw: GatewaySpec, key: string): Json | undefined {
+  return gw.values[key];
+}
+
+/** Returns the objects of one gateway: ServiceAccount, SDS Role and RoleBinding, Deployment, Service, HPA and PDB when due. */
+export function renderGateway(ctx: RenderContext, gw: GatewaySpec): K8sObject[] {
+  const info = KINDS[gw.kind];
+  const gwLabels = stringMap(isObject(gw.values.labels) ? gw.values.labels : { app: gw.name });
+  const common = { release: 'istio', ...ownedLabels(ctx, info.component), 'app.kubernetes.io/name': gw.name, ...chartLabels(info.chart) };
+  const labels = { ...gwLabels, ...common };
+  const saName = `${gw.name}-service-account`;
+  const ns = gw.namespace;
+  const out: K8sObject[] = [];
+
+  const pullSecrets = val(ctx, 'global.imagePullSecrets');
+  out.push({
+    apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: saName, namespace: ns, labels },
+    ...(Array.isArray(pullSecrets) && pullSecrets.length ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {}),
+  });
+  out.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: `${gw.name}-sds`, namespace: ns, labels: common },
+    rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'watch', 'list'] }],
+  });
+  out.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: `${gw.name}-sds`, namespace: ns, labels: common },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${gw.name}-sds` },
+    subjects: [{ kind: 'ServiceAccount', name: saName }],
+  });
+  out.push(gatewayDeployment(ctx, gw, gwLabels, labels));
+  out.push(gatewayService(gw, gwLabels, labels));
+  const autoscale = gv(gw, 'autoscaleEnabled') === true && truthy(gv(gw, 'autoscaleMin')) && truthy(gv(gw, 'autoscaleMax'));
+  if (autoscale) {
+    const cpu = isObject(gw.values.cpu) ? gw.values.cpu : {};
+    out.push({
+      apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: gw.name, namespace: ns, labels },
+      spec: {
+        maxReplicas: gv(gw, 'autoscaleMax') as number,
+        minReplicas: gv(gw, 'autoscaleMin') as number,
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: gw.name },
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: (cpu.targetAverageUtilization as number | undefined) ?? 80 } } }],
+      },
+    });
+  }
+  const replicasForPdb = gv(gw, 'autoscaleEnabled') === true ? Number(gv(gw, 'autoscaleMin') ?? 1) : Number(gv(gw, 'replicaCount') ?? 1);
+  if (replicasForPdb > 1 && val(ctx, 'global.defaultPodDisruptionBudget.enabled') !== false) {
+    out.push({
+      apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: gw.name, namespace: ns, labels },
+      spec: { minAvailable: 1, selector: { matchLabels: gwLabels } },
+    });
+  }
+  return out;
+}
+
+function ports(gw: GatewaySpec): JsonObject[] {
+  const list = gv(gw, 'ports');
+  return Array.isArray(list) ? list.filter(isObject) : [];
+}
+
+function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record<string, string>, labels: Record<string, string>): K8sObject {
+  const info = KINDS[gw.kind];
+  const ns = gw.namespace;
+  const runAsRoot = gv(gw, 'runAsRoot') === true;
+  const variant = valStr(ctx, 'global.variant');
+  const proxyImage = valStr(ctx, 'global.proxy.image', 'proxyv2');
+
+  const containerPorts: JsonObject[] = ports(gw).map((p) => ({ containerPort: (p.targetPort ?? p.port) as Json, protocol: (p.protocol as Json | undefined) ?? 'TCP' }));
+  containerPorts.push({ containerPort: 15090, protocol: 'TCP', name: 'http-envoy-prom' });
+
+  const trustDomain = valStr(ctx, 'meshConfig.trustDomain', 'cluster.local');
+  const env: JsonObject[] = [
+    { name: 'PILOT_CERT_PROVIDER', value: valStr(ctx, 'global.pilotCertProvider', 'istiod') },
+    { name: 'CA_ADDR', value: valStr(ctx, 'global.caAddress') || `istiod${ctx.suffix}.${valStr(ctx, 'global.istioNamespace', ctx.ns)}.svc:15012` },
+    { name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
+    { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
+    { name: 'INSTANCE_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
+    { name: 'HOST_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.hostIP' } } },
+    { name: 'ISTIO_CPU_LIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.cpu', divisor: '1' } } },
+    { name: 'SERVICE_ACCOUNT', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } },
+    { name: 'ISTIO_META_WORKLOAD_NAME', value: gw.name },
+    { name: 'ISTIO_META_OWNER', value: `kubernetes://apis/apps/v1/namespaces/${ns}/deployments/${gw.name}` },
+    { name: 'ISTIO_META_MESH_ID', value: valStr(ctx, 'global.meshID') || trustDomain },
+    { name: 'TRUST_DOMAIN', value: trustDomain },
+  ];
+  if (!runAsRoot) env.push({ name: 'ISTIO_META_UNPRIVILEGED_POD', value: 'true' });
+  const gwEnv = isObject(gw.values.env) ? gw.values.env : {};
+  for (const [k, v] of Object.entries(gwEnv)) env.push({ name: k, value: String(v) });
+  const proxyMetadata = valMap(ctx, 'meshConfig.defaultConfig.proxyMetadata');
+  for (const [k, v] of Object.entries(proxyMetadata)) env.push({ name: k, value: String(v) });
+  const network = valStr(ctx, 'global.network');
+  if (network && gwEnv.ISTIO_META_NETWORK === undefined) env.push({ name: 'ISTIO_META_NETWORK', value: network });
+  env.push(
+    { name: 'ISTIO_META_CLUSTER_ID', value: valStr(ctx, 'global.multiCluster.clusterName', 'Kubernetes') },
+    { name: 'ISTIO_META_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+  );
+
+  const secretVolumes = (Array.isArray(gw.values.secretVolumes) ? gw.values.secretVolumes : []).filter(isObject);
+  const container: JsonObject = {
+    name: 'istio-proxy',
+    image: imageRef(gw.hub, proxyImage, gw.tag, variant),
+    ports: containerPorts,
+    args: ['proxy', 'router', '--domain', `$(POD_NAMESPACE).svc.${valStr(ctx, 'global.proxy.clusterDomain', 'cluster.local')}`,
+      `--proxyLogLevel=${valStr(ctx, 'global.proxy.logLevel', 'warning')}`,
+      `--proxyComponentLogLevel=${valStr(ctx, 'global.proxy.componentLogLevel', 'misc:error')}`,
+      `--log_output_level=${valStr(ctx, 'global.logging.level', 'default:info')}`,
+      ...(ctx.config.values.global && isObject(ctx.config.values.global) && ctx.config.values.global.logAsJson === true ? ['--log_as_json'] : [])],
+    securityContext: runAsRoot
+      ? { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, privileged: false, readOnlyRootFilesystem: true, runAsUser: 0, runAsGroup: 1337, runAsNonRoot: false }
+      : { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true },
+    readinessProbe: { failureThreshold: 30, httpGet: { path: '/healthz/ready', port: 15021, scheme: 'HTTP' }, initialDelaySeconds: 1, periodSeconds: 2, successThreshold: 1, timeoutSeconds: 1 },
+    resources: isObject(gw.values.resources) ? gw.values.resources : {},
+    env,
+    volumeMounts: [
+      { name: 'workload-socket', mountPath: '/var/run/secrets/workload-spiffe-uds' },
+      { name: 'credential-socket', mountPath: '/var/run/secrets/credential-uds' },
+      { name: 'workload-certs', mountPath: '/var/run/secrets/workload-spiffe-credentials' },
+      { name: 'istio-envoy', mountPath: '/etc/istio/proxy' },
+      { name: 'config-volume', mountPath: '/etc/istio/config' },
+      { name: 'istiod-ca-cert', mountPath: '/var/run/secrets/istio' },
+      { name: 'istio-token', mountPath: '/var/run/secrets/tokens', readOnly: true },
+      { name: 'istio-data', mountPath: '/var/lib/istio/data' },
+      { name: 'podinfo', mountPath: '/etc/istio/pod' },
+      ...secretVolumes.map((s) => ({ name: s.name as Json, mountPath: s.mountPath as Json, readOnly: true })),
+    ],
+  };
+  const pullPolicy = valStr(ctx, 'global.imagePullPolicy');
+  if (pullPolicy) container.imagePullPolicy = pullPolicy;
+
+  const podAnnotations: Record<string, string> = { 'istio.io/rev': ctx.revLabel };
+  if (val(ctx, 'meshConfig.enablePrometheusMerge') === true) {
+    Object.assign(podAnnotations, { 'prometheus.io/port': '15020', 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/stats/prometheus' });
+  }
+  podAnnotations['sidecar.istio.io/inject'] = 'false';
+  Object.assign(podAnnotations, stringMap(isObject(gw.values.podAnnotations) ? gw.values.podAnnotations : {}));
+
+  const podLabels: Record<string, string> = { ...gwLabels };
+  if (ns === 'istio-system') Object.assign(podLabels, { heritage: 'Tiller', release: 'istio', chart: 'gateways' });
+  Object.assign(podLabels, {
+    'service.istio.io/canonical-name': gw.name,
+    'service.istio.io/canonical-revision': 'latest',
+    ...ownedLabels(ctx, info.component),
+    'sidecar.istio.io/inject': 'false',
+    'app.kubernetes.io/name': gw.name,
+    'istio.io/dataplane-mode': 'none',
+    ...chartLabels(info.chart),
+  });
+
+  const podSpec: JsonObject = {
+    serviceAccountName: `${gw.name}-service-account`,
+    containers: [container],
+    volumes: [
+      { name: 'workload-socket', emptyDir: {} },
+      { name: 'credential-socket', emptyDir: {} },
+      { name: 'workload-certs', emptyDir: {} },
+      { name: 'istiod-ca-cert', configMap: { name: 'istio-ca-root-cert' } },
+      { name: 'podinfo', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }, { path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } }] } },
+      { name: 'istio-envoy', emptyDir: {} },
+      { name: 'istio-data', emptyDir: {} },
+      { name: 'istio-token', projected: { sources: [{ serviceAccountToken: { path: 'istio-token', expirationSeconds: 43200, audience: valStr(ctx, 'global.sds.token.aud', 'istio-ca') } }] } },
+      { name: 'config-volume', configMap: { name: `istio${ctx.suffix}`, optional: true } },
+      ...secretVolumes.map((s) => ({ name: s.name as Json, secret: { secretName: s.secretName as Json, optional: true } })),
+    ],
+  };
+  if (!runAsRoot) podSpec.securityContext = { runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true };
+  const nodeSelector = isObject(gw.values.nodeSelector) ? gw.values.nodeSelector : {};
+  if (Object.keys(nodeSelector).length) podSpec.nodeSelector = nodeSelector;
+  const tolerations = gw.values.tolerations;
+  if (Array.isArray(tolerations) && tolerations.length) podSpec.tolerations = tolerations;
+  const priorityClass = valStr(ctx, 'global.priorityClassName');
+  if (priorityClass) podSpec.priorityClassName = priorityClass;
+
+  const spec: JsonObject = {
+    selector: { matchLabels: gwLabels },
+    strategy: { rollingUpdate: { maxSurge: (gw.values.rollingMaxSurge as Json | undefined) ?? '100%', maxUnavailable: (gw.values.rollingMaxUnavailable as Json | undefined) ?? '25%' } },
+    template: { metadata: { labels: podLabels, annotations: podAnnotations }, spec: podSpec },
+  };
+  if (gw.values.autoscaleEnabled !== true && truthy(gw.values.replicaCount)) spec.replicas = gw.values.replicaCount as number;
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment',
+    metadata: { name: gw.name, namespace: ns, labels: { ...labels, 'istio.io/dataplane-mode': 'none' } },
+    spec,
+  };
+}
+
+function gatewayService(gw: GatewaySpec, gwLabels: Record<string, string>, labels: Record<string, string>): K8sObject {
+  const annotations = stringMap(isObject(gw.values.serviceAnnotations) ? gw.values.serviceAnnotations : {});
+  const spec: JsonObject = {
+    type: (gw.values.type as Json | undefined) ?? (gw.kind === 'ingress' ? 'LoadBalancer' : 'ClusterIP'),
+    selector: gwLabels,
+    ports: ports(gw).map((p) => {
+      const port: JsonObject = { name: p.name as Json, port: p.port as Json };
+      if (p.protocol !== undefined) port.protocol = p.protocol;
+      if (p.targetPort !== undefined) port.targetPort = p.targetPort;
+      if (p.nodePort !== undefined) port.nodePort = p.nodePort;
+      return port;
+    }),
+  };
+  if (gw.kind === 'ingress') {
+    for (const key of ['loadBalancerIP', 'loadBalancerSourceRanges', 'externalTrafficPolicy', 'ipFamilyPolicy', 'ipFamilies'] as const) {
+      const v = gw.values[key];
+      if (truthy(v)) spec[key] = v as Json;
+    }
+  }
+  return {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: gw.name, namespace: gw.namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+    spec,
+  };
+}

@@ -1,0 +1,472 @@
+/**
+ * The Pilot component: istiod and everything it needs (per Istio 1.30.3 istio-discovery chart,
+ * default values; facts in reference/istio-1.30.3-delta.md section 2).
+ */
+import { stringify } from 'yaml';
+import { isObject, type Json, type JsonObject, type K8sObject } from '../../manifest/objects.js';
+import { sortKeys } from '../../manifest/serialize.js';
+import { mergeOverlay } from '../tree.js';
+import { chartLabels, imageRef, ownedLabels, stringMap, truthy, val, valMap, valStr, valTrue, type RenderContext } from '../context.js';
+import { gatewayControllerRules, istiodClusterRules, istiodNamespaceRules, readerClusterRules } from './rbac.js';
+
+const RBAC = 'rbac.authorization.k8s.io';
+
+/** Returns true when the values put istiod in remote mode (no local control plane). */
+export function isRemote(ctx: RenderContext): boolean {
+  return valTrue(ctx, 'istiodRemote.enabled') && !valTrue(ctx, 'global.configCluster');
+}
+
+/** Returns the objects of the Pilot component, in no particular order (the caller sorts). */
+export function renderPilot(ctx: RenderContext): K8sObject[] {
+  const out: K8sObject[] = [];
+  const remote = isRemote(ctx);
+  const mcs = valStr(ctx, 'pilot.env.MCS_API_GROUP', 'multicluster.x-k8s.io');
+  const istiodName = `istiod${ctx.suffix}`;
+  const istiodLabels = { app: 'istiod', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') };
+
+  // Reader RBAC exists in every mode; a remote cluster's reader also manages webhooks.
+  if (val(ctx, 'global.enableReaderRBAC') !== false) {
+    const name = `istio-reader-clusterrole${ctx.suffix}-${ctx.ns}`;
+    const labels = { app: 'istio-reader', release: 'istio', 'app.kubernetes.io/name': 'istio-reader', ...chartLabels('istiod') };
+    out.push(clusterRole(name, labels, readerClusterRules(remote, mcs)));
+    out.push(clusterRoleBinding(name, labels, name, 'istio-reader-service-account', ctx.ns));
+  }
+
+  if (!remote) {
+    out.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: istiodName, namespace: ctx.ns, labels: istiodLabels }, ...imagePullSecrets(ctx) });
+    const pilotEnv = valMap(ctx, 'pilot.env');
+    const certProvider = valStr(ctx, 'global.pilotCertProvider', 'istiod');
+    const csr = truthy(pilotEnv.EXTERNAL_CA) || !['istiod', 'custom', 'none'].includes(certProvider);
+    const crName = `istiod-clusterrole${ctx.suffix}-${ctx.ns}`;
+    out.push(clusterRole(crName, istiodLabels, istiodClusterRules({
+      enableAnalysis: valTrue(ctx, 'global.istiod.enableAnalysis'),
+      taint: valTrue(ctx, 'pilot.taint.enabled'),
+      certSigners: csr ? (val(ctx, 'global.certSigners') as string[] | undefined ?? []) : null,
+      clusterTrustBundle: String(pilotEnv.ENABLE_CLUSTER_TRUST_BUNDLE_API) === 'true',
+      mcsApiGroup: mcs,
+    })));
+    out.push(clusterRoleBinding(crName, istiodLabels, crName, istiodName, ctx.ns));
+    if (String(pilotEnv.PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER) !== 'false') {
+      const gwName = `istiod-gateway-controller${ctx.suffix}-${ctx.ns}`;
+      out.push(clusterRole(gwName, istiodLabels, gatewayControllerRules()));
+      out.push(clusterRoleBinding(gwName, istiodLabels, gwName, istiodName, ctx.ns));
+    }
+    out.push({ apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: istiodName, namespace: ctx.ns, labels: istiodLabels }, rules: istiodNamespaceRules() });
+    out.push({
+      apiVersion: `${RBAC}/v1`, kind: 'RoleBinding', metadata: { name: istiodName, namespace: ctx.ns, labels: istiodLabels },
+      roleRef: { apiGroup: RBAC, kind: 'Role', name: istiodName },
+      subjects: [{ kind: 'ServiceAccount', name: istiodName, namespace: ctx.ns }],
+    });
+  }
+
+  if (valTrue(ctx, 'pilot.configMap')) out.push(meshConfigMap(ctx));
+  if (!valTrue(ctx, 'global.omitSidecarInjectorConfigMap')) out.push(injectorConfigMap(ctx));
+  out.push(valuesConfigMap(ctx));
+
+  if (!remote) {
+    out.push(istiodDeployment(ctx));
+    out.push(istiodService(ctx));
+    const hpa = istiodAutoscaler(ctx);
+    if (hpa) out.push(hpa);
+    const pdb = istiodDisruptionBudget(ctx);
+    if (pdb) out.push(pdb);
+  }
+  if (!valTrue(ctx, 'global.operatorManageWebhooks')) out.push(injectorWebhook(ctx));
+  if (!remote && valTrue(ctx, 'global.configValidation')) out.push(validatingWebhook(ctx));
+  return out;
+}
+
+function imagePullSecrets(ctx: RenderContext): JsonObject {
+  const secrets = val(ctx, 'global.imagePullSecrets');
+  return Array.isArray(secrets) && secrets.length ? { imagePullSecrets: secrets.map((name) => ({ name })) } : {};
+}
+
+function clusterRole(name: string, labels: Record<string, string>, rules: Json[]): K8sObject {
+  return { apiVersion: `${RBAC}/v1`, kind: 'ClusterRole', metadata: { name, labels }, rules };
+}
+
+function clusterRoleBinding(name: string, labels: Record<string, string>, role: string, sa: string, ns: string): K8sObject {
+  return {
+    apiVersion: `${RBAC}/v1`, kind: 'ClusterRoleBinding', metadata: { name, labels },
+    roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: role },
+    subjects: [{ kind: 'ServiceAccount', name: sa, namespace: ns }],
+  };
+}
+
+function pilotLabels(ctx: RenderContext): Record<string, string> {
+  return { ...ownedLabels(ctx, 'Pilot'), release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') };
+}
+
+/** Address of the discovery service proxies connect to: `istiod[-rev].<ns>.svc:15012`. */
+export function discoveryAddress(ctx: RenderContext): string {
+  return `istiod${ctx.suffix}.${ctx.ns}.svc:15012`;
+}
+
+/**
+ * Returns the mesh config istiod starts with: the chart-built defaults (discovery address,
+ * Prometheus metrics provider, root namespace, trust domain) with the user's meshConfig merged over.
+ */
+export function effectiveMeshConfig(ctx: RenderContext): JsonObject {
+  const user = valMap(ctx, 'meshConfig');
+  const defaultConfig: JsonObject = { discoveryAddress: discoveryAddress(ctx) };
+  const meshID = valStr(ctx, 'global.meshID');
+  if (meshID) defaultConfig.meshId = meshID;
+  const variant = valStr(ctx, 'global.variant');
+  if (variant) defaultConfig.image = { imageType: variant };
+  const tracer = valStr(ctx, 'global.proxy.tracer', 'none');
+  if (tracer === 'zipkin') defaultConfig.tracing = { zipkin: { address: valStr(ctx, 'global.tracer.zipkin.address', `zipkin.${ctx.ns}:9411`) } };
+  const base: JsonObject = {
+    defaultConfig,
+    rootNamespace: valStr(ctx, 'global.istioNamespace', ctx.ns),
+    trustDomain: 'cluster.local',
+  };
+  if (user.defaultProviders === undefined && val(ctx, 'telemetry.enabled') !== false && val(ctx, 'telemetry.v2.enabled') !== false
+    && val(ctx, 'telemetry.v2.prometheus.enabled') !== false) {
+    base.defaultProviders = { metrics: ['prometheus'] };
+  }
+  return mergeOverlay(base, user) as JsonObject;
+}
+
+function yamlText(value: unknown, sort = true): string {
+  return stringify(sort ? sortKeys(value) : value, { lineWidth: 0 });
+}
+
+function meshConfigMap(ctx: RenderContext): K8sObject {
+  const networks = valMap(ctx, 'global.meshNetworks');
+  return {
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name: `istio${ctx.suffix}`, namespace: ctx.ns, labels: pilotLabels(ctx) },
+    data: { mesh: yamlText(effectiveMeshConfig(ctx)), meshNetworks: yamlText({ networks }) },
+  };
+}
+
+/** The keys of the values tree that the injector ConfigMap carries (per Istio 1.30.3 istiod-injector-configmap.yaml). */
+function injectorValues(ctx: RenderContext): JsonObject {
+  return {
+    gateways: { securityContext: valMap(ctx, 'gateways.securityContext'), seccompProfile: valMap(ctx, 'gateways.seccompProfile') },
+    global: valMap(ctx, 'global'),
+    pilot: { cni: valMap(ctx, 'pilot.cni'), env: valMap(ctx, 'pilot.env') },
+    revision: ctx.rev,
+    sidecarInjectorWebhook: valMap(ctx, 'sidecarInjectorWebhook'),
+  };
+}
+
+function injectorConfigMap(ctx: RenderContext): K8sObject {
+  const hook = valMap(ctx, 'sidecarInjectorWebhook');
+  const defaults = Array.isArray(hook.defaultTemplates) && hook.defaultTemplates.length ? hook.defaultTemplates : ['sidecar'];
+  const userTemplates = isObject(hook.templates) ? hook.templates : {};
+  const templates: JsonObject = {};
+  for (const name of Object.keys(ctx.assets.injectionTemplates).sort()) templates[name] = ctx.assets.injectionTemplates[name]!;
+  for (const [name, text] of Object.entries(userTemplates)) templates[name] = text;
+  const config = {
+    defaultTemplates: defaults,
+    policy: valStr(ctx, 'global.proxy.autoInject', 'enabled'),
+    alwaysInjectSelector: hook.alwaysInjectSelector ?? [],
+    neverInjectSelector: hook.neverInjectSelector ?? [],
+    injectedAnnotations: hook.injectedAnnotations ?? {},
+    // A template name istiod cannot resolve: an istiod older than the templates fails loudly instead of injecting wrongly.
+    template: '{{ Template_Version_And_Istio_Version_Mismatched_Check_Installation }}',
+    templates,
+  };
+  return {
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name: `istio-sidecar-injector${ctx.suffix}`, namespace: ctx.ns, labels: pilotLabels(ctx) },
+    data: { config: yamlText(config, false), values: JSON.stringify(sortKeys(injectorValues(ctx)), null, 2) },
+  };
+}
+
+function valuesConfigMap(ctx: RenderContext): K8sObject {
+  return {
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: {
+      name: `values${ctx.suffix}`, namespace: ctx.ns, labels: pilotLabels(ctx),
+      annotations: { 'kubernetes.io/description': 'Values this control plane was rendered with: the user-supplied ones and the merged result. For debugging only.' },
+    },
+    data: {
+      'original-values': JSON.stringify(sortKeys(ctx.config.userValues), null, 2),
+      'merged-values': JSON.stringify(sortKeys(ctx.config.values), null, 2),
+    },
+  };
+}
+
+function fieldEnv(name: string, fieldPath: string, apiVersion = true): JsonObject {
+  return { name, valueFrom: { fieldRef: apiVersion ? { apiVersion: 'v1', fieldPath } : { fieldPath } } };
+}
+
+function resourceEnv(name: string, resource: string): JsonObject {
+  return { name, valueFrom: { resourceFieldRef: { resource, divisor: '1' } } };
+}
+
+/** Drops empty values from a resources map (`istiod.resources` helper behaviour). */
+function cleanResources(res: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const key of ['limits', 'requests']) {
+    const m = res[key];
+    if (!isObject(m)) continue;
+    const kept: JsonObject = {};
+    for (const [k, v] of Object.entries(m)) if (v !== '' && v !== null) kept[k] = v;
+    if (Object.keys(kept).length) out[key] = kept;
+  }
+  return out;
+}
+
+function istiodSelector(ctx: RenderContext): Record<string, string> {
+  return ctx.rev ? { app: 'istiod', 'istio.io/rev': ctx.revLabel } : { istio: 'pilot' };
+}
+
+function istiodEnv(ctx: RenderContext): Json[] {
+  const env: JsonObject[] = [
+    { name: 'REVISION', value: ctx.revLabel },
+    { name: 'PILOT_CERT_PROVIDER', value: valStr(ctx, 'global.pilotCertProvider', 'istiod') },
+    fieldEnv('POD_NAME', 'metadata.name'),
+    fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
+    fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+    { name: 'KUBECONFIG', value: '/var/run/secrets/remote/config' },
+  ];
+  const userEnv = valMap(ctx, 'pilot.env');
+  if (userEnv.CA_TRUSTED_NODE_ACCOUNTS === undefined) {
+    const ztunnelNs = valStr(ctx, 'pilot.trustedZtunnelNamespace', ctx.ns);
+    const ztunnelName = valStr(ctx, 'pilot.trustedZtunnelName', 'ztunnel');
+    env.push({ name: 'CA_TRUSTED_NODE_ACCOUNTS', value: `${ztunnelNs}/${ztunnelName}` });
+  }
+  for (const key of Object.keys(userEnv).sort()) env.push({ name: key, value: String(userEnv[key]) });
+  const envFrom = val(ctx, 'pilot.envVarFrom');
+  if (Array.isArray(envFrom)) for (const e of envFrom) if (isObject(e)) env.push(e);
+  const sampling = val(ctx, 'pilot.traceSampling');
+  if (truthy(sampling)) env.push({ name: 'PILOT_TRACE_SAMPLING', value: String(sampling) });
+  if (valTrue(ctx, 'pilot.taint.enabled')) {
+    env.push({ name: 'PILOT_ENABLE_NODE_UNTAINT_CONTROLLERS', value: 'true' });
+    env.push({ name: 'PILOT_TAINT_NAMESPACE', value: valStr(ctx, 'pilot.taint.namespace', ctx.ns) });
+  }
+  if (valTrue(ctx, 'global.externalIstiod')) env.push({ name: 'EXTERNAL_ISTIOD', value: 'true' });
+  const caCertConfigMap = valStr(ctx, 'pilot.istiodCACertConfigMapName');
+  if (caCertConfigMap) env.push({ name: 'PILOT_CA_CERT_CONFIGMAP', value: caCertConfigMap });
+  const crl = valStr(ctx, 'pilot.crlConfigMapName');
+  if (crl) env.push({ name: 'PILOT_CRL_CONFIGMAP', value: crl });
+  env.push(
+    { name: 'PILOT_ENABLE_ANALYSIS', value: String(valTrue(ctx, 'global.istiod.enableAnalysis')) },
+    { name: 'CLUSTER_ID', value: valStr(ctx, 'global.multiCluster.clusterName', 'Kubernetes') },
+    resourceEnv('GOMAXPROCS', 'limits.cpu'),
+    { name: 'PLATFORM', value: valStr(ctx, 'global.platform') },
+  );
+  return env;
+}
+
+function istiodDeployment(ctx: RenderContext): K8sObject {
+  const name = `istiod${ctx.suffix}`;
+  const hub = valStr(ctx, 'pilot.hub') || valStr(ctx, 'global.hub');
+  const tag = valStr(ctx, 'pilot.tag') || valStr(ctx, 'global.tag');
+  const variant = valStr(ctx, 'pilot.variant') || valStr(ctx, 'global.variant');
+  const args: string[] = ['discovery', '--monitoringAddr=:15014'];
+  const level = valStr(ctx, 'global.logging.level');
+  if (level) args.push(`--log_output_level=${level}`);
+  if (valTrue(ctx, 'global.logAsJson')) args.push('--log_as_json');
+  args.push('--domain', valStr(ctx, 'global.proxy.clusterDomain', 'cluster.local'));
+  args.push('--keepaliveMaxServerConnectionAge', valStr(ctx, 'pilot.keepaliveMaxServerConnectionAge', '30m'));
+
+  const container: JsonObject = {
+    name: 'discovery',
+    image: imageRef(hub, valStr(ctx, 'pilot.image', 'pilot'), tag, variant),
+    args,
+    ports: [
+      { containerPort: 8080, protocol: 'TCP', name: 'http-debug' },
+      { containerPort: 15010, protocol: 'TCP', name: 'grpc-xds' },
+      { containerPort: 15012, protocol: 'TCP', name: 'tls-xds' },
+      { containerPort: 15017, protocol: 'TCP', name: 'https-webhooks' },
+      { containerPort: 15014, protocol: 'TCP', name: 'http-monitoring' },
+    ],
+    readinessProbe: { httpGet: { path: '/ready', port: 8080 }, initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 5 },
+    env: istiodEnv(ctx),
+    resources: cleanResources(truthy(val(ctx, 'pilot.resources')) ? valMap(ctx, 'pilot.resources') : valMap(ctx, 'global.defaultResources')),
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      ...(truthy(val(ctx, 'pilot.seccompProfile')) ? { seccompProfile: valMap(ctx, 'pilot.seccompProfile') } : {}),
+    },
+    volumeMounts: [
+      { name: 'istio-token', mountPath: '/var/run/secrets/tokens', readOnly: true },
+      { name: 'local-certs', mountPath: '/var/run/secrets/istio-dns' },
+      { name: 'cacerts', mountPath: '/etc/cacerts', readOnly: true },
+      { name: 'istio-kubeconfig', mountPath: '/var/run/secrets/remote', readOnly: true },
+      { name: 'istio-csr-dns-cert', mountPath: '/var/run/secrets/istiod/tls', readOnly: true },
+      { name: 'istio-csr-ca-configmap', mountPath: '/var/run/secrets/istiod/ca', readOnly: true },
+    ],
+  };
+  const pullPolicy = valStr(ctx, 'global.imagePullPolicy');
+  if (pullPolicy) container.imagePullPolicy = pullPolicy;
+
+  const trustBundle = String(valMap(ctx, 'pilot.env').ENABLE_CLUSTER_TRUST_BUNDLE_API) === 'true';
+  const podSpec: JsonObject = {
+    serviceAccountName: name,
+    tolerations: [{ key: 'cni.istio.io/not-ready', operator: 'Exists' }, ...((val(ctx, 'pilot.tolerations') as Json[] | undefined) ?? [])],
+    containers: [container],
+    volumes: [
+      { name: 'local-certs', emptyDir: { medium: 'Memory' } },
+      { name: 'istio-token', projected: { sources: [{ serviceAccountToken: { audience: valStr(ctx, 'global.sds.token.aud', 'istio-ca'), expirationSeconds: 43200, path: 'istio-token' } }] } },
+      { name: 'cacerts', secret: { secretName: 'cacerts', optional: true } },
+      { name: 'istio-kubeconfig', secret: { secretName: 'istio-kubeconfig', optional: true } },
+      { name: 'istio-csr-dns-cert', secret: { secretName: 'istiod-tls', optional: true } },
+      trustBundle
+        ? { name: 'istio-csr-ca-configmap', projected: { sources: [{ clusterTrustBundle: { name: 'istio.io:istiod-ca:root-cert', path: 'root-cert.pem' } }] } }
+        : { name: 'istio-csr-ca-configmap', configMap: { name: 'istio-ca-root-cert', defaultMode: 420, optional: true } },
+    ],
+  };
+  const nodeSelector = valMap(ctx, 'pilot.nodeSelector');
+  if (Object.keys(nodeSelector).length) podSpec.nodeSelector = nodeSelector;
+  const priorityClass = valStr(ctx, 'global.priorityClassName');
+  if (priorityClass) podSpec.priorityClassName = priorityClass;
+  const affinity = val(ctx, 'pilot.affinity');
+  if (truthy(affinity)) podSpec.affinity = affinity as Json;
+
+  const podAnnotations: Record<string, string> = {};
+  if (valTrue(ctx, 'meshConfig.enablePrometheusMerge')) Object.assign(podAnnotations, { 'prometheus.io/port': '15014', 'prometheus.io/scrape': 'true' });
+  podAnnotations['sidecar.istio.io/inject'] = 'false';
+  Object.assign(podAnnotations, stringMap(valMap(ctx, 'pilot.podAnnotations')));
+
+  const spec: JsonObject = {
+    strategy: { rollingUpdate: { maxSurge: valStr(ctx, 'pilot.rollingMaxSurge', '100%'), maxUnavailable: valStr(ctx, 'pilot.rollingMaxUnavailable', '25%') } },
+    selector: { matchLabels: istiodSelector(ctx) },
+    template: {
+      metadata: {
+        labels: {
+          app: 'istiod', ...ownedLabels(ctx, 'Pilot'), 'sidecar.istio.io/inject': 'false', istio: ctx.rev ? 'istiod' : 'pilot',
+          'istio.io/dataplane-mode': 'none', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod'), ...stringMap(valMap(ctx, 'pilot.podLabels')),
+        },
+        annotations: podAnnotations,
+      },
+      spec: podSpec,
+    },
+  };
+  if (!valTrue(ctx, 'pilot.autoscaleEnabled') && truthy(val(ctx, 'pilot.replicaCount'))) spec.replicas = val(ctx, 'pilot.replicaCount') as number;
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment',
+    metadata: {
+      name, namespace: ctx.ns,
+      labels: { app: 'istiod', ...ownedLabels(ctx, 'Pilot'), istio: 'pilot', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod'), ...stringMap(valMap(ctx, 'pilot.deploymentLabels')) },
+    },
+    spec,
+  };
+}
+
+function istiodService(ctx: RenderContext): K8sObject {
+  const annotations = stringMap(valMap(ctx, 'pilot.serviceAnnotations'));
+  return {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: {
+      name: `istiod${ctx.suffix}`, namespace: ctx.ns,
+      labels: { app: 'istiod', ...ownedLabels(ctx, 'Pilot'), istio: 'pilot', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') },
+      ...(Object.keys(annotations).length ? { annotations } : {}),
+    },
+    spec: {
+      ports: [
+        { port: 15010, name: 'grpc-xds', protocol: 'TCP' },
+        { port: 15012, name: 'https-dns', protocol: 'TCP' },
+        { port: 443, name: 'https-webhook', targetPort: 15017, protocol: 'TCP' },
+        { port: 15014, name: 'http-monitoring', protocol: 'TCP' },
+      ],
+      selector: ctx.rev ? { app: 'istiod', 'istio.io/rev': ctx.revLabel } : { app: 'istiod', istio: 'pilot' },
+    },
+  };
+}
+
+function istiodAutoscaler(ctx: RenderContext): K8sObject | undefined {
+  if (!valTrue(ctx, 'pilot.autoscaleEnabled') || !truthy(val(ctx, 'pilot.autoscaleMin')) || !truthy(val(ctx, 'pilot.autoscaleMax'))) return undefined;
+  const name = `istiod${ctx.suffix}`;
+  const spec: JsonObject = {
+    maxReplicas: val(ctx, 'pilot.autoscaleMax') as number,
+    minReplicas: val(ctx, 'pilot.autoscaleMin') as number,
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+    metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: (val(ctx, 'pilot.cpu.targetAverageUtilization') as number | undefined) ?? 80 } } }],
+  };
+  if (truthy(val(ctx, 'pilot.autoscaleBehavior'))) spec.behavior = val(ctx, 'pilot.autoscaleBehavior') as Json;
+  return {
+    apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler',
+    metadata: { name, namespace: ctx.ns, labels: { app: 'istiod', release: 'istio', ...ownedLabels(ctx, 'Pilot'), 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') } },
+    spec,
+  };
+}
+
+function istiodDisruptionBudget(ctx: RenderContext): K8sObject | undefined {
+  if (!valTrue(ctx, 'global.defaultPodDisruptionBudget.enabled')) return undefined;
+  const autoscale = valTrue(ctx, 'pilot.autoscaleEnabled');
+  const many = autoscale ? Number(val(ctx, 'pilot.autoscaleMin') ?? 1) > 1 : Number(val(ctx, 'pilot.replicaCount') ?? 1) > 1;
+  if (!many) return undefined;
+  return {
+    apiVersion: 'policy/v1', kind: 'PodDisruptionBudget',
+    metadata: {
+      name: `istiod${ctx.suffix}`, namespace: ctx.ns,
+      labels: { app: 'istiod', ...ownedLabels(ctx, 'Pilot'), istio: 'pilot', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') },
+    },
+    spec: { minAvailable: 1, selector: { matchLabels: istiodSelector(ctx) } },
+  };
+}
+
+const IGNORED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'];
+
+function expr(key: string, operator: string, values?: string[]): JsonObject {
+  return values ? { key, operator, values } : { key, operator };
+}
+
+function injectorWebhook(ctx: RenderContext): K8sObject {
+  const url = valStr(ctx, 'istiodRemote.injectionURL');
+  const path = valStr(ctx, 'istiodRemote.injectionPath', '/inject');
+  const clientConfig: JsonObject = url ? { url } : { service: { name: `istiod${ctx.suffix}`, namespace: ctx.ns, path, port: 443 } };
+  const common = (name: string, namespaceSelector: Json[], objectSelector: Json[]): JsonObject => ({
+    name,
+    clientConfig,
+    sideEffects: 'None',
+    rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+    failurePolicy: 'Fail',
+    reinvocationPolicy: valStr(ctx, 'sidecarInjectorWebhook.reinvocationPolicy', 'Never'),
+    admissionReviewVersions: ['v1'],
+    namespaceSelector: { matchExpressions: namespaceSelector },
+    objectSelector: { matchExpressions: objectSelector },
+  });
+  const notFalse = expr('sidecar.istio.io/inject', 'NotIn', ['false']);
+  const webhooks: JsonObject[] = [
+    common('rev.namespace.sidecar-injector.istio.io', [expr('istio.io/rev', 'In', [ctx.revLabel]), expr('istio-injection', 'DoesNotExist')], [notFalse]),
+    common('rev.object.sidecar-injector.istio.io', [expr('istio.io/rev', 'DoesNotExist'), expr('istio-injection', 'DoesNotExist')], [notFalse, expr('istio.io/rev', 'In', [ctx.revLabel])]),
+  ];
+  if (!ctx.rev) {
+    webhooks.push(
+      common('namespace.sidecar-injector.istio.io', [expr('istio-injection', 'In', ['enabled'])], [notFalse]),
+      common('object.sidecar-injector.istio.io', [expr('istio-injection', 'DoesNotExist'), expr('istio.io/rev', 'DoesNotExist')],
+        [expr('sidecar.istio.io/inject', 'In', ['true']), expr('istio.io/rev', 'DoesNotExist')]),
+    );
+    if (valTrue(ctx, 'sidecarInjectorWebhook.enableNamespacesByDefault')) {
+      webhooks.push(common('auto.sidecar-injector.istio.io',
+        [expr('istio-injection', 'DoesNotExist'), expr('istio.io/rev', 'DoesNotExist'), expr('kubernetes.io/metadata.name', 'NotIn', IGNORED_NAMESPACES)],
+        [expr('sidecar.istio.io/inject', 'DoesNotExist'), expr('istio.io/rev', 'DoesNotExist')]));
+    }
+  }
+  const name = `istio-sidecar-injector${ctx.suffix}${ctx.ns === 'istio-system' ? '' : `-${ctx.ns}`}`;
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration',
+    metadata: { name, labels: { ...ownedLabels(ctx, 'Pilot'), app: 'sidecar-injector', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') } },
+    webhooks,
+  };
+}
+
+function validatingWebhook(ctx: RenderContext): K8sObject {
+  const caBundle = valStr(ctx, 'base.validationCABundle');
+  const policy = valStr(ctx, 'base.validationFailurePolicy') || (caBundle ? 'Fail' : 'Ignore');
+  const service: JsonObject = { name: `istiod${ctx.suffix}`, namespace: ctx.ns, path: '/validate' };
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration',
+    metadata: {
+      name: `istio-validator${ctx.suffix}-${ctx.ns}`,
+      labels: { app: 'istiod', release: 'istio', istio: 'istiod', 'istio.io/rev': ctx.revLabel, 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') },
+    },
+    webhooks: [{
+      name: 'rev.validation.istio.io',
+      clientConfig: caBundle ? { service, caBundle } : { service },
+      rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: ['security.istio.io', 'networking.istio.io', 'telemetry.istio.io', 'extensions.istio.io'], apiVersions: ['*'], resources: ['*'] }],
+      failurePolicy: policy,
+      sideEffects: 'None',
+      admissionReviewVersions: ['v1'],
+      objectSelector: { matchExpressions: [expr('istio.io/rev', 'In', [ctx.revLabel])] },
+    }],
+  };
+}

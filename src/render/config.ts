@@ -1,0 +1,237 @@
+/**
+ * The effective IstioOperator configuration: profile, overlay files and --set flags merged in one
+ * documented order, then translated into the values the components render from.
+ */
+import { parse as parseYaml } from 'yaml';
+import { DataError, UsageError } from '../errors.js';
+import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
+import { parseYamlDocuments, positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
+import { mergeOverlay, parseSetFlag, setPath, getPath, parsePath, type SetFlag } from './tree.js';
+import { validateIstioOperator, validateSpecTree } from './iop-validate.js';
+import type { CrdSchemaSet } from './crds.js';
+
+/** Data the renderer reads: profile documents, built-in values, the CRD schema set, injection templates. */
+export interface RenderAssets {
+  /** Profile name -> IstioOperator YAML text (`profiles/<name>.yaml`). */
+  profiles: Record<string, string>;
+  /** Built-in default values, YAML text (`manifests/values.yaml`). */
+  builtinValues: string;
+  /** The Istio CRD schema set (`manifests/crds/istio-crds.json`). */
+  crds: CrdSchemaSet;
+  /** Injection template name -> template text (`manifests/injection/<name>.tmpl`). */
+  injectionTemplates: Record<string, string>;
+}
+
+/** An overlay file given with `-f`: its name as the user wrote it (`<stdin>` for `-`) and text. */
+export interface OverlayFile {
+  name: string;
+  text: string;
+}
+
+/** What the user asked for: overlays, --set flags and the -r shortcut. */
+export interface ConfigRequest {
+  files?: readonly OverlayFile[];
+  /** Raw `--set PATH=VALUE` flags, in order. */
+  sets?: readonly string[];
+  /** `-r/--revision`; same as `--set revision=`. */
+  revision?: string;
+  /** Profile to use when neither files nor flags name one (`profile dump PROFILE`). */
+  profile?: string;
+  /** Downgrade validation errors of the merged configuration to warnings (`--force`). */
+  force?: boolean;
+}
+
+/** The resolved configuration every command renders from. */
+export interface MeshConfiguration {
+  /** Name of the selected profile. */
+  profile: string;
+  /** The merged IstioOperator `spec` (built-in values included), as `profile dump` prints it. */
+  spec: JsonObject;
+  /** Install namespace (`spec.namespace`, else `metadata.namespace`, else `istio-system`). */
+  namespace: string;
+  /** Revision, `""` for the default revision. */
+  revision: string;
+  /** The values tree components render from (spec.values with hub, tag, revision and meshConfig folded in). */
+  values: JsonObject;
+  /** User values only (overlays and flags), for the `values` ConfigMap. */
+  userValues: JsonObject;
+  /** Non-fatal findings, already phrased for people. */
+  warnings: string[];
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Returns the names of the profiles in the assets, sorted. */
+export function profileNames(assets: RenderAssets): string[] {
+  return Object.keys(assets.profiles).sort();
+}
+
+/**
+ * Resolves profile, overlays and flags into one configuration.
+ *
+ * Precedence, lowest first (the one place it is written in code):
+ *   built-in values (manifests/values.yaml) < profiles/default.yaml < the selected profile
+ *   < -f files in the order given < --set flags in the order given (then -r).
+ * Maps merge key by key; lists are replaced whole. Unlike istioctl, --set is applied after the
+ * profile and files are merged, so `components.egressGateways[name:istio-egressgateway].enabled=true`
+ * finds the profile's gateway.
+ *
+ * Throws UsageError for an unknown profile or malformed/invalid --set, DataError (with
+ * file:line:column) for unparseable or invalid overlay files.
+ */
+export function resolveConfiguration(assets: RenderAssets, request: ConfigRequest): MeshConfiguration {
+  const warnings: string[] = [];
+  const overlays = (request.files ?? []).map((f) => loadOverlay(f, warnings));
+  const sets = (request.sets ?? []).map(parseSetFlag);
+  if (request.revision !== undefined) sets.push(parseSetFlag(`revision=${request.revision}`));
+
+  const profile = selectProfile(assets, overlays, sets, request.profile);
+
+  let spec: Json | undefined = { values: parseYaml(assets.builtinValues) as Json };
+  spec = mergeOverlay(spec, profileSpec(assets, 'default'));
+  if (profile !== 'default') spec = mergeOverlay(spec, profileSpec(assets, profile));
+  let userValues: Json | undefined = {};
+  let metadataNamespace: string | undefined;
+  for (const o of overlays) {
+    spec = mergeOverlay(spec, o.spec);
+    userValues = mergeOverlay(userValues, isObject(o.spec.values) ? o.spec.values : {});
+    if (o.namespace) metadataNamespace = o.namespace;
+  }
+  const merged = spec as JsonObject;
+  merged.profile = profile;
+  for (const s of sets) {
+    setPath(merged, s.steps, s.value);
+    const first = s.steps[0];
+    if (first?.kind === 'key' && first.key === 'values' && s.steps.length > 1) {
+      try {
+        setPath(userValues as JsonObject, s.steps.slice(1), s.value);
+      } catch {
+        // A [key:value] selector may only resolve in the merged tree; the user-values record is informational.
+      }
+    }
+  }
+
+  checkMergedSpec(merged, sets, request.force === true, warnings);
+
+  const revision = normalizeRevision(merged.revision);
+  const namespace = stringOr(merged.namespace, metadataNamespace ?? profileNamespace(assets) ?? 'istio-system');
+  if (!DNS1123_LABEL.test(namespace)) throw new UsageError(`invalid namespace "${namespace}": must be a DNS-1123 label`);
+  const values = translateToValues(merged, revision, namespace);
+  if (getPath(merged, parsePath('components.pilot.k8s.replicaCount')) !== undefined && getPath(values, parsePath('pilot.autoscaleEnabled')) === true) {
+    warnings.push('components.pilot.k8s.replicaCount should not be set when values.pilot.autoscaleEnabled is true');
+  }
+  return { profile, spec: merged, namespace, revision, values, userValues: userValues as JsonObject, warnings };
+}
+
+interface LoadedOverlay {
+  file: string;
+  spec: JsonObject;
+  namespace: string | undefined;
+  profile: { name: string; src: SourceDocument } | undefined;
+}
+
+function loadOverlay(file: OverlayFile, warnings: string[]): LoadedOverlay {
+  const docs = parseYamlDocuments(file.text, file.name);
+  if (docs.length === 0) throw new DataError(`"${file.name}" is empty: expected an IstioOperator document`);
+  if (docs.length > 1) {
+    throw new DataError(`"${file.name}" holds ${docs.length} documents; one IstioOperator per file is supported`, positionOf(docs[1]!, []));
+  }
+  const src = docs[0]!;
+  const result = validateIstioOperator(src);
+  for (const w of result.warnings) warnings.push(`${w.position.file}:${w.position.line}:${w.position.column}: ${w.message}`);
+  if (result.errors.length > 0) {
+    const [first, ...rest] = result.errors;
+    const more = rest.map((e) => `\n${e.position.file}:${e.position.line}:${e.position.column}: ${e.message}`).join('');
+    throw new DataError(first!.message + more, first!.position);
+  }
+  const data = src.data as JsonObject;
+  const spec = isObject(data.spec) ? data.spec : {};
+  const meta = isObject(data.metadata) ? data.metadata : {};
+  const profile = typeof spec.profile === 'string' ? { name: spec.profile, src } : undefined;
+  return { file: file.name, spec, namespace: typeof meta.namespace === 'string' ? meta.namespace : undefined, profile };
+}
+
+function selectProfile(assets: RenderAssets, overlays: LoadedOverlay[], sets: SetFlag[], fallback: string | undefined): string {
+  const known = profileNames(assets);
+  const hint = `valid profiles: ${known.join(', ')}`;
+  let chosen = fallback ?? 'default';
+  if (fallback !== undefined && !known.includes(fallback)) throw new UsageError(`unknown profile "${fallback}" (${hint})`);
+  for (const o of overlays) {
+    if (!o.profile) continue;
+    if (!known.includes(o.profile.name)) {
+      throw new DataError(`unknown profile "${o.profile.name}" (${hint})`, positionOf(o.profile.src, ['spec', 'profile']));
+    }
+    chosen = o.profile.name;
+  }
+  for (const s of sets) {
+    if (s.path !== 'profile') continue;
+    if (typeof s.value !== 'string' || !known.includes(s.value)) throw new UsageError(`unknown profile "${String(s.value)}" in --set ${s.raw} (${hint})`);
+    chosen = s.value;
+  }
+  return chosen;
+}
+
+function profileDoc(assets: RenderAssets, name: string): JsonObject {
+  const text = assets.profiles[name];
+  if (text === undefined) throw new UsageError(`unknown profile "${name}" (valid profiles: ${profileNames(assets).join(', ')})`);
+  return parseYaml(text) as JsonObject;
+}
+
+function profileSpec(assets: RenderAssets, name: string): JsonObject {
+  const doc = profileDoc(assets, name);
+  return isObject(doc.spec) ? doc.spec : {};
+}
+
+function profileNamespace(assets: RenderAssets): string | undefined {
+  const meta = profileDoc(assets, 'default').metadata;
+  return isObject(meta) && typeof meta.namespace === 'string' ? meta.namespace : undefined;
+}
+
+/** Validates the merged spec; issues under a --set path are blamed on that flag (exit 64). */
+function checkMergedSpec(spec: JsonObject, sets: SetFlag[], force: boolean, warnings: string[]): void {
+  const issues = validateSpecTree(spec);
+  if (issues.length === 0) return;
+  const lines: string[] = [];
+  for (const issue of issues) {
+    const dotted = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replaceAll('.[', '[');
+    const flag = [...sets].reverse().find((s) => dotted === plainPath(s) || dotted.startsWith(plainPath(s) + '.') || plainPath(s).startsWith(dotted + '.') || plainPath(s) === dotted);
+    lines.push(flag ? `--set ${flag.raw}: ${issue.message}` : issue.message);
+  }
+  if (force) {
+    for (const l of lines) warnings.push(`configuration invalid; continuing because of --force: ${l}`);
+    return;
+  }
+  throw new UsageError(lines.join('\n'));
+}
+
+function plainPath(s: SetFlag): string {
+  return s.steps.map((st) => (st.kind === 'key' ? st.key : st.kind === 'index' ? `[${st.index}]` : `[${st.field}:${st.value}]`)).join('.').replaceAll('.[', '[');
+}
+
+function normalizeRevision(value: Json | undefined): string {
+  if (value === undefined || value === null || value === '' || value === 'default') return '';
+  const rev = String(value);
+  if (!DNS1123_LABEL.test(rev) || rev.length > 63) throw new UsageError(`invalid revision "${rev}": must be a DNS-1123 label (lower case letters, digits and "-")`);
+  return rev;
+}
+
+function stringOr(value: Json | undefined, fallback: string): string {
+  return typeof value === 'string' && value !== '' ? value : fallback;
+}
+
+/**
+ * Folds the IstioOperator top-level fields into the values tree, as istioctl does before charts
+ * render: hub/tag -> global.hub/tag, revision, meshConfig merged over values.meshConfig, the
+ * install namespace. An explicit `values.global.hub`/`tag` wins over `spec.hub`/`tag`.
+ */
+function translateToValues(spec: JsonObject, revision: string, namespace: string): JsonObject {
+  const values = structuredClone(isObject(spec.values) ? spec.values : {});
+  const global = (isObject(values.global) ? values.global : (values.global = {})) as JsonObject;
+  if (global.hub === undefined || global.hub === '') global.hub = stringOr(spec.hub, 'docker.io/istio');
+  if (global.tag === undefined || global.tag === '') global.tag = spec.tag === undefined ? '1.30.3' : String(spec.tag);
+  else global.tag = String(global.tag);
+  values.revision = revision;
+  values.meshConfig = mergeOverlay(isObject(values.meshConfig) ? values.meshConfig : {}, isObject(spec.meshConfig) ? spec.meshConfig : {}) as JsonObject;
+  if (global.istioNamespace === 'istio-system' && namespace !== 'istio-system') global.istioNamespace = namespace;
+  return values;
+}

@@ -1,0 +1,64 @@
+/** The real process dependencies: streams, file system, environment. */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Deps, FileSystem } from './deps.js';
+
+/** Returns the package root: the nearest ancestor of this module holding `profiles/default.yaml`. */
+export function findAssetsDir(from: string = fileURLToPath(import.meta.url)): string {
+  let dir = dirname(from);
+  for (;;) {
+    if (existsSync(join(dir, 'profiles', 'default.yaml'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`meshctl's profiles/ directory was not found above ${from}; the installation is incomplete`);
+    dir = parent;
+  }
+}
+
+/** Returns the file-system operations backed by node:fs. */
+export function nodeFileSystem(): FileSystem {
+  return {
+    readText: (path) => readFile(path, 'utf8'),
+    readDir: async (path) => (await readdir(path, { withFileTypes: true })).map((d) => ({ name: d.name, isDirectory: d.isDirectory() })),
+    isDirectory: async (path) => (await stat(path)).isDirectory(),
+    writeAtomic: async (path, text) => {
+      const dir = dirname(path);
+      const tmpDir = await mkdtemp(join(dir, `.${basename(path)}.tmp-`));
+      const tmp = join(tmpDir, basename(path));
+      try {
+        await writeFile(tmp, text, { mode: 0o644 });
+        await rename(tmp, path);
+      } finally {
+        await rm(tmpDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (c: Buffer) => chunks.push(c));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}
+
+/** Returns the dependencies of a real run. */
+export function systemDeps(): Deps {
+  const assetsDir = findAssetsDir();
+  const pkg = JSON.parse(readFileSync(join(assetsDir, 'package.json'), 'utf8')) as { version: string };
+  return {
+    // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
+    stdout: { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY === true },
+    // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
+    stderr: { write: (s) => void process.stderr.write(s), isTTY: process.stderr.isTTY === true },
+    readStdin,
+    stdinIsTTY: process.stdin.isTTY === true,
+    env: process.env,
+    fs: nodeFileSystem(),
+    assetsDir,
+    version: pkg.version,
+  };
+}

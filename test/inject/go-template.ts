@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+/*
+ * Test helper: runs an injection template through real Go text/template + sprig with
+ * istiod's helper functions (test/inject/gotemplate/main.go), so meshctl's templates and,
+ * later, kube-inject can be checked against what istiod would print.
+ *
+ * The harness is built once per source version into the OS temp directory (GOPATH mode,
+ * GO111MODULE=off) and then executed per call: about 10 ms a run instead of ~3 s for
+ * `go run`.
+ */
+
+const harnessDir = join(dirname(fileURLToPath(import.meta.url)), 'gotemplate');
+
+/** GOPATH holding github.com/Masterminds/sprig and gopkg.in/yaml.v2 (Debian's golang-*-dev packages). */
+export const goPath = process.env.MESHCTL_GOPATH ?? '/usr/share/gocode';
+
+const goEnv = { GO111MODULE: 'off', GOPATH: goPath, GOFLAGS: '' };
+
+/** Returns whether the Go toolchain and sprig are installed, i.e. whether the harness can run. */
+export function hasGo(): boolean {
+  const probe = spawnSync('go', ['version'], { stdio: 'ignore' });
+  return probe.status === 0 && existsSync(join(goPath, 'src/github.com/Masterminds/sprig'));
+}
+
+/** Output of the harness: the template's text as printed, or that text parsed the way istiod parses it (YAML 1.1, to JSON). */
+export type GoTemplateOutput = 'raw' | 'json';
+
+let harness: Promise<string> | undefined;
+
+function buildHarness(): Promise<string> {
+  harness ??= (async () => {
+    const source = readFileSync(join(harnessDir, 'main.go'));
+    const digest = createHash('sha256').update(source).digest('hex').slice(0, 16);
+    const dir = join(tmpdir(), `meshctl-gotemplate-${digest}`);
+    const bin = join(dir, 'gotemplate');
+    if (existsSync(bin)) return bin;
+    mkdirSync(dir, { recursive: true });
+    // Build under a private name and rename, so parallel test workers never run a half-written binary.
+    const partial = `${bin}.${process.pid}.partial`;
+    await execa('go', ['build', '-o', partial, '.'], { cwd: harnessDir, env: goEnv });
+    renameSync(partial, bin);
+    return bin;
+  })();
+  return harness;
+}
+
+/**
+ * Executes an injection template over istiod-shaped template data and returns what it printed.
+ *
+ * `data` is SidecarTemplateData as JSON: top-level Go field names (TypeMeta, DeploymentMeta,
+ * ObjectMeta, Spec, ProxyConfig, MeshConfig, Values, Revision, NativeSidecars, ProxyImage,
+ * ProxyUID, ProxyGID, InboundTrafficPolicyMode, CompliancePolicy); Kubernetes JSON for the pod
+ * parts, protobuf JSON for ProxyConfig/MeshConfig, the injector values map for Values (see
+ * gotemplate/main.go). With `output: 'json'` the printed YAML is parsed as istiod parses it and
+ * returned as JSON text. Throws with the harness's message when the template does not parse,
+ * fails to execute, or prints something that is not YAML.
+ */
+export async function executeGoTemplate(
+  template: string,
+  data: unknown,
+  options: { output?: GoTemplateOutput } = {},
+): Promise<string> {
+  const bin = await buildHarness();
+  const result = await execa(bin, {
+    input: JSON.stringify({ template, data, output: options.output ?? 'raw' }),
+    env: goEnv,
+    reject: false,
+    stripFinalNewline: false,
+  });
+  if (result.exitCode !== 0) {
+    throw new Error(`go template: ${result.stderr.trim() || `exit code ${String(result.exitCode)}`}`);
+  }
+  return result.stdout;
+}
