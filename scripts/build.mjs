@@ -1,26 +1,40 @@
-// Bundles src/ into dist/ with esbuild. Splitting keeps @kubernetes/client-node, ora and execa in
-// lazy chunks, so commands that never reach a cluster start near bare-Node speed
-// (see bench/README.md for the measured figures).
+// Builds dist/: the esbuild bundle of src/ and dist/assets.json (profiles, values, CRDs and
+// injection templates, parsed). Splitting keeps @kubernetes/client-node, ora, execa and the
+// renderer in lazy chunks, so commands start near bare-Node speed (figures in bench/README.md).
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-await rm(new URL('../dist/', import.meta.url), { recursive: true, force: true });
+const root = fileURLToPath(new URL('..', import.meta.url));
+await rm(join(root, 'dist'), { recursive: true, force: true });
 // The IstioOperator schema is precompiled into src/generated/ so start-up never compiles a schema.
 await import('./gen-validators.mjs').then((m) => m.writeValidators());
+
 const result = await build({
-  entryPoints: { meshctl: 'src/main.ts' },
+  absWorkingDir: root,
+  entryPoints: { meshctl: 'src/main.ts', 'build-assets': 'src/cli/assets.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  minify: true,
-  sourcemap: false,
+  // Unminified: readable stack traces with --verbose, and V8 starts this size of code no slower.
+  minify: false,
   metafile: true,
   logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
   // commander and yaml are CommonJS; their require() calls need a real require in ESM output.
   banner: { js: "import { createRequire as __meshctlRequire } from 'node:module'; const require = __meshctlRequire(import.meta.url);" },
 });
-await import('node:fs/promises').then((fs) => fs.writeFile('dist/meta.json', JSON.stringify(result.metafile)));
+await writeFile(join(root, 'dist', 'meta.json'), JSON.stringify(result.metafile));
+
+// Parse the YAML data once here, with the same code the CLI uses, so a run reads JSON only.
+const { readAssetSources } = await import(join(root, 'dist', 'build-assets.js'));
+const assets = await readAssetSources(
+  (path) => readFile(join(root, path), 'utf8'),
+  async (path) => (await readdir(join(root, path), { withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => e.name),
+);
+await mkdir(join(root, 'dist'), { recursive: true });
+await writeFile(join(root, 'dist', 'assets.json'), JSON.stringify(assets));

@@ -36,6 +36,8 @@ export interface Deps {
   fs: FileSystem;
   /** Directory holding `profiles/` and `manifests/` (the package root). */
   assetsDir: string;
+  /** Read the build's parsed copy of the assets (`dist/assets.json`) instead of the YAML sources. */
+  prebuiltAssets?: boolean;
   /** meshctl's own version. */
   version: string;
   /**

@@ -35,6 +35,5 @@ export async function run(): Promise<void> {
   const { systemDeps } = await import('./system.js');
   // eslint-disable-next-line no-restricted-properties -- the one place argv is read
   const code = await main(process.argv.slice(2), systemDeps());
-  // eslint-disable-next-line require-atomic-updates
   process.exitCode = code;
 }

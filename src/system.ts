@@ -59,6 +59,7 @@ export function systemDeps(): Deps {
     env: process.env,
     fs: nodeFileSystem(),
     assetsDir,
+    prebuiltAssets: existsSync(join(assetsDir, 'dist', 'assets.json')),
     version: pkg.version,
   };
 }

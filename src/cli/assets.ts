@@ -1,30 +1,45 @@
 /** Loads the renderer's data files (profiles, values, CRD schema set, injection templates) from the package. */
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import type { Deps } from '../deps.js';
+import type { JsonObject } from '../manifest/objects.js';
 import type { RenderAssets } from '../render/config.js';
 import type { CrdSchemaSet } from '../render/crds.js';
 
+/** Where the build writes the assets, parsed, so that start-up parses JSON instead of YAML. */
+export const PREBUILT_ASSETS = join('dist', 'assets.json');
+
 /**
- * Returns the render assets under `deps.assetsDir` (or `dir`, for `--manifests`): `profiles/*.yaml`,
- * `manifests/values.yaml`, `manifests/crds/istio-crds.json`, `manifests/injection/*.tmpl`.
+ * Returns the render assets of `dir` (default: the package): `profiles/*.yaml`,
+ * `manifests/values.yaml`, `manifests/crds/istio-crds.json`, `manifests/injection/*.tmpl`. When
+ * `deps.prebuiltAssets` is set (the built CLI), the build's parsed copy is read instead.
  * Throws Node's file errors when the installation is incomplete.
  */
 export async function loadAssets(deps: Deps, dir = deps.assetsDir): Promise<RenderAssets> {
-  const profilesDir = join(dir, 'profiles');
-  const injectionDir = join(dir, 'manifests', 'injection');
-  const [profileEntries, builtinValues, crdText, injectionEntries] = await Promise.all([
-    deps.fs.readDir(profilesDir),
-    deps.fs.readText(join(dir, 'manifests', 'values.yaml')),
-    deps.fs.readText(join(dir, 'manifests', 'crds', 'istio-crds.json')),
-    deps.fs.readDir(injectionDir).catch(() => []),
+  if (deps.prebuiltAssets && dir === deps.assetsDir) {
+    return JSON.parse(await deps.fs.readText(join(dir, PREBUILT_ASSETS))) as RenderAssets;
+  }
+  return readAssetSources(
+    (path) => deps.fs.readText(join(dir, path)),
+    async (path) => (await deps.fs.readDir(join(dir, path)).catch(() => [])).filter((e) => !e.isDirectory).map((e) => e.name),
+  );
+}
+
+/**
+ * Returns the assets read through the given functions (paths relative to the package root).
+ * Shared by the CLI and the build, which writes the result to `dist/assets.json`.
+ */
+export async function readAssetSources(readText: (path: string) => Promise<string>, listFiles: (path: string) => Promise<string[]>): Promise<RenderAssets> {
+  const [profileFiles, valuesText, crdText, templateFiles] = await Promise.all([
+    listFiles('profiles'), readText(join('manifests', 'values.yaml')), readText(join('manifests', 'crds', 'istio-crds.json')), listFiles(join('manifests', 'injection')),
   ]);
-  const profiles: Record<string, string> = {};
-  await Promise.all(profileEntries.filter((e) => !e.isDirectory && e.name.endsWith('.yaml')).map(async (e) => {
-    profiles[e.name.slice(0, -'.yaml'.length)] = await deps.fs.readText(join(profilesDir, e.name));
-  }));
+  const profiles: Record<string, JsonObject> = {};
+  for (const name of profileFiles.filter((n) => n.endsWith('.yaml')).sort()) {
+    profiles[name.slice(0, -'.yaml'.length)] = parse(await readText(join('profiles', name))) as JsonObject;
+  }
   const injectionTemplates: Record<string, string> = {};
-  await Promise.all(injectionEntries.filter((e) => !e.isDirectory && e.name.endsWith('.tmpl')).map(async (e) => {
-    injectionTemplates[e.name.slice(0, -'.tmpl'.length)] = await deps.fs.readText(join(injectionDir, e.name));
-  }));
-  return { profiles, builtinValues, crds: JSON.parse(crdText) as CrdSchemaSet, injectionTemplates };
+  for (const name of templateFiles.filter((n) => n.endsWith('.tmpl')).sort()) {
+    injectionTemplates[name.slice(0, -'.tmpl'.length)] = await readText(join('manifests', 'injection', name));
+  }
+  return { profiles, builtinValues: parse(valuesText) as JsonObject, crds: JSON.parse(crdText) as CrdSchemaSet, injectionTemplates };
 }

@@ -1,17 +1,17 @@
-/** Deterministic YAML output of rendered objects. */
-import { stringify } from 'yaml';
+/** Deterministic YAML and JSON output of rendered objects. */
+import { emitYaml } from './emit.js';
 
 /**
  * Returns the objects as one YAML stream: keys sorted at every level (as istioctl's marshaller
  * does, so outputs diff cleanly), documents separated by `---`, no timestamps. Same input, same bytes.
  */
 export function toYamlStream(objects: readonly unknown[]): string {
-  return objects.map((o) => toYaml(o)).join('---\n');
+  return objects.map((o) => emitYaml(o)).join('---\n');
 }
 
-/** Returns one value as YAML with sorted keys and no line folding. */
+/** Returns one value as YAML with sorted keys. */
 export function toYaml(value: unknown): string {
-  return stringify(value, { sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false, indentSeq: false });
+  return emitYaml(value);
 }
 
 /** Returns one value as JSON with sorted keys, 2-space indented, ending in a newline. */

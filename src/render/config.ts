@@ -2,7 +2,6 @@
  * The effective IstioOperator configuration: profile, overlay files and --set flags merged in one
  * documented order, then translated into the values the components render from.
  */
-import { parse as parseYaml } from 'yaml';
 import { DataError, UsageError } from '../errors.js';
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
 import { parseYamlDocuments, positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
@@ -12,10 +11,10 @@ import type { CrdSchemaSet } from './crds.js';
 
 /** Data the renderer reads: profile documents, built-in values, the CRD schema set, injection templates. */
 export interface RenderAssets {
-  /** Profile name -> IstioOperator YAML text (`profiles/<name>.yaml`). */
-  profiles: Record<string, string>;
-  /** Built-in default values, YAML text (`manifests/values.yaml`). */
-  builtinValues: string;
+  /** Profile name -> IstioOperator document (`profiles/<name>.yaml`, parsed). */
+  profiles: Record<string, JsonObject>;
+  /** Built-in default values (`manifests/values.yaml`, parsed). */
+  builtinValues: JsonObject;
   /** The Istio CRD schema set (`manifests/crds/istio-crds.json`). */
   crds: CrdSchemaSet;
   /** Injection template name -> template text (`manifests/injection/<name>.tmpl`). */
@@ -87,7 +86,7 @@ export function resolveConfiguration(assets: RenderAssets, request: ConfigReques
 
   const profile = selectProfile(assets, overlays, sets, request.profile);
 
-  let spec: Json | undefined = { values: parseYaml(assets.builtinValues) as Json };
+  let spec: Json | undefined = { values: structuredClone(assets.builtinValues) };
   spec = mergeOverlay(spec, profileSpec(assets, 'default'));
   if (profile !== 'default') spec = mergeOverlay(spec, profileSpec(assets, profile));
   let userValues: Json | undefined = {};
@@ -172,9 +171,9 @@ function selectProfile(assets: RenderAssets, overlays: LoadedOverlay[], sets: Se
 }
 
 function profileDoc(assets: RenderAssets, name: string): JsonObject {
-  const text = assets.profiles[name];
-  if (text === undefined) throw new UsageError(`unknown profile "${name}" (valid profiles: ${profileNames(assets).join(', ')})`);
-  return parseYaml(text) as JsonObject;
+  const doc = assets.profiles[name];
+  if (doc === undefined) throw new UsageError(`unknown profile "${name}" (valid profiles: ${profileNames(assets).join(', ')})`);
+  return doc;
 }
 
 function profileSpec(assets: RenderAssets, name: string): JsonObject {

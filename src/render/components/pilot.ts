@@ -2,9 +2,9 @@
  * The Pilot component: istiod and everything it needs (per Istio 1.30.3 istio-discovery chart,
  * default values; facts in reference/istio-1.30.3-delta.md section 2).
  */
-import { stringify } from 'yaml';
 import { isObject, type Json, type JsonObject, type K8sObject } from '../../manifest/objects.js';
 import { sortKeys } from '../../manifest/serialize.js';
+import { emitYaml } from '../../manifest/emit.js';
 import { mergeOverlay } from '../tree.js';
 import { chartLabels, imageRef, ownedLabels, stringMap, truthy, val, valMap, valStr, valTrue, type RenderContext } from '../context.js';
 import { gatewayControllerRules, istiodClusterRules, istiodNamespaceRules, readerClusterRules } from './rbac.js';
@@ -127,8 +127,8 @@ export function effectiveMeshConfig(ctx: RenderContext): JsonObject {
   return mergeOverlay(base, user) as JsonObject;
 }
 
-function yamlText(value: unknown, sort = true): string {
-  return stringify(sort ? sortKeys(value) : value, { lineWidth: 0 });
+function yamlText(value: unknown): string {
+  return emitYaml(value);
 }
 
 function meshConfigMap(ctx: RenderContext): K8sObject {
@@ -171,7 +171,7 @@ function injectorConfigMap(ctx: RenderContext): K8sObject {
   return {
     apiVersion: 'v1', kind: 'ConfigMap',
     metadata: { name: `istio-sidecar-injector${ctx.suffix}`, namespace: ctx.ns, labels: pilotLabels(ctx) },
-    data: { config: yamlText(config, false), values: JSON.stringify(sortKeys(injectorValues(ctx)), null, 2) },
+    data: { config: yamlText(config), values: JSON.stringify(sortKeys(injectorValues(ctx)), null, 2) },
   };
 }
 

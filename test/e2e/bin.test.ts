@@ -1,0 +1,64 @@
+/** End to end: the built bin/meshctl, run as a user would, with execa. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { repoRoot, run } from '../helpers.js';
+
+const bin = join(repoRoot, 'bin/meshctl');
+const built = existsSync(join(repoRoot, 'dist/meshctl.js'));
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+
+describe('bin/meshctl', () => {
+  it('is built (npm test builds first; run "npm run build" before running vitest alone)', () => {
+    expect(built).toBe(true);
+  });
+
+  it('prints the demo install, identical to the in-process run', async () => {
+    const r = await execa(bin, ['manifest', 'generate', '--set', 'profile=demo'], { reject: false });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe('');
+    const docs = parseAllDocuments(r.stdout);
+    expect(docs).toHaveLength(42);
+    expect(docs.every((d) => d.errors.length === 0)).toBe(true);
+    expect(r.stdout + '\n').toBe((await run(['manifest', 'generate', '--set', 'profile=demo'])).stdout);
+  });
+
+  it('reports its package version', async () => {
+    const r = await execa(bin, ['version', '--short']);
+    expect(r.stdout).toBe(pkg.version);
+  });
+
+  it('exits 64 with one clear line and no stack trace on a bad profile', async () => {
+    const r = await execa(bin, ['manifest', 'generate', '--set', 'profile=prod'], { reject: false });
+    expect(r.exitCode).toBe(64);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('Error: unknown profile "prod" in --set profile=prod (valid profiles: default, demo, empty, minimal, remote)');
+  });
+
+  it('reads an overlay from stdin', async () => {
+    const r = await execa(bin, ['manifest', 'generate', '-f', '-'], {
+      input: 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  profile: empty\n  components:\n    pilot:\n      enabled: true\n',
+    });
+    expect(r.stdout).toContain('name: istiod\n');
+    expect(r.stdout).not.toContain('kind: CustomResourceDefinition');
+  });
+
+  it('keeps cluster, spinner and subprocess libraries out of the entry chunk', () => {
+    const meta = JSON.parse(readFileSync(join(repoRoot, 'dist/meta.json'), 'utf8')) as { outputs: Record<string, { entryPoint?: string; inputs: Record<string, unknown>; imports: { path: string; kind: string }[] }> };
+    const entry = Object.entries(meta.outputs).find(([, o]) => o.entryPoint === 'src/main.ts');
+    expect(entry).toBeDefined();
+    const [, out] = entry!;
+    const inputs = Object.keys(out.inputs);
+    expect(inputs.some((i) => i.includes('node_modules/commander/'))).toBe(true);
+    for (const heavy of ['@kubernetes/client-node', 'node_modules/ora/', 'node_modules/execa/']) {
+      expect(inputs.filter((i) => i.includes(heavy))).toStrictEqual([]);
+    }
+    const staticChunks = out.imports.filter((i) => i.kind === 'import-statement').map((i) => i.path);
+    for (const chunk of staticChunks) {
+      const chunkInputs = Object.keys(meta.outputs[chunk]?.inputs ?? {});
+      expect(chunkInputs.filter((i) => /client-node|node_modules\/(ora|execa)\//.test(i))).toStrictEqual([]);
+    }
+  });
+});
