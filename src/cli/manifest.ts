@@ -13,7 +13,8 @@ export function registerManifest(program: AnyCommand, deps: Deps): void {
   const manifest = program.command('manifest').description('Render and compare installation manifests');
   addRenderFlags(manifest.command('generate')
     .description('Render the Kubernetes manifests of an installation (no cluster needed)')
-    .argument('[args...]'))
+    .argument('[args...]')
+    .usage('[options]'))
     .option('-o, --output <file>', 'write the manifests to this file instead of stdout (atomically)')
     .action(async (args, opts) => {
       if (args.length) throw new UsageError(`manifest generate takes no arguments, got: ${args.join(' ')} (did you mean -f ${args[0]}?)`);
@@ -24,6 +25,6 @@ export function registerManifest(program: AnyCommand, deps: Deps): void {
     .argument('<a>', 'first manifest file ("-" for stdin)')
     .argument('<b>', 'second manifest file')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
-    .option('--exit-code', 'exit with 1 when they differ (like git diff --exit-code)', false)
-    .action(async (a, b, opts, cmd) => (await impl()).runManifestDiff(deps, a, b, { output: opts.output, exitCode: opts.exitCode, color: useColor(deps, 'stdout', cmd.optsWithGlobals()) }));
+    .option('--exit-code', 'exit with 1 when they differ (like git diff --exit-code)')
+    .action(async (a, b, opts, cmd) => (await impl()).runManifestDiff(deps, a, b, { output: opts.output, exitCode: opts.exitCode === true, color: useColor(deps, 'stdout', cmd.optsWithGlobals()) }));
 }

@@ -24,6 +24,6 @@ export function registerProfile(program: AnyCommand, deps: Deps): void {
     .description('Show the differences between two profiles or IstioOperator files')
     .argument('<a>', 'profile name or IstioOperator file')
     .argument('<b>', 'profile name or IstioOperator file')
-    .option('--exit-code', 'exit with 1 when they differ (like git diff --exit-code)', false)
-    .action(async (a, b, opts, cmd) => (await impl()).runProfileDiff(deps, a, b, { exitCode: opts.exitCode, color: useColor(deps, 'stdout', cmd.optsWithGlobals()) }));
+    .option('--exit-code', 'exit with 1 when they differ (like git diff --exit-code)')
+    .action(async (a, b, opts, cmd) => (await impl()).runProfileDiff(deps, a, b, { exitCode: opts.exitCode === true, color: useColor(deps, 'stdout', cmd.optsWithGlobals()) }));
 }

@@ -16,5 +16,5 @@ export function addRenderFlags<A extends unknown[], O extends OptionValues, G ex
     .option('-f, --filename <file>', 'IstioOperator overlay file; repeatable, comma-separated, "-" for stdin; later files win', collect)
     .option('-s, --set <path=value>', 'override a configuration value, e.g. --set profile=demo; repeatable, applied in order after the files', collect)
     .option('-r, --revision <revision>', 'control plane revision (suffixes names, sets istio.io/rev); same as --set revision=')
-    .option('--force', 'continue when the configuration fails validation (issues become warnings)', false);
+    .option('--force', 'continue when the configuration fails validation (issues become warnings)');
 }

@@ -32,7 +32,7 @@ export function runVersion(deps: Deps, opts: VersionOptions): void {
 export function registerVersion(program: AnyCommand, deps: Deps): void {
   program.command('version')
     .description('Print the meshctl version and the Istio version it installs')
-    .option('-s, --short', 'print only the meshctl version number', false)
+    .option('-s, --short', 'print only the meshctl version number')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['json', 'yaml'] as const))
-    .action((opts) => runVersion(deps, { short: opts.short, output: opts.output }));
+    .action((opts) => runVersion(deps, { short: opts.short === true, output: opts.output }));
 }

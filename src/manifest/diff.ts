@@ -2,6 +2,7 @@
  * Object-by-object comparison of two manifests: which objects were added or removed, and which
  * fields changed inside the objects both have.
  */
+import { diffLines } from 'diff';
 import { isObject, objectKey, type Json, type K8sObject } from './objects.js';
 
 /** One changed field: its path in the object and the values on each side (undefined = absent). */
@@ -9,6 +10,8 @@ export interface FieldChange {
   path: string;
   before: Json | undefined;
   after: Json | undefined;
+  /** For multi-line text (an embedded config file): the removed (`- `) and added (`+ `) lines. */
+  lines?: string[];
 }
 
 /** The difference between two manifests. Keys are `Kind/namespace/name`. */
@@ -65,7 +68,25 @@ function diffValues(x: Json | undefined, y: Json | undefined, path: string, out:
     for (let i = 0; i < Math.max(x.length, y.length); i++) diffValues(x[i], y[i], `${path}[${i}]`, out);
     return;
   }
+  if (typeof x === 'string' && typeof y === 'string' && x !== y && (x.includes('\n') || y.includes('\n'))) {
+    // Config maps embed whole files: compare JSON structurally, other text line by line.
+    const jx = parseJson(x), jy = parseJson(y);
+    if (jx !== undefined && jy !== undefined) { diffValues(jx, jy, `${path}(json)`, out); return; }
+    const lines = diffLines(x, y).filter((c) => c.added || c.removed)
+      .flatMap((c) => c.value.replace(/\n$/, '').split('\n').map((l) => `${c.added ? '+' : '-'} ${l}`));
+    out.push({ path, before: x, after: y, lines });
+    return;
+  }
   if (JSON.stringify(x) !== JSON.stringify(y)) out.push({ path, before: x, after: y });
+}
+
+function parseJson(text: string): Json | undefined {
+  if (!/^\s*[[{]/.test(text)) return undefined;
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Returns the diff as text: `+ added`, `- removed`, `~ changed` with one indented line per field; empty when equal. */
@@ -76,7 +97,10 @@ export function formatManifestDiff(d: ManifestDiff, names: [string, string]): st
   for (const k of d.added) lines.push(`+ ${k}  (only in ${names[1]})`);
   for (const c of d.changed) {
     lines.push(`~ ${c.key}`);
-    for (const f of c.fields) lines.push(`    ${f.path}: ${show(f.before)} -> ${show(f.after)}`);
+    for (const f of c.fields) {
+      if (f.lines) lines.push(`    ${f.path}:`, ...f.lines.map((l) => `      ${l}`));
+      else lines.push(`    ${f.path}: ${show(f.before)} -> ${show(f.after)}`);
+    }
   }
   return lines.length ? lines.join('\n') + '\n' : '';
 }

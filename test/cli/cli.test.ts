@@ -227,6 +227,9 @@ describe('manifest diff', () => {
     expect(r.stdout).toContain('~ Deployment/istio-system/istiod');
     expect(r.stdout).toContain('spec.template.spec.containers[name=discovery].resources.requests.cpu: "500m" -> "10m"');
     expect(r.stdout).toContain('spec.replicas: (absent) -> 1');
+    // Files embedded in config maps are compared as JSON or line by line, not as one long string.
+    expect(r.stdout).toContain('    data.values(json).global.proxy.resources.requests.cpu: "100m" -> "10m"\n');
+    expect(r.stdout).toContain('    data.mesh:\n      + accessLogFile: /dev/stdout\n');
     expect(r.stderr).toMatch(/^5 added, 2 removed, \d+ changed, \d+ unchanged\n$/);
     const json = JSON.parse((await run(['manifest', 'diff', a, b, '-o', 'json'])).stdout);
     expect(json.removed).toStrictEqual(['HorizontalPodAutoscaler/istio-system/istio-ingressgateway', 'HorizontalPodAutoscaler/istio-system/istiod']);
