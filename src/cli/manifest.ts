@@ -4,7 +4,7 @@ import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import type { AnyCommand } from './program.js';
 import { addRenderFlags } from './render-flags.js';
-import { useColor } from './style.js';
+import { useColor } from './color.js';
 
 // The renderer, its data and the schema validator load only when a manifest command runs.
 const impl = () => import('./manifest-impl.js');

@@ -3,7 +3,7 @@ import { Option } from '@commander-js/extra-typings';
 import type { Deps } from '../deps.js';
 import type { AnyCommand } from './program.js';
 import { addRenderFlags } from './render-flags.js';
-import { useColor } from './style.js';
+import { useColor } from './color.js';
 
 // Profiles, the renderer and the schema validator load only when a profile command runs.
 const impl = () => import('./profile-impl.js');
