@@ -5,7 +5,7 @@
 import { DataError, UsageError } from '../errors.js';
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
 import { parseYamlDocuments, positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
-import { mergeOverlay, parseSetFlag, setPath, getPath, parsePath, type SetFlag } from './tree.js';
+import { mergeOverlay, parseSetFlag, setPath, getPath, parsePath, type PathStep, type SetFlag } from './tree.js';
 import { validateIstioOperator, validateSpecTree } from './iop-validate.js';
 import type { CrdSchemaSet } from './crds.js';
 
@@ -186,16 +186,22 @@ function profileNamespace(assets: RenderAssets): string | undefined {
   return isObject(meta) && typeof meta.namespace === 'string' ? meta.namespace : undefined;
 }
 
-/** Validates the merged spec; issues under a --set path are blamed on that flag (exit 64). */
+/**
+ * Validates the merged spec. An issue at or under the path of a --set flag is blamed on the last
+ * such flag and reported as a usage error (exit 64); `--force` turns issues into warnings.
+ */
 function checkMergedSpec(spec: JsonObject, sets: SetFlag[], force: boolean, warnings: string[]): void {
   const issues = validateSpecTree(spec);
   if (issues.length === 0) return;
-  const lines: string[] = [];
-  for (const issue of issues) {
-    const dotted = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replaceAll('.[', '[');
-    const flag = [...sets].reverse().find((s) => dotted === plainPath(s) || dotted.startsWith(plainPath(s) + '.') || plainPath(s).startsWith(dotted + '.') || plainPath(s) === dotted);
-    lines.push(flag ? `--set ${flag.raw}: ${issue.message}` : issue.message);
-  }
+  const lines = issues.map((issue) => {
+    const at = dottedPath(issue.path.map((p) => (typeof p === 'number' ? { kind: 'index' as const, index: p } : { kind: 'key' as const, key: p })));
+    const flag = [...sets].reverse().find((s) => {
+      const own = dottedPath(s.steps);
+      const under = new RegExp(`^${own.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('\\[\\*\\]', '\\[\\d+\\]')}(?:$|[.[])`);
+      return under.test(at) || own.startsWith(`${at}.`);
+    });
+    return flag ? `--set ${flag.raw}: ${issue.message}` : issue.message;
+  });
   if (force) {
     for (const l of lines) warnings.push(`configuration invalid; continuing because of --force: ${l}`);
     return;
@@ -203,8 +209,9 @@ function checkMergedSpec(spec: JsonObject, sets: SetFlag[], force: boolean, warn
   throw new UsageError(lines.join('\n'));
 }
 
-function plainPath(s: SetFlag): string {
-  return s.steps.map((st) => (st.kind === 'key' ? st.key : st.kind === 'index' ? `[${st.index}]` : `[${st.field}:${st.value}]`)).join('.').replaceAll('.[', '[');
+/** Returns a path as `a.b[0].c`; selectors count as the element they select, for comparison with issue paths. */
+function dottedPath(steps: readonly PathStep[]): string {
+  return steps.map((st) => (st.kind === 'key' ? `.${st.key}` : st.kind === 'index' ? `[${st.index}]` : '[*]')).join('').replace(/^\./, '');
 }
 
 function normalizeRevision(value: Json | undefined): string {

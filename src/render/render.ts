@@ -50,17 +50,9 @@ function k8sOf(spec: JsonObject): JsonObject {
 
 function gatewayComponent(kind: 'ingress' | 'egress'): ComponentDef['render'] {
   const key = kind === 'ingress' ? 'ingressGateways' : 'egressGateways';
-  return (ctx) => {
-    const list = ctx.config.spec.components && isObject(ctx.config.spec.components) ? ctx.config.spec.components[key] : undefined;
-    return enabledGateways(ctx, kind).map((gw) => {
-      const entry = (Array.isArray(list) ? list : []).find((e) => isObject(e) && (e.name ?? '') === gw.name);
-      return {
-        objects: renderGateway(ctx, gw),
-        workload: gw.name, container: 'istio-proxy', path: `components.${key}[name:${gw.name}]`,
-        k8s: isObject(entry) ? k8sOf(entry) : {},
-      };
-    });
-  };
+  return (ctx) => enabledGateways(ctx, kind).map((gw) => ({
+    objects: renderGateway(ctx, gw), workload: gw.name, container: 'istio-proxy', path: `components.${key}[name:${gw.name}]`, k8s: gw.k8s,
+  }));
 }
 
 /** The component table, in dependency order (Base before Pilot before gateways). */

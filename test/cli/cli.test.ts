@@ -238,3 +238,21 @@ describe('manifest diff', () => {
     expect(same.stdout).toBe('');
   });
 });
+
+describe('--set validation blames the flag', () => {
+  it('through a [key:value] selector', async () => {
+    const r = await run(['manifest', 'generate', '--set', 'components.egressGateways[name:istio-egressgateway].enabledd=true']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('--set components.egressGateways[name:istio-egressgateway].enabledd=true: unknown field "enabledd"');
+  });
+  it('for a wrong type', async () => {
+    const r = await run(['manifest', 'generate', '--set', 'values.pilot.autoscaleMin=many']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('--set values.pilot.autoscaleMin=many: ');
+  });
+  it('and --force turns it into a warning', async () => {
+    const r = await run(['manifest', 'generate', '--force', '--set', 'values.pilot.autoscaleEnabledd=true']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Warning: configuration invalid; continuing because of --force: --set values.pilot.autoscaleEnabledd=true');
+  });
+});

@@ -190,6 +190,12 @@ spec:
     expect(svc.spec.ports[0].nodePort).toBe(30080);
   });
 
+  it('applies k8s settings of a gateway entry that has no name (the default gateway)', () => {
+    const text = 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  components:\n    ingressGateways:\n    - enabled: true\n      k8s:\n        hpaSpec: {minReplicas: 2}\n';
+    const objects = render({ files: [{ name: 'gw.yaml', text }] });
+    expect((find(objects, 'HorizontalPodAutoscaler', 'istio-ingressgateway') as any).spec.minReplicas).toBe(2);
+  });
+
   it('renders a second ingress gateway from an overlay list', () => {
     const text = 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  components:\n    ingressGateways:\n    - name: istio-ingressgateway\n    - name: internal-gw\n      namespace: gateways\n      label: {istio: internal}\n';
     const objects = render({ files: [{ name: 'gw.yaml', text }] });

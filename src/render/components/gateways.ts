@@ -4,7 +4,7 @@
  */
 import { isObject, type Json, type JsonObject, type K8sObject } from '../../manifest/objects.js';
 import { mergeOverlay } from '../tree.js';
-import { chartLabels, imageRef, ownedLabels, stringMap, truthy, val, valMap, valStr, type ChartName, type RenderContext } from '../context.js';
+import { chartLabels, imageRef, ownedLabels, stringMap, truthy, val, valMap, valStr, valTrue, type ChartName, type RenderContext } from '../context.js';
 
 /** Which of the two gateway kinds. */
 export type GatewayKind = 'ingress' | 'egress';
@@ -23,6 +23,8 @@ export interface GatewaySpec {
   values: JsonObject;
   hub: string;
   tag: string;
+  /** The entry's `k8s` settings, applied after rendering. */
+  k8s: JsonObject;
 }
 
 /**
@@ -52,6 +54,7 @@ export function enabledGateways(ctx: RenderContext, kind: GatewayKind): GatewayS
       namespace: typeof entry.namespace === 'string' && entry.namespace ? entry.namespace : ctx.ns,
       hub: typeof entry.hub === 'string' && entry.hub ? entry.hub : valStr(ctx, 'global.hub'),
       tag: entry.tag !== undefined && entry.tag !== '' ? String(entry.tag) : valStr(ctx, 'global.tag'),
+      k8s,
     });
   }
   return out;
@@ -162,7 +165,7 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
       `--proxyLogLevel=${valStr(ctx, 'global.proxy.logLevel', 'warning')}`,
       `--proxyComponentLogLevel=${valStr(ctx, 'global.proxy.componentLogLevel', 'misc:error')}`,
       `--log_output_level=${valStr(ctx, 'global.logging.level', 'default:info')}`,
-      ...(ctx.config.values.global && isObject(ctx.config.values.global) && ctx.config.values.global.logAsJson === true ? ['--log_as_json'] : [])],
+      ...(valTrue(ctx, 'global.logAsJson') ? ['--log_as_json'] : [])],
     securityContext: runAsRoot
       ? { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, privileged: false, readOnlyRootFilesystem: true, runAsUser: 0, runAsGroup: 1337, runAsNonRoot: false }
       : { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true },
