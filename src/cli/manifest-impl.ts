@@ -21,6 +21,7 @@ export async function runManifestGenerate(deps: Deps, opts: ManifestGenerateOpti
   const rendering = renderManifests(config, assets);
   printWarnings(deps, rendering.warnings);
   const text = toYamlStream(rendering.objects.map((o) => o.object));
+  if (rendering.objects.length === 0) deps.stderr.write(`No objects rendered: every component is disabled (profile "${config.profile}").\n`);
   if (opts.output) {
     await writeOutputFile(deps, opts.output, text);
     deps.stderr.write(`Wrote ${rendering.objects.length} objects (profile "${config.profile}") to ${opts.output}\n`);

@@ -9,6 +9,7 @@ import { useColor } from './color.js';
 // The renderer, its data and the schema validator load only when a manifest command runs.
 const impl = () => import('./manifest-impl.js');
 
+/** Adds `manifest generate` and `manifest diff` to the program. */
 export function registerManifest(program: AnyCommand, deps: Deps): void {
   const manifest = program.command('manifest').description('Render and compare installation manifests');
   addRenderFlags(manifest.command('generate')

@@ -8,6 +8,7 @@ import { useColor } from './color.js';
 // Profiles, the renderer and the schema validator load only when a profile command runs.
 const impl = () => import('./profile-impl.js');
 
+/** Adds `profile list`, `profile dump` and `profile diff` to the program. */
 export function registerProfile(program: AnyCommand, deps: Deps): void {
   const profile = program.command('profile').description('List, show and compare install profiles');
   profile.command('list')

@@ -29,6 +29,7 @@ export function runVersion(deps: Deps, opts: VersionOptions): void {
   else deps.stdout.write(`client version: ${info.clientVersion.version}\nistio version: ${info.clientVersion.istioVersion} (installed by this client)\n`);
 }
 
+/** Adds `version` to the program. */
 export function registerVersion(program: AnyCommand, deps: Deps): void {
   program.command('version')
     .description('Print the meshctl version and the Istio version it installs')
