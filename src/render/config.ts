@@ -5,8 +5,8 @@
 import { DataError, UsageError } from '../errors.js';
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
 import { parseYamlDocuments, positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
-import { mergeOverlay, parseSetFlag, setPath, getPath, parsePath, type PathStep, type SetFlag } from './tree.js';
-import { validateIstioOperator, validateSpecTree } from './iop-validate.js';
+import { mergeOverlay, parseSetFlag, setPath, type PathStep, type SetFlag } from './tree.js';
+import { autoscaleReplicaWarnings, validateIstioOperator, validateSpecTree } from './iop-validate.js';
 import type { CrdSchemaSet } from './crds.js';
 
 /** Data the renderer reads: profile documents, built-in values, the CRD schema set, injection templates. */
@@ -116,9 +116,8 @@ export function resolveConfiguration(assets: RenderAssets, request: ConfigReques
   const namespace = stringOr(merged.namespace, metadataNamespace ?? profileNamespace(assets) ?? 'istio-system');
   if (!DNS1123_LABEL.test(namespace)) throw new UsageError(`invalid namespace "${namespace}": must be a DNS-1123 label`);
   const values = translateToValues(merged, revision, namespace);
-  if (getPath(merged, parsePath('components.pilot.k8s.replicaCount')) !== undefined && getPath(values, parsePath('pilot.autoscaleEnabled')) === true) {
-    warnings.push('components.pilot.k8s.replicaCount should not be set when values.pilot.autoscaleEnabled is true');
-  }
+  // Per file the validator warns only when the file itself turns autoscaling on; the merged spec knows the profile too.
+  for (const w of autoscaleReplicaWarnings(merged)) if (!warnings.some((x) => x.endsWith(w.message))) warnings.push(w.message);
   return { profile, spec: merged, namespace, revision, values, userValues: userValues as JsonObject, warnings };
 }
 

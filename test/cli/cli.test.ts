@@ -256,3 +256,12 @@ describe('--set validation blames the flag', () => {
     expect(r.stderr).toContain('Warning: configuration invalid; continuing because of --force: --set values.pilot.autoscaleEnabledd=true');
   });
 });
+
+describe('warnings', () => {
+  it('warns when istiod replicas are set while the profile autoscales', async () => {
+    const r = await run(['manifest', 'generate', '--set', 'components.pilot.k8s.replicaCount=3']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('Warning: components.pilot.k8s.replicaCount should not be set when values.pilot.autoscaleEnabled is true\n');
+    expect((await run(['manifest', 'generate', '--set', 'profile=demo', '--set', 'components.pilot.k8s.replicaCount=3'])).stderr).toBe('');
+  });
+});
