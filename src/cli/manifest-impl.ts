@@ -8,7 +8,7 @@ import { renderManifests } from '../render/render.js';
 import { readInputFiles, writeOutputFile } from './inputs.js';
 import { configurationFrom, printWarnings } from './render-options.js';
 import type { RenderOptions } from './render-flags.js';
-import { paint } from './style.js';
+import { colorDiff } from './style.js';
 
 export interface ManifestGenerateOptions extends RenderOptions {
   /** File to write instead of stdout (written atomically). */
@@ -32,14 +32,14 @@ export async function runManifestGenerate(deps: Deps, opts: ManifestGenerateOpti
 
 /** Compares two manifests object by object; sets exit code 1 on differences with --exit-code. */
 export async function runManifestDiff(deps: Deps, a: string, b: string, opts: { output: 'text' | 'json'; exitCode: boolean; color: boolean }): Promise<void> {
-  if (a === "-" && b === "-") throw new UsageError("only one side can be standard input (\"-\")");
+  if (a === '-' && b === '-') throw new UsageError('only one side can be standard input ("-")');
   const files = await readInputFiles(deps, [a, b]);
   const [left, right] = files.map((f) => loadObjects(f.text, f.name)) as [ReturnType<typeof loadObjects>, ReturnType<typeof loadObjects>];
   const d = diffManifests(left, right);
   if (opts.output === 'json') deps.stdout.write(toJson(d));
   else {
     const text = formatManifestDiff(d, [a, b]);
-    deps.stdout.write(opts.color ? text.split('\n').map((l) => l.startsWith('+') ? paint(true, 'green', l) : l.startsWith('-') ? paint(true, 'red', l) : l.startsWith('~') ? paint(true, 'yellow', l) : l).join('\n') : text);
+    deps.stdout.write(opts.color ? colorDiff(text) : text);
   }
   deps.stderr.write(`${summarizeManifestDiff(d)}\n`);
   if (opts.exitCode && (d.added.length || d.removed.length || d.changed.length)) deps.exitCode = 1;
