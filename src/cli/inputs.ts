@@ -42,6 +42,46 @@ export async function readInputFiles(deps: Deps, paths: readonly string[]): Prom
   return out;
 }
 
+/** Extensions read when a directory is given with `-f`. */
+const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/**
+ * Expands `-f` paths: a directory becomes its `.yaml`, `.yml` and `.json` files, walked
+ * recursively in name order; files and `-` stay as given. Throws DataError for a missing path and
+ * for a directory holding no such file.
+ */
+export async function expandInputPaths(deps: Deps, paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = (await deps.fs.readDir(dir)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const full = dir.endsWith('/') ? `${dir}${e.name}` : `${dir}/${e.name}`;
+      if (e.isDirectory) await walk(full);
+      else if (MANIFEST_EXTENSIONS.some((ext) => e.name.endsWith(ext))) out.push(full);
+    }
+  };
+  for (const path of paths) {
+    if (path === '-') {
+      out.push(path);
+      continue;
+    }
+    let dir: boolean;
+    try {
+      dir = await deps.fs.isDirectory(path);
+    } catch {
+      throw new DataError(`${path}: no such file or directory`);
+    }
+    if (!dir) {
+      out.push(path);
+      continue;
+    }
+    const before = out.length;
+    await walk(path);
+    if (out.length === before) throw new DataError(`${path}: directory holds no .yaml, .yml or .json files`);
+  }
+  return out;
+}
+
 /**
  * Writes `text` to `path` atomically. Throws UsageError when the directory does not exist, so a
  * mistyped `-o` is reported as such and nothing is written.

@@ -1,6 +1,7 @@
 /** The commander program: global flags and one sub-command per file, built fresh per run (DESIGN.md rule 2). */
 import { Command } from '@commander-js/extra-typings';
 import type { Deps } from '../deps.js';
+import { registerKubeInject } from './kube-inject.js';
 import { registerManifest } from './manifest.js';
 import { registerProfile } from './profile.js';
 import { registerVersion } from './version.js';
@@ -21,6 +22,7 @@ export function buildProgram(deps: Deps): AnyCommand {
   registerVersion(program, deps);
   registerProfile(program, deps);
   registerManifest(program, deps);
+  registerKubeInject(program, deps);
   return program;
 }
 

@@ -1,0 +1,111 @@
+/** What `meshctl kube-inject|kube-uninject` do, loaded only when one of them runs. */
+import type { Deps } from '../deps.js';
+import { UsageError } from '../errors.js';
+import {
+  injectionConfigFromObjects, injectorSettingsFromText, meshFromText, valuesFromText, type InjectionConfig,
+} from '../inject/config.js';
+import { formatReportLine, injectFile, uninjectFile, type FileResult } from '../inject/documents.js';
+import { createInjector } from '../inject/pod.js';
+import type { K8sObject } from '../manifest/objects.js';
+import { renderManifests } from '../render/render.js';
+import { expandInputPaths, readInputFiles, splitFileFlags, STDIN_NAME, writeOutputFile } from './inputs.js';
+import { configurationFrom, printWarnings } from './render-options.js';
+
+/** Where the result goes. */
+export interface OutputOptions {
+  filename?: string[];
+  output?: string;
+  inPlace?: boolean;
+}
+
+export interface KubeInjectOptions extends OutputOptions {
+  revision?: string;
+  nativeSidecar?: boolean;
+  set?: string[];
+  operatorFileName?: string;
+  injectConfigFile?: string;
+  valuesFile?: string;
+  meshConfigFile?: string;
+}
+
+async function readOne(deps: Deps, path: string): Promise<string> {
+  return (await readInputFiles(deps, [path]))[0]!.text;
+}
+
+/**
+ * Resolves the injection configuration: istioctl's config files where given, otherwise what the
+ * rendering of the default profile (plus --set, --operatorFileName, -r) puts in the
+ * istio-sidecar-injector and istio ConfigMaps.
+ */
+async function injectionConfig(deps: Deps, opts: KubeInjectOptions): Promise<InjectionConfig> {
+  const needsRendering = !opts.injectConfigFile || !opts.valuesFile || !opts.meshConfigFile;
+  let rendered: InjectionConfig | undefined;
+  if (needsRendering) {
+    const { config, assets } = await configurationFrom(deps, {
+      filename: opts.operatorFileName ? [opts.operatorFileName] : [],
+      set: opts.set,
+      revision: opts.revision,
+    });
+    printWarnings(deps, config.warnings);
+    const objects = renderManifests(config, assets).objects.map((o) => o.object as K8sObject);
+    rendered = injectionConfigFromObjects(objects, config.revision);
+  }
+  const base: InjectionConfig = rendered ?? { templates: {}, defaultTemplates: ['sidecar'], aliases: {}, injectedAnnotations: {}, values: {}, mesh: {}, revision: opts.revision ?? '' };
+  if (opts.injectConfigFile) Object.assign(base, injectorSettingsFromText(await readOne(deps, opts.injectConfigFile), opts.injectConfigFile));
+  if (opts.valuesFile) base.values = valuesFromText(await readOne(deps, opts.valuesFile), opts.valuesFile);
+  if (opts.meshConfigFile) base.mesh = meshFromText(await readOne(deps, opts.meshConfigFile), opts.meshConfigFile);
+  if (opts.revision !== undefined) base.revision = opts.revision;
+  return base;
+}
+
+function checkOutputFlags(opts: OutputOptions, paths: string[]): void {
+  if (!paths.length) throw new UsageError('filename not specified (see --filename or -f)');
+  if (opts.inPlace && opts.output) throw new UsageError('--in-place and -o/--output cannot be used together');
+  if (opts.inPlace && paths.includes('-')) throw new UsageError('--in-place cannot rewrite standard input; use -o FILE or stdout');
+}
+
+/** Joins per-file outputs into one YAML stream. */
+function joinOutputs(outputs: string[]): string {
+  let text = '';
+  for (const out of outputs) {
+    if (text !== '') {
+      if (!text.endsWith('\n')) text += '\n';
+      if (!/^---(\s|$)/.test(out)) text += '---\n';
+    }
+    text += out;
+  }
+  return text;
+}
+
+/** Runs inject or uninject over every input; writes only after every file succeeded. */
+async function runOver(deps: Deps, opts: OutputOptions, process: (text: string, name: string) => FileResult): Promise<void> {
+  const paths = await expandInputPaths(deps, splitFileFlags(opts.filename));
+  checkOutputFlags(opts, paths);
+  const files = await readInputFiles(deps, paths);
+  const results = files.map((f) => ({ file: f, result: process(f.text, f.name) }));
+  if (opts.inPlace) {
+    for (const { file, result } of results) {
+      if (result.output !== file.text && file.name !== STDIN_NAME) await writeOutputFile(deps, file.name, result.output);
+    }
+  } else if (opts.output) {
+    await writeOutputFile(deps, opts.output, joinOutputs(results.map((r) => r.result.output)));
+  } else {
+    deps.stdout.write(joinOutputs(results.map((r) => r.result.output)));
+  }
+  const workloads = results.flatMap((r) => r.result.workloads);
+  for (const w of workloads) deps.stderr.write(`${formatReportLine(w)}\n`);
+  if (!workloads.length) deps.stderr.write(`no workloads found in ${files.map((f) => f.name).join(', ')}; output equals input\n`);
+}
+
+/** `meshctl kube-inject`. */
+export async function runKubeInject(deps: Deps, opts: KubeInjectOptions): Promise<void> {
+  const paths = splitFileFlags(opts.filename);
+  checkOutputFlags(opts, paths);
+  const injector = createInjector(await injectionConfig(deps, opts), { nativeSidecars: opts.nativeSidecar === true });
+  await runOver(deps, opts, (text, name) => injectFile(injector, text, name));
+}
+
+/** `meshctl kube-uninject`. */
+export async function runKubeUninject(deps: Deps, opts: OutputOptions): Promise<void> {
+  await runOver(deps, opts, (text, name) => uninjectFile(text, name));
+}

@@ -1,0 +1,38 @@
+/** `meshctl kube-inject` and `meshctl kube-uninject`: add or remove the sidecar in workload YAML/JSON. */
+import type { Deps } from '../deps.js';
+import { collect, type AnyCommand } from './program.js';
+
+// The injection engine, the template engine and the renderer load only when these commands run.
+const impl = () => import('./kube-inject-impl.js');
+
+/** Adds `kube-inject` and `kube-uninject` to the program. */
+export function registerKubeInject(program: AnyCommand, deps: Deps): void {
+  program.command('kube-inject')
+    .description('Inject the Istio sidecar into workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod, ReplicationController, DeploymentConfig, List); other documents pass through unchanged')
+    .option('-f, --filename <file>', 'input file or directory (.yaml, .yml, .json), "-" for stdin; repeatable', collect)
+    .option('-o, --output <file>', 'write the result to this file (atomically) instead of stdout')
+    .option('--in-place', 'rewrite each input file with its result (atomically)')
+    .option('-r, --revision <revision>', 'control plane revision to inject for')
+    .option('--native-sidecar', 'put istio-proxy in initContainers with restartPolicy: Always (Kubernetes 1.29+)')
+    .option('-s, --set <path=value>', 'configuration override, as for manifest generate (e.g. values.global.proxy.resources.requests.cpu=50m); repeatable', collect)
+    .option('--operatorFileName <file>', 'IstioOperator file to take the configuration from')
+    .option('--injectConfigFile <file>', 'injection configuration (the "config" key of the istio-sidecar-injector ConfigMap) or a bare sidecar template')
+    .option('--valuesFile <file>', 'injection values (the "values" key of the istio-sidecar-injector ConfigMap)')
+    .option('--meshConfigFile <file>', 'mesh config (the "mesh" key of the istio ConfigMap)')
+    .addHelpText('after', `
+Without config files the configuration is what the default profile renders, changed by --set,
+--operatorFileName and -r. The YAML goes to stdout; a report line per workload goes to stderr.
+
+Examples:
+  meshctl kube-inject -f app.yaml | kubectl apply -f -
+  meshctl kube-inject -f k8s/ --in-place
+  helm template ./chart | meshctl kube-inject -f - --set values.global.proxy.resources.requests.cpu=50m`)
+    .action(async (opts) => (await impl()).runKubeInject(deps, opts));
+
+  program.command('kube-uninject')
+    .description('Remove what kube-inject added, as recorded in sidecar.istio.io/status')
+    .option('-f, --filename <file>', 'input file or directory (.yaml, .yml, .json), "-" for stdin; repeatable', collect)
+    .option('-o, --output <file>', 'write the result to this file (atomically) instead of stdout')
+    .option('--in-place', 'rewrite each input file with its result (atomically)')
+    .action(async (opts) => (await impl()).runKubeUninject(deps, opts));
+}

@@ -1,0 +1,112 @@
+/**
+ * The injection configuration: templates, values, mesh config and revision, from the ConfigMaps a
+ * rendering produces (what istiod would read) or from istioctl-style files
+ * (`--injectConfigFile`, `--valuesFile`, `--meshConfigFile`).
+ */
+import { parse as parseYaml } from 'yaml';
+import { DataError } from '../errors.js';
+import { isObject, type JsonObject, type K8sObject } from '../manifest/objects.js';
+import { meshConfigFromYaml } from './mesh.js';
+
+/** Everything injection needs besides the workload. */
+export interface InjectionConfig {
+  /** Template name -> Go template text (`config.templates` of the injector ConfigMap). */
+  templates: Record<string, string>;
+  /** Templates applied when a pod names none (`inject.istio.io/templates`); `["sidecar"]` by default. */
+  defaultTemplates: string[];
+  /** Template aliases (`config.aliases`): one name standing for several templates. */
+  aliases: Record<string, string[]>;
+  /** Annotations added to every injected pod (`config.injectedAnnotations`). */
+  injectedAnnotations: Record<string, string>;
+  /** The injector values (`values` key of the injector ConfigMap): global, sidecarInjectorWebhook, revision, pilot... */
+  values: JsonObject;
+  /** Full mesh config (defaults applied), protobuf JSON. */
+  mesh: JsonObject;
+  /** Control-plane revision; "" for the default revision. */
+  revision: string;
+}
+
+/** The template part of an injection configuration. */
+export type InjectorSettings = Pick<InjectionConfig, 'templates' | 'defaultTemplates' | 'aliases' | 'injectedAnnotations'>;
+
+function stringMap(value: unknown, what: string, source: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) throw new DataError(`${source}: ${what} must be a map`);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new DataError(`${source}: ${what}.${k} must be a string`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Returns the template settings of an injector `config` text (the `config` key of the
+ * `istio-sidecar-injector` ConfigMap). A text without `templates` is taken as a bare sidecar
+ * template, as istioctl's `--injectConfigFile` does. Throws DataError when the text is not YAML or
+ * has the wrong shape.
+ */
+export function injectorSettingsFromText(text: string, source: string): InjectorSettings {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!isObject(parsed) || parsed.templates === undefined) {
+    return { templates: { sidecar: text }, defaultTemplates: ['sidecar'], aliases: {}, injectedAnnotations: {} };
+  }
+  const templates = stringMap(parsed.templates, 'templates', source);
+  const defaults = parsed.defaultTemplates;
+  const defaultTemplates = Array.isArray(defaults) && defaults.length > 0 ? defaults.map(String) : ['sidecar'];
+  const aliases: Record<string, string[]> = {};
+  if (isObject(parsed.aliases)) {
+    for (const [k, v] of Object.entries(parsed.aliases)) aliases[k] = Array.isArray(v) ? v.map(String) : [String(v)];
+  }
+  return { templates, defaultTemplates, aliases, injectedAnnotations: stringMap(parsed.injectedAnnotations, 'injectedAnnotations', source) };
+}
+
+/** Returns injector values from JSON or YAML text (`--valuesFile`, the ConfigMap's `values` key). Throws DataError when it is not a map. */
+export function valuesFromText(text: string, source: string): JsonObject {
+  let parsed: unknown;
+  try {
+    parsed = text.trim() === '' ? {} : parseYaml(text);
+  } catch (e) {
+    throw new DataError(`${source}: not valid JSON or YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (!isObject(parsed)) throw new DataError(`${source}: injector values must be a map`);
+  return parsed;
+}
+
+/** Returns the mesh config from a `mesh` YAML text with Istio's defaults applied. Throws DataError on bad input. */
+export function meshFromText(text: string, source: string): JsonObject {
+  try {
+    return meshConfigFromYaml(text, source);
+  } catch (e) {
+    throw new DataError((e as Error).message.startsWith(source) ? (e as Error).message : `${source}: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/**
+ * Returns the injection configuration held by rendered objects: the `istio-sidecar-injector[-REV]`
+ * ConfigMap (keys `config`, `values`) and the `istio[-REV]` ConfigMap (key `mesh`), exactly what
+ * istiod of that revision reads. Throws DataError when the rendering has no injector (for example
+ * the `remote` or `empty` profile without istiod).
+ */
+export function injectionConfigFromObjects(objects: readonly K8sObject[], revision: string): InjectionConfig {
+  const suffix = revision ? `-${revision}` : '';
+  const find = (name: string) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name) as
+    (K8sObject & { data?: Record<string, string> }) | undefined;
+  const injector = find(`istio-sidecar-injector${suffix}`);
+  if (!injector?.data?.config) {
+    throw new DataError(`the configuration renders no istio-sidecar-injector${suffix} ConfigMap (is istiod disabled in this profile?); pass --injectConfigFile and --valuesFile instead`);
+  }
+  const meshMap = find(`istio${suffix}`);
+  const settings = injectorSettingsFromText(injector.data.config, `ConfigMap istio-sidecar-injector${suffix}`);
+  return {
+    ...settings,
+    values: valuesFromText(injector.data.values ?? '{}', `ConfigMap istio-sidecar-injector${suffix} values`),
+    mesh: meshFromText(meshMap?.data?.mesh ?? '', `ConfigMap istio${suffix} mesh`),
+    revision,
+  };
+}

@@ -1,0 +1,252 @@
+/**
+ * kube-inject and kube-uninject over a whole input file: a YAML stream or a JSON document. Only the
+ * pod templates of registered workload kinds change, and they change by text edits on the source
+ * (src/manifest/yaml-edit.ts), so every other byte — other documents, comments, key order,
+ * quoting, indentation — comes out as it went in. JSON input gives JSON output.
+ */
+import { isMap, isSeq, type Document } from 'yaml';
+import { DataError, type SourcePosition } from '../errors.js';
+import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
+import { applyEdits, planEdits } from '../manifest/yaml-edit.js';
+import { parseYamlDocuments, positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
+import { workloadKind, type ObjectPath, type WorkloadKind } from './kinds.js';
+import { mergeKeyOf } from './merge.js';
+import { injectPod, InjectionError, uninjectPod, STATUS_ANNOTATION, type Injector, type TemplateRun } from './pod.js';
+
+/** What happened to one workload, for the report printed after the output. */
+export interface WorkloadReport {
+  /** Lower-case kind, as kubectl prints it (`deployment`). */
+  kind: string;
+  /** `namespace/name`; the namespace is `default` when the input names none. */
+  name: string;
+  action: 'injected' | 'updated' | 'unchanged' | 'skipped' | 'uninjected' | 'not injected';
+  /** Why it was skipped. */
+  reason?: string;
+  /** Things the user should act on (a Job with a classic sidecar, an unknown opt-out value). */
+  warnings: string[];
+  /** Where the output is equal in meaning but not in form to what a byte-exact round trip would give. */
+  notes: string[];
+}
+
+/** Result of processing one input file. */
+export interface FileResult {
+  output: string;
+  workloads: WorkloadReport[];
+  /** Template executions, in order (for tests that compare with Go's text/template). */
+  runs: TemplateRun[];
+}
+
+type Path = (string | number)[];
+
+function getIn(value: Json | undefined, path: readonly (string | number)[]): Json | undefined {
+  let cur = value;
+  for (const step of path) {
+    if (Array.isArray(cur) && typeof step === 'number') cur = cur[step];
+    else if (isObject(cur) && typeof step === 'string') cur = cur[step];
+    else return undefined;
+  }
+  return cur;
+}
+
+function setIn(root: JsonObject, path: ObjectPath, value: Json | undefined): void {
+  let cur: JsonObject = root;
+  for (const step of path.slice(0, -1)) {
+    const next = cur[step];
+    if (!isObject(next)) cur[step] = {};
+    cur = cur[step] as JsonObject;
+  }
+  const last = path[path.length - 1]!;
+  if (value === undefined) delete cur[last];
+  else cur[last] = value;
+}
+
+interface Mode {
+  uninject: boolean;
+  injector?: Injector;
+}
+
+/** Where the workloads of a document are: the document itself, or the items of a `kind: List` (recursively). */
+function workloadsIn(data: Json, base: Path, out: { path: Path; kind: WorkloadKind; object: JsonObject }[]): void {
+  if (!isObject(data)) return;
+  if (data.kind === 'List' && data.apiVersion === 'v1' && Array.isArray(data.items)) {
+    data.items.forEach((item, i) => workloadsIn(item, [...base, 'items', i], out));
+    return;
+  }
+  const kind = workloadKind(data.apiVersion, data.kind);
+  if (kind) out.push({ path: base, kind, object: data });
+}
+
+/** Paths (relative to the pod template's metadata or spec) of collections injection may have created. */
+const CREATED_META = ['labels', 'annotations'];
+const CREATED_SPEC = ['initContainers', 'volumes', 'imagePullSecrets'];
+
+/**
+ * Processes one workload; writes the new pod metadata/spec into `target` (a copy of the document)
+ * and returns its report. `isBlock(path)` tells whether the source node at a document path is a
+ * block collection; uninject drops a collection it emptied only when injection could have created
+ * it (a block collection; `{}`/`[]` written by the user stay).
+ */
+function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: WorkloadKind, object: JsonObject, isBlock: (p: Path) => boolean, runs: TemplateRun[]): WorkloadReport {
+  const metadata = isObject(object.metadata) ? object.metadata : {};
+  const name = typeof metadata.name === 'string' ? metadata.name : '';
+  const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : '';
+  const report: WorkloadReport = { kind: kind.kind.toLowerCase(), name: `${namespace || 'default'}/${name}`, action: 'unchanged', warnings: [], notes: [] };
+  const metaValue = getIn(object, kind.podMeta);
+  const specValue = getIn(object, kind.podSpec);
+  const meta = isObject(metaValue) ? metaValue : {};
+  const spec = isObject(specValue) ? specValue : {};
+  const metaPath = [...path, ...kind.podMeta];
+  const specPath = [...path, ...kind.podSpec];
+  const holder = getIn(target, path) as JsonObject;
+
+  if (mode.uninject) {
+    if (!isObject(meta.annotations) || !(STATUS_ANNOTATION in meta.annotations)) {
+      report.action = 'not injected';
+      return report;
+    }
+    const result = uninjectPod(meta, spec);
+    for (const field of CREATED_META) dropIfCreated(result.meta, field, [...metaPath, field], isBlock);
+    for (const field of CREATED_SPEC) dropIfCreated(result.spec, field, [...specPath, field], isBlock);
+    setIn(holder, kind.podSpec, result.spec);
+    if (Object.keys(result.meta).length === 0 && metaValue !== undefined && isBlock(metaPath)) setIn(holder, kind.podMeta, undefined);
+    else setIn(holder, kind.podMeta, result.meta);
+    report.action = 'uninjected';
+    report.notes = result.notes;
+    return report;
+  }
+
+  const outcome = injectPod(mode.injector!, {
+    typeMeta: { apiVersion: kind.apiVersion, kind: kind.kind },
+    workload: { name, namespace },
+    meta,
+    spec,
+  });
+  if (outcome.action === 'skipped') {
+    report.action = 'skipped';
+    report.reason = outcome.detail ? `${outcome.reason} (${outcome.detail})` : outcome.reason;
+    return report;
+  }
+  runs.push(...outcome.runs);
+  setIn(holder, kind.podMeta, outcome.meta);
+  setIn(holder, kind.podSpec, outcome.spec);
+  report.warnings = outcome.warnings;
+  const same = JSON.stringify(outcome.meta) === JSON.stringify(meta) && JSON.stringify(outcome.spec) === JSON.stringify(spec);
+  report.action = outcome.previouslyInjected ? (same ? 'unchanged' : 'updated') : 'injected';
+  return report;
+}
+
+function dropIfCreated(holder: JsonObject, field: string, docPath: Path, isBlock: (p: Path) => boolean): void {
+  const v = holder[field];
+  const empty = (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
+  if (empty && isBlock(docPath)) delete holder[field];
+}
+
+/** Turns an injection failure into a DataError at the position of its cause. */
+function failure(e: unknown, src: SourceDocument | undefined, file: string, base: Path, kind: WorkloadKind, object: JsonObject): Error {
+  if (!(e instanceof InjectionError)) return e as Error;
+  const meta = object.metadata;
+  const label = `${kind.kind.toLowerCase()} "${isObject(meta) && typeof meta.name === 'string' ? meta.name : ''}"`;
+  let pos: SourcePosition = { file, line: 1, column: 1 };
+  if (src) {
+    const rel = e.path ?? [];
+    const full = rel[0] === 'spec' ? [...base, ...kind.podSpec, ...rel.slice(1)] : [...base, ...kind.podMeta, ...rel];
+    pos = positionOf(src, full, false);
+  }
+  return new DataError(`${label}: ${e.message}`, pos);
+}
+
+function isBlockIn(doc: Document.Parsed): (p: Path) => boolean {
+  return (p) => {
+    const node = doc.getIn(p, true);
+    return (isMap(node) || isSeq(node)) && !node.flow;
+  };
+}
+
+/** First non-space character is `{` or `[`: the input is JSON and the output stays JSON. */
+function looksLikeJson(text: string): boolean {
+  const m = /^\s*(\S)/.exec(text);
+  return m !== null && (m[1] === '{' || m[1] === '[');
+}
+
+function jsonPosition(text: string, message: string, file: string): SourcePosition {
+  const m = /position (\d+)/.exec(message);
+  const offset = m ? Number(m[1]) : 0;
+  const before = text.slice(0, offset).split('\n');
+  return { file, line: before.length, column: before[before.length - 1]!.length + 1 };
+}
+
+function processJson(mode: Mode, text: string, file: string): FileResult {
+  let data: Json;
+  try {
+    data = JSON.parse(text) as Json;
+  } catch (e) {
+    throw new DataError(`JSON syntax error: ${(e as Error).message}`, jsonPosition(text, (e as Error).message, file));
+  }
+  const found: { path: Path; kind: WorkloadKind; object: JsonObject }[] = [];
+  workloadsIn(data, [], found);
+  const result: FileResult = { output: text, workloads: [], runs: [] };
+  if (!found.length || !isObject(data)) return result;
+  const target = structuredClone(data);
+  for (const w of found) {
+    try {
+      result.workloads.push(processWorkload(mode, target, w.path, w.kind, w.object, () => true, result.runs));
+    } catch (e) {
+      throw failure(e, undefined, file, w.path, w.kind, w.object);
+    }
+  }
+  if (JSON.stringify(target) === JSON.stringify(data)) return result;
+  const indentMatch = /\n([ \t]+)\S/.exec(text);
+  const indent = indentMatch ? indentMatch[1]! : '';
+  result.output = JSON.stringify(target, null, indent) + (text.endsWith('\n') ? '\n' : '');
+  return result;
+}
+
+function process(mode: Mode, text: string, file: string): FileResult {
+  if (looksLikeJson(text)) return processJson(mode, text, file);
+  const docs = parseYamlDocuments(text, file);
+  const result: FileResult = { output: text, workloads: [], runs: [] };
+  const edits = [];
+  for (const src of docs) {
+    const found: { path: Path; kind: WorkloadKind; object: JsonObject }[] = [];
+    workloadsIn(src.data as Json, [], found);
+    if (!found.length) continue;
+    const target = structuredClone(src.data) as JsonObject;
+    const isBlock = isBlockIn(src.doc);
+    for (const w of found) {
+      try {
+        result.workloads.push(processWorkload(mode, target, w.path, w.kind, w.object, isBlock, result.runs));
+      } catch (e) {
+        throw failure(e, src, file, w.path, w.kind, w.object);
+      }
+    }
+    if (JSON.stringify(target) === JSON.stringify(src.data)) continue;
+    edits.push(...planEdits(text, src.doc, target, { mergeKey: (path) => mergeKeyOf(path[path.length - 1]) }));
+  }
+  if (edits.length) result.output = applyEdits(text, edits);
+  return result;
+}
+
+/**
+ * Injects the sidecar into every workload of a file's text. Returns the new text (unchanged bytes
+ * outside the edited pod templates), one report entry per workload and the template runs. Throws
+ * DataError with `file:line:column` on a syntax error or a workload that cannot be injected; then
+ * nothing of the file is returned.
+ */
+export function injectFile(injector: Injector, text: string, file: string): FileResult {
+  return process({ uninject: false, injector }, text, file);
+}
+
+/**
+ * Removes the injection from every workload of a file's text, using what
+ * `sidecar.istio.io/status` recorded. Same contract as injectFile.
+ */
+export function uninjectFile(text: string, file: string): FileResult {
+  return process({ uninject: true }, text, file);
+}
+
+/** Formats one report line: `deployment "default/web" injected`, `... skipped: host networking enabled`. */
+export function formatReportLine(w: WorkloadReport): string {
+  const head = `${w.kind} "${w.name}" ${w.action}${w.reason ? `: ${w.reason}` : ''}`;
+  const lines = [head, ...w.warnings.map((x) => `  warning: ${x}`), ...w.notes.map((x) => `  note: ${x}`)];
+  return lines.join('\n');
+}

@@ -1,0 +1,216 @@
+/**
+ * istiod's injection template helpers (pkg/kube/inject/template.go at Istio 1.30), layered over
+ * sprig as istiod does, so `indent` and `contains` are Istio's (not sprig's) and `env` reads
+ * istiod's environment (here: the `env` execution option).
+ */
+
+import { formatDuration as durationString, parseDuration } from './duration.js';
+import { formatValue } from './format.js';
+import { type FuncMap, type GoFunc, fn, int, str } from './funcs.js';
+import {
+  ContainerListType,
+  ContainerPortType,
+  ContainerType,
+  type JsonMember,
+  ObjectMetaType,
+  ProxyConfigPtrType,
+  fieldIndex,
+} from './istio-types.js';
+import { jsonQuote, marshalJSON, unmarshalJSON } from './json.js';
+import { mapCase, trimSpace } from './sprig.js';
+import {
+  GoMap,
+  GoNum,
+  GoPtr,
+  GoSlice,
+  GoStruct,
+  type GoValue,
+  T,
+  TMapString,
+  compareStrings,
+} from './values.js';
+import { toYaml } from './yaml.js';
+
+const any = T.any;
+const s = T.string;
+
+const annotationsIndex = fieldIndex(ObjectMetaType, 'Annotations');
+const containerName = fieldIndex(ContainerType, 'Name');
+const containerPorts = fieldIndex(ContainerType, 'Ports');
+const portNumber = fieldIndex(ContainerPortType, 'ContainerPort');
+const portProtocol = fieldIndex(ContainerPortType, 'Protocol');
+
+/** Comma list of the TCP container ports of the containers `keep` accepts. */
+function tcpPorts(containers: GoValue, keep: (name: string) => boolean): string {
+  const out: string[] = [];
+  for (const c of containers instanceof GoSlice ? (containers.a ?? []) : []) {
+    if (!(c instanceof GoStruct) || !keep(String(c.f[containerName] ?? ''))) continue;
+    const ports = c.f[containerPorts];
+    for (const p of ports instanceof GoSlice ? (ports.a ?? []) : []) {
+      if (!(p instanceof GoStruct)) continue;
+      const protocol = p.f[portProtocol];
+      if (protocol === 'UDP' || protocol === 'SCTP') continue;
+      const n = p.f[portNumber];
+      out.push(String(n instanceof GoNum ? n.v : 0));
+    }
+  }
+  return out.join(',');
+}
+
+/** Istio's excludeInboundPort: appends a port to a comma list unless empty, "0" or listed. */
+function excludeInboundPort(port: GoValue, excluded: string): string {
+  const p = trimSpace(formatValue(port));
+  if (p === '' || p === '0') return excluded;
+  const kept: string[] = [];
+  for (const e of excluded.split(',')) {
+    if (e === p) return excluded;
+    const t = trimSpace(e);
+    if (t !== '') kept.push(t);
+  }
+  kept.push(p);
+  return kept.join(',');
+}
+
+/** mesh.DefaultProxyConfig() values protoToJSON drops (protobuf JSON encodings). */
+const proxyConfigDefaults: ReadonlyMap<string, string> = new Map([
+  ['configPath', '"./etc/istio/proxy"'],
+  ['binaryPath', '"/usr/local/bin/envoy"'],
+  ['serviceCluster', '"istio-proxy"'],
+  ['drainDuration', '"45s"'],
+  ['terminationDrainDuration', '"5s"'],
+  ['discoveryAddress', '"istiod.istio-system.svc:15012"'],
+  ['controlPlaneAuthPolicy', '"MUTUAL_TLS"'],
+  ['proxyAdminPort', '15000'],
+  ['statNameLength', '189'],
+  ['statusPort', '15020'],
+  ['concurrency', '2'],
+  ['tracing', '{"zipkin":{"address":"zipkin.istio-system:9411"}}'],
+]);
+
+/** Compact JSON with sorted object keys and numbers as written (encoding/json with UseNumber). */
+function compactJSON(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  switch (typeof v) {
+    case 'string':
+      return jsonQuote(v);
+    case 'number':
+      return String(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    default:
+  }
+  if (Array.isArray(v)) return `[${v.map(compactJSON).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .sort(compareStrings)
+    .map((k) => `${jsonQuote(k)}:${compactJSON(o[k])}`)
+    .join(',')}}`;
+}
+
+/**
+ * Istio's protoToJSON of a ProxyConfig as istiod prints PROXY_CONFIG: compact protobuf JSON
+ * without fields equal to mesh.DefaultProxyConfig(), proto3 zero values, interceptionMode
+ * REDIRECT and an empty proxyMetadata; members in the order the configuration gave them.
+ */
+function proxyConfigToJSON(pc: GoValue): string {
+  if (!(pc instanceof GoPtr) || !(pc.elem instanceof GoStruct)) return '{}';
+  const members = (pc.elem.hidden as readonly JsonMember[] | undefined) ?? [];
+  const parts: string[] = [];
+  for (const { key, value } of members) {
+    const canon = compactJSON(value);
+    if (proxyConfigDefaults.get(key) === canon) continue;
+    switch (canon) {
+      case '""':
+      case '0':
+      case 'false':
+      case 'null':
+      case '{}':
+      case '[]':
+        // Wrapper messages (holdApplicationUntilProxyStarts: false) are emitted; scalars at zero are not.
+        if (key !== 'holdApplicationUntilProxyStarts' || canon === 'null') continue;
+        break;
+      default:
+    }
+    if (key === 'interceptionMode' && canon === '"REDIRECT"') continue;
+    parts.push(`${jsonQuote(key)}:${canon}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** Istio's appendMultusNetwork: adds a network to a k8s.v1.cni.cncf.io/networks value unless present. */
+function appendMultusNetwork(existing: string, network: string): string {
+  if (existing === '') return network;
+  const i = existing.lastIndexOf(']');
+  if (i !== -1) {
+    let nets: unknown;
+    try {
+      nets = JSON.parse(existing);
+    } catch {
+      return existing;
+    }
+    if (!Array.isArray(nets) || nets.some((n) => n !== null && (typeof n !== 'object' || Array.isArray(n)))) return existing;
+    for (const n of nets as (Record<string, unknown> | null)[]) if (n?.name === network) return existing;
+    return `${existing.slice(0, i)}, {"name": "${network}"}${existing.slice(i)}`;
+  }
+  for (const n of existing.split(',')) if (trimSpace(n) === network) return existing;
+  return `${existing}, ${network}`;
+}
+
+const istioEntries: [string, GoFunc][] = [
+  ['formatDuration', fn([any], ([v]) => {
+    const text = formatValue(v ?? null);
+    const d = parseDuration(text);
+    return d === undefined ? text : durationString(d);
+  })],
+  ['isset', fn([TMapString, s], ([m, k]) => (m instanceof GoMap && m.m !== null ? m.m.has(str(k)) : false))],
+  ['excludeInboundPort', fn([any, s], ([p, e]) => excludeInboundPort(p ?? null, str(e)))],
+  ['includeInboundPorts', fn([ContainerListType], ([c]) => tcpPorts(c ?? null, () => true))],
+  ['kubevirtInterfaces', fn([s], ([v]) => str(v))],
+  ['excludeInterfaces', fn([s], ([v]) => str(v))],
+  ['applicationPorts', fn([ContainerListType], ([c]) => tcpPorts(c ?? null, (name) => name !== 'istio-proxy'))],
+  ['annotation', fn([ObjectMetaType, s, any], ([meta, name, def]) => {
+    const notes = meta instanceof GoStruct ? meta.f[annotationsIndex] : null;
+    if (notes instanceof GoMap && notes.m?.has(str(name))) return String(notes.m.get(str(name)) ?? '');
+    return formatValue(def ?? null);
+  })],
+  ['valueOrDefault', fn([any, any], ([v, d]) => (v === '' || v === null || v === undefined ? (d ?? null) : v))],
+  ['toJSON', fn([TMapString], ([m]) => {
+    if (!(m instanceof GoMap) || m.m === null) return '{}';
+    return marshalJSON(m);
+  })],
+  ['fromJSON', fn([s], ([v]) => {
+    try {
+      return unmarshalJSON(str(v));
+    } catch {
+      return '{}';
+    }
+  })],
+  ['structToJSON', fn([any], ([v]) => {
+    if (v === null || v === undefined) return '{}';
+    try {
+      return marshalJSON(v);
+    } catch {
+      return '{}';
+    }
+  })],
+  ['protoToJSON', fn([ProxyConfigPtrType], ([pc]) => proxyConfigToJSON(pc ?? null))],
+  ['toYaml', fn([any], ([v]) => toYaml(v ?? null))],
+  ['indent', fn([T.int, s], ([n, v]) => {
+    const pad = ' '.repeat(Math.max(int(n), 0));
+    return str(v).split('\n').map((line, k) => (k > 0 ? pad + line : line)).join('\n');
+  })],
+  ['directory', fn([s], ([p]) => {
+    const v = str(p);
+    return v.slice(0, v.lastIndexOf('/') + 1);
+  })],
+  ['contains', fn([s, s], ([needle, haystack]) => str(haystack).includes(str(needle)))],
+  ['toLower', fn([s], ([v]) => mapCase(str(v), false))],
+  ['appendMultusNetwork', fn([s, s], ([e, n]) => appendMultusNetwork(str(e), str(n)))],
+  ['env', fn([s, s], ([k, d], ctx) => {
+    const v = ctx.env[str(k)];
+    return v !== undefined && v !== '' ? v : str(d);
+  })],
+];
+
+/** Istio's helper functions, which replace sprig's of the same name. */
+export const istioFuncs: FuncMap = new Map(istioEntries);

@@ -1,0 +1,545 @@
+/**
+ * Sidecar injection of one pod template, and its removal. The injection template (Go text/template,
+ * the same text istiod executes from the istio-sidecar-injector ConfigMap) decides what is added;
+ * this module does what istiod does around it (Istio 1.30 pkg/kube/inject: IntoObject, injectPod,
+ * postProcessPod): skip rules, annotation checks, the template data, the strategic merge,
+ * Prometheus merge, probe rewriting, the status annotation and container order.
+ */
+import { parse as parseYaml } from 'yaml';
+import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
+import { parseGoBool, annotationProblems } from './annotations.js';
+import type { InjectionConfig } from './config.js';
+import { parseTemplate, type Template } from './gotmpl/index.js';
+import { IGNORED_NAMESPACES, FOREIGN_PROXIES } from './kinds.js';
+import { strategicMerge } from './merge.js';
+import { applyProxyConfigAnnotation, inboundTrafficPolicyMode } from './mesh.js';
+import { APP_PROBERS_ENV, restoreProbes, rewriteProbes } from './probes.js';
+import { canonicalQuantity } from './quantity.js';
+import { toTemplateData, type SidecarTemplateDataJson } from './template-data.js';
+
+export const PROXY_CONTAINER = 'istio-proxy';
+export const STATUS_ANNOTATION = 'sidecar.istio.io/status';
+export const OVERRIDES_ANNOTATION = 'proxy.istio.io/overrides';
+const PROMETHEUS_ENV = 'ISTIO_PROMETHEUS_ANNOTATIONS';
+const INJECT_KEY = 'sidecar.istio.io/inject';
+
+/** A failure to inject one workload; `path` (relative to the pod metadata/spec owner) locates the cause when known. */
+export class InjectionError extends Error {
+  override name = 'InjectionError';
+  constructor(message: string, readonly path?: readonly (string | number)[]) {
+    super(message);
+  }
+}
+
+/** A ready-to-run injector: the configuration with its templates parsed once. */
+export interface Injector {
+  config: InjectionConfig;
+  templates: ReadonlyMap<string, Template>;
+  /** Use the native-sidecar layout unless a pod says otherwise (`--native-sidecar`). */
+  nativeSidecars: boolean;
+  /** istiod's environment as templates see it through `env` (empty offline). */
+  env: Readonly<Record<string, string>>;
+}
+
+/**
+ * Returns an injector for a configuration, parsing every template once. Throws InjectionError
+ * naming the template when one does not parse.
+ */
+export function createInjector(config: InjectionConfig, options: { nativeSidecars?: boolean; env?: Record<string, string> } = {}): Injector {
+  const templates = new Map<string, Template>();
+  for (const [name, text] of Object.entries(config.templates)) {
+    try {
+      templates.set(name, parseTemplate(text, 'inject'));
+    } catch (e) {
+      throw new InjectionError(`injection template "${name}": ${(e as Error).message}`);
+    }
+  }
+  return { config, templates, nativeSidecars: options.nativeSidecars ?? false, env: options.env ?? {} };
+}
+
+/** A pod template as kube-inject sees it, plus the workload that owns it. */
+export interface PodInput {
+  /** apiVersion and kind of the workload. */
+  typeMeta: { apiVersion: string; kind: string };
+  /** The workload's own name and namespace (istiod's DeploymentMeta). */
+  workload: { name: string; namespace: string };
+  /** Pod (template) metadata and spec as JSON. */
+  meta: JsonObject;
+  spec: JsonObject;
+}
+
+/** Why a workload was not injected; the texts are what the report prints. */
+export const SKIP_REASONS = {
+  hostNetwork: 'host networking enabled',
+  disabled: 'sidecar injection disabled',
+  systemNamespace: 'system namespace',
+} as const;
+
+/** One template execution: what went in and what came out (kept for the template-equivalence tests). */
+export interface TemplateRun {
+  template: string;
+  data: SidecarTemplateDataJson;
+  output: string;
+}
+
+/** What happened to one pod template. */
+export type PodOutcome =
+  | { action: 'skipped'; reason: string; detail?: string }
+  | { action: 'injected'; meta: JsonObject; spec: JsonObject; warnings: string[]; runs: TemplateRun[]; previouslyInjected: boolean };
+
+const str = (v: Json | undefined): string => (typeof v === 'string' ? v : '');
+const obj = (v: Json | undefined): JsonObject => (isObject(v) ? v : {});
+const list = (v: Json | undefined): Json[] => (Array.isArray(v) ? v : []);
+const named = (items: Json[], name: string) => items.find((c) => isObject(c) && c.name === name) as JsonObject | undefined;
+
+/** Checks that labels/annotations hold strings only, as the Kubernetes API requires. */
+function stringMap(meta: JsonObject, field: 'labels' | 'annotations'): Record<string, string> {
+  const m = meta[field];
+  if (m === undefined || m === null) return {};
+  if (!isObject(m)) throw new InjectionError(`metadata.${field} must be a map of strings`, [field]);
+  for (const [k, v] of Object.entries(m)) {
+    if (typeof v !== 'string') throw new InjectionError(`metadata.${field}["${k}"] must be a string (quote it: "${String(v)}")`, [field, k]);
+  }
+  return m as Record<string, string>;
+}
+
+/** Decides istioctl's offline skip rules; returns the skip outcome or undefined to inject. */
+function skipRule(meta: JsonObject, spec: JsonObject, warnings: string[]): PodOutcome | undefined {
+  if (spec.hostNetwork === true) return { action: 'skipped', reason: SKIP_REASONS.hostNetwork };
+  const ns = str(meta.namespace);
+  if (IGNORED_NAMESPACES.includes(ns)) return { action: 'skipped', reason: SKIP_REASONS.systemNamespace, detail: ns };
+  const labels = stringMap(meta, 'labels');
+  const annotations = stringMap(meta, 'annotations');
+  // The label is the newer API and wins over the annotation of the same name.
+  const fromLabel = INJECT_KEY in labels;
+  const choice = fromLabel ? labels[INJECT_KEY]! : annotations[INJECT_KEY];
+  if (choice === undefined || choice === '') return undefined;
+  const lower = choice.toLowerCase();
+  if (['y', 'yes', 'true', 'on'].includes(lower)) return undefined;
+  if (['n', 'no', 'false', 'off'].includes(lower)) {
+    return { action: 'skipped', reason: SKIP_REASONS.disabled, detail: `${fromLabel ? 'label' : 'annotation'} ${INJECT_KEY}: "${choice}"` };
+  }
+  warnings.push(`${fromLabel ? 'label' : 'annotation'} ${INJECT_KEY} has the unrecognized value "${choice}"; injecting`);
+  return undefined;
+}
+
+/** `hub/name:tag[-type]` as istiod's ProxyImage builds it (Istio 1.30.3: the image type comes from global.variant, replaced by ProxyConfig.image.imageType when that is set, and the pod's proxyImageType annotation wins). */
+function proxyImage(values: JsonObject, proxyConfig: JsonObject, annotations: Record<string, string>): string {
+  const global = obj(values.global);
+  const proxy = obj(global.proxy);
+  const name = str(proxy.image) || 'proxyv2';
+  const tag = global.tag === undefined || global.tag === null ? '' : String(global.tag);
+  let imageType = str(global.variant);
+  if (isObject(proxyConfig.image)) imageType = str(proxyConfig.image.imageType);
+  if ('sidecar.istio.io/proxyImageType' in annotations) imageType = annotations['sidecar.istio.io/proxyImageType']!;
+  let t = tag;
+  if (imageType !== '') {
+    for (const known of ['distroless', 'debug']) {
+      if (t.endsWith(`-${known}`)) { t = t.slice(0, -(known.length + 1)); break; }
+    }
+    if (imageType !== 'default') t = `${t}-${imageType}`;
+  }
+  return `${str(global.hub)}/${name}:${t}`;
+}
+
+/** Prometheus' label-name sanitizing: every character outside [a-zA-Z0-9_] becomes "_". */
+const sanitize = (k: string) => k.replace(/[^a-zA-Z0-9_]/g, '_');
+
+function prometheusAnnotation(annotations: Record<string, string>, which: 'scrape' | 'port' | 'path'): string | undefined {
+  const want = `prometheus_io_${which}`;
+  for (const [k, v] of Object.entries(annotations)) if (sanitize(k) === want) return v;
+  return undefined;
+}
+
+/** Applies Istio's metrics merge: the app's prometheus.io annotations move to the sidecar env and point at the agent. */
+function applyPrometheusMerge(annotations: Record<string, string>, proxy: JsonObject | undefined, mesh: JsonObject): void {
+  const scrapeValue = prometheusAnnotation(annotations, 'scrape');
+  const scrape = scrapeValue === undefined ? true : parseGoBool(scrapeValue) ?? true;
+  let merge = true;
+  const asked = annotations['prometheus.istio.io/merge-metrics'];
+  if (asked !== undefined && parseGoBool(asked) !== undefined) merge = parseGoBool(asked)!;
+  else if (typeof mesh.enablePrometheusMerge === 'boolean') merge = mesh.enablePrometheusMerge;
+  if (!scrape || !merge) return;
+  const target = String(obj(mesh.defaultConfig).statusPort ?? 15020);
+  if (prometheusAnnotation(annotations, 'port') === target) return;
+  const cfg = { scrape: prometheusAnnotation(annotations, 'scrape') ?? '', path: prometheusAnnotation(annotations, 'path') ?? '', port: prometheusAnnotation(annotations, 'port') ?? '' };
+  if (proxy && (cfg.scrape || cfg.path || cfg.port)) {
+    proxy.env = [...list(proxy.env), { name: PROMETHEUS_ENV, value: JSON.stringify(cfg) }];
+  }
+  for (const k of Object.keys(annotations)) if (/^prometheus_io_(scrape|port|path)$/.test(sanitize(k))) delete annotations[k];
+  annotations['prometheus.io/port'] = target;
+  annotations['prometheus.io/path'] = '/stats/prometheus';
+  annotations['prometheus.io/scrape'] = 'true';
+}
+
+/** Moves a named container first or last (istiod's modifyContainers). */
+function moveContainer(items: Json[], name: string, where: 'first' | 'last'): Json[] {
+  const found = named(items, name);
+  if (!found) return items;
+  const rest = items.filter((c) => c !== found);
+  return where === 'first' ? [found, ...rest] : [...rest, found];
+}
+
+function statusList(spec: JsonObject, field: string): string[] | null {
+  const names = list(spec[field]).map((c) => str(obj(c).name));
+  return names.length ? names : null;
+}
+
+/** Kubernetes drops these when zero (omitempty int32 fields of a probe). */
+const PROBE_INTS = ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold', 'terminationGracePeriodSeconds'];
+
+/** Normalizes an injected container as the round trip through corev1.Container does: canonical quantities, no zero probe fields, no empty env values. */
+function normalizeInjected(c: JsonObject): void {
+  const resources = c.resources;
+  if (isObject(resources)) {
+    for (const part of ['limits', 'requests']) {
+      const q = resources[part];
+      if (!isObject(q)) continue;
+      for (const [k, v] of Object.entries(q)) {
+        if (typeof v === 'string') q[k] = canonicalQuantity(v);
+        else if (typeof v === 'number') q[k] = canonicalQuantity(String(v));
+      }
+    }
+  }
+  for (const field of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+    const p = c[field];
+    if (isObject(p)) for (const k of PROBE_INTS) if (p[k] === 0) delete p[k];
+  }
+  if (Array.isArray(c.env)) {
+    for (const e of c.env) if (isObject(e) && e.value === '') delete e.value;
+  }
+  for (const k of ['args', 'command', 'imagePullPolicy']) {
+    const v = c[k];
+    if (v === '' || (Array.isArray(v) && v.length === 0)) delete c[k];
+  }
+}
+
+/**
+ * Injects the sidecar into one pod template and returns the new metadata and spec (fresh objects;
+ * the input is not modified), or why it was skipped. A template that was injected before is
+ * stripped first (kube-uninject), so re-injection gives what injecting the original gives.
+ * Throws InjectionError for invalid annotations, another mesh's proxy, unknown templates and
+ * template failures.
+ */
+export function injectPod(injector: Injector, input: PodInput): PodOutcome {
+  const { config } = injector;
+  const warnings: string[] = [];
+  if (input.spec.hostNetwork === true) return { action: 'skipped', reason: SKIP_REASONS.hostNetwork };
+  for (const c of [...list(input.spec.initContainers), ...list(input.spec.containers)]) {
+    const foreign = FOREIGN_PROXIES.find((f) => isObject(c) && c.name === f.container);
+    if (foreign) throw new InjectionError(`the pod already runs ${foreign.mesh}'s proxy (container "${foreign.container}"); one pod cannot be in two meshes: ${foreign.remedy} first`, ['spec']);
+  }
+  const previouslyInjected = STATUS_ANNOTATION in obj(input.meta.annotations);
+  const stripped = previouslyInjected ? uninjectPod(input.meta, input.spec) : { meta: structuredClone(input.meta), spec: structuredClone(input.spec) };
+  const { meta, spec } = stripped;
+  const skip = skipRule(meta, spec, warnings);
+  if (skip) return skip;
+  const annotations = stringMap(meta, 'annotations');
+  stringMap(meta, 'labels');
+  const problems = annotationProblems(annotations);
+  if (problems.length) throw new InjectionError(problems.map((p) => p.message).join('; '), ['annotations', problems[0]!.annotation]);
+
+  let mesh = config.mesh;
+  const proxyConfigAnnotation = annotations['proxy.istio.io/config'];
+  if (proxyConfigAnnotation !== undefined) {
+    try {
+      mesh = applyProxyConfigAnnotation(mesh, proxyConfigAnnotation);
+    } catch (e) {
+      throw new InjectionError((e as Error).message, ['annotations', 'proxy.istio.io/config']);
+    }
+  }
+  const proxyConfig = obj(mesh.defaultConfig);
+  const values = config.values;
+
+  // A user-supplied container with a template's name (e.g. istio-proxy with image: auto) customizes
+  // the injected one; remember it so re-injection can apply it again.
+  const overrides = parseOverrides(annotations[OVERRIDES_ANNOTATION]);
+  for (const [field, saved] of [['containers', overrides.containers], ['initContainers', overrides.initContainers]] as const) {
+    for (const c of saved) if (!named(list(spec[field]), str(c.name))) spec[field] = [...list(spec[field]), c];
+  }
+
+  const data: SidecarTemplateDataJson = {
+    TypeMeta: { apiVersion: input.typeMeta.apiVersion, kind: input.typeMeta.kind },
+    DeploymentMeta: { Namespace: input.workload.namespace, Name: input.workload.name },
+    ObjectMeta: meta,
+    Spec: spec,
+    ProxyConfig: proxyConfig,
+    MeshConfig: mesh,
+    Values: values,
+    Revision: config.revision,
+    NativeSidecars: injector.nativeSidecars,
+    ProxyImage: proxyImage(values, proxyConfig, annotations),
+    ProxyUID: 1337,
+    ProxyGID: 1337,
+    InboundTrafficPolicyMode: inboundTrafficPolicyMode(mesh),
+    CompliancePolicy: '',
+  };
+  const goData = toTemplateData(data);
+
+  const runs: TemplateRun[] = [];
+  let templatePod: JsonObject = {};
+  let merged: JsonObject = { metadata: meta, spec };
+  for (const name of selectTemplates(config, annotations)) {
+    const template = injector.templates.get(name);
+    if (!template) throw new InjectionError(`requested injection template "${name}" not found; have ${[...injector.templates.keys()].sort().join(', ')}`);
+    let output: string;
+    try {
+      output = template.execute(goData, { env: injector.env });
+    } catch (e) {
+      throw new InjectionError(`injection template "${name}": ${(e as Error).message}`);
+    }
+    runs.push({ template: name, data, output });
+    let fragment: unknown;
+    try {
+      // istiod reads the output with a YAML 1.1 reader (sigs.k8s.io/yaml).
+      fragment = parseYaml(output, { version: '1.1' });
+    } catch (e) {
+      throw new InjectionError(`injection template "${name}" printed invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (fragment === null || fragment === undefined) continue;
+    if (!isObject(fragment)) throw new InjectionError(`injection template "${name}" must print a pod (a YAML map with metadata and spec)`);
+    templatePod = strategicMerge(templatePod, fragment);
+    merged = strategicMerge(merged, fragment);
+  }
+
+  const outMeta = obj(merged.metadata);
+  const outSpec = obj(merged.spec);
+  const templateSpec = obj(templatePod.spec);
+  const injectedNames = new Set([...list(templateSpec.containers), ...list(templateSpec.initContainers)].map((c) => str(obj(c).name)));
+  reapplyOverrides(outSpec, input.spec, spec, injectedNames, outMeta, previouslyInjected, overrides);
+  for (const field of ['containers', 'initContainers']) {
+    for (const c of list(outSpec[field])) if (isObject(c) && injectedNames.has(str(c.name))) normalizeInjected(c);
+  }
+
+  // postProcessPod: cluster/network env, Prometheus merge, probe rewrite, metadata, container order.
+  const outAnnotations = { ...obj(outMeta.annotations) } as Record<string, string>;
+  const outLabels = { ...obj(outMeta.labels) } as Record<string, string>;
+  const proxy = named(list(outSpec.containers), PROXY_CONTAINER) ?? named(list(outSpec.initContainers), PROXY_CONTAINER);
+  const global = obj(values.global);
+  const cluster = str(obj(global.multiCluster).clusterName);
+  let network = str(global.network);
+  if ('topology.istio.io/network' in outLabels) network = outLabels['topology.istio.io/network']!;
+  const clusterEnv: Record<string, string> = {};
+  if (cluster) clusterEnv.ISTIO_META_CLUSTER_ID = cluster;
+  if (network) clusterEnv.ISTIO_META_NETWORK = network;
+  if (proxy && Object.keys(clusterEnv).length) {
+    const kept = list(proxy.env).filter((e) => !(str(obj(e).name) in clusterEnv));
+    proxy.env = [...kept, ...Object.keys(clusterEnv).sort().map((name) => ({ name, value: clusterEnv[name]! }))];
+  }
+  applyPrometheusMerge(outAnnotations, proxy, mesh);
+  const rewriteSetting = annotations['sidecar.istio.io/rewriteAppHTTPProbers'];
+  const rewrite = rewriteSetting !== undefined && parseGoBool(rewriteSetting) !== undefined
+    ? parseGoBool(rewriteSetting)!
+    : obj(values.sidecarInjectorWebhook).rewriteAppHTTPProbe !== false;
+  if (proxy && rewrite) {
+    const statusPort = Number(annotations['status.sidecar.istio.io/port'] ?? proxyConfig.statusPort ?? 15020);
+    const appContainers = [...list(outSpec.initContainers), ...list(outSpec.containers)].filter(isObject);
+    const { probers } = rewriteProbes(appContainers, statusPort);
+    if (probers) proxy.env = [...list(proxy.env), { name: APP_PROBERS_ENV, value: JSON.stringify(probers) }];
+  }
+  if (network) outLabels['topology.istio.io/network'] = network;
+  outAnnotations[STATUS_ANNOTATION] = JSON.stringify({
+    initContainers: statusList(templateSpec, 'initContainers'),
+    containers: statusList(templateSpec, 'containers'),
+    volumes: statusList(templateSpec, 'volumes'),
+    imagePullSecrets: statusList(templateSpec, 'imagePullSecrets'),
+    revision: config.revision || 'default',
+  });
+  for (const [k, v] of Object.entries(config.injectedAnnotations)) outAnnotations[k] = v;
+  if (Object.keys(outLabels).length) outMeta.labels = outLabels;
+  outMeta.annotations = outAnnotations;
+
+  reorder(outSpec, mesh, values, outAnnotations);
+  if ((input.typeMeta.kind === 'Job' || input.typeMeta.kind === 'CronJob') && named(list(outSpec.containers), PROXY_CONTAINER)) {
+    warnings.push('a classic sidecar keeps running after the job\'s containers exit, so the job never completes; use --native-sidecar (Kubernetes 1.29+) or the annotation sidecar.istio.io/nativeSidecar: "true"');
+  }
+  return { action: 'injected', meta: outMeta, spec: outSpec, warnings, runs, previouslyInjected };
+}
+
+function selectTemplates(config: InjectionConfig, annotations: Record<string, string>): string[] {
+  const asked = annotations['inject.istio.io/templates'];
+  const names = asked !== undefined ? asked.split(',').map((s) => s.trim()) : config.defaultTemplates;
+  return names.flatMap((n) => config.aliases[n] ?? [n]);
+}
+
+interface Overrides { containers: JsonObject[]; initContainers: JsonObject[] }
+
+function parseOverrides(text: string | undefined): Overrides {
+  if (text === undefined) return { containers: [], initContainers: [] };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InjectionError(`annotation ${OVERRIDES_ANNOTATION} is not valid JSON`, ['annotations', OVERRIDES_ANNOTATION]);
+  }
+  const o = isObject(parsed) ? parsed : {};
+  return { containers: list(o.containers).filter(isObject), initContainers: list(o.initContainers).filter(isObject) };
+}
+
+/**
+ * istiod's reapplyOverwrittenContainers: a container the user defined under a name the template
+ * injects wins field by field over the template's (image "auto" meaning "keep the injected image"),
+ * and is recorded in proxy.istio.io/overrides the first time.
+ */
+function reapplyOverrides(outSpec: JsonObject, originalSpec: JsonObject, strippedSpec: JsonObject, injected: Set<string>, outMeta: JsonObject, previouslyInjected: boolean, saved: Overrides): void {
+  const found: Overrides = { containers: [], initContainers: [] };
+  for (const field of ['containers', 'initContainers'] as const) {
+    const from = saved[field].length ? saved[field] : list(strippedSpec[field]).filter(isObject);
+    for (const user of from) {
+      const name = str(user.name);
+      if (!injected.has(name)) continue;
+      if (!named(list(originalSpec.containers), name) && !named(list(originalSpec.initContainers), name) && !saved[field].length) continue;
+      const overlay: JsonObject = { ...user };
+      if (overlay.image === 'auto') delete overlay.image;
+      found[field].push(user);
+      outSpec[field] = list(outSpec[field]).map((c) => (isObject(c) && c.name === name ? strategicMerge(c, overlay) : c));
+    }
+  }
+  if (!previouslyInjected && (found.containers.length || found.initContainers.length)) {
+    const record: JsonObject = {};
+    if (found.containers.length) record.containers = found.containers;
+    if (found.initContainers.length) record.initContainers = found.initContainers;
+    outMeta.annotations = { ...obj(outMeta.annotations), [OVERRIDES_ANNOTATION]: JSON.stringify(record) };
+  }
+}
+
+/** istiod's reorderPod: the proxy last (first when holding the application), init containers in their fixed places. */
+function reorder(spec: JsonObject, mesh: JsonObject, values: JsonObject, annotations: Record<string, string>): void {
+  // holdApplicationUntilProxyStarts is a BoolValue in the mesh config (a bare boolean in protobuf JSON).
+  const holdPod = obj(mesh.defaultConfig).holdApplicationUntilProxyStarts === true
+    || obj(obj(values.global).proxy).holdApplicationUntilProxyStarts === true;
+  if (Array.isArray(spec.containers)) spec.containers = moveContainer(spec.containers, PROXY_CONTAINER, holdPod ? 'first' : 'last');
+  let init = list(spec.initContainers);
+  if (!spec.initContainers) return;
+  const before = (annotations['sidecar.istio.io/init-containers-before-proxy'] ?? '').split(',').filter((s) => s !== '');
+  if (named(init, PROXY_CONTAINER)) {
+    init = moveContainer(init, 'enable-core-dump', 'first');
+    init = moveContainer(init, PROXY_CONTAINER, 'first');
+    for (const name of [...new Set(before)].reverse()) init = moveContainer(init, name, 'first');
+    init = moveContainer(init, 'istio-validation', 'first');
+    init = moveContainer(init, 'istio-init', 'first');
+  } else {
+    init = moveContainer(init, 'istio-validation', 'first');
+    init = moveContainer(init, 'istio-init', 'last');
+    init = moveContainer(init, 'enable-core-dump', 'last');
+  }
+  spec.initContainers = init;
+}
+
+/** Labels injection sets, in the order it adds them (uninject removes only a trailing run in this order). */
+const INJECTED_LABELS = ['security.istio.io/tlsMode', 'networking.istio.io/tunnel', 'service.istio.io/canonical-name', 'service.istio.io/canonical-revision', 'topology.istio.io/network'];
+/** Annotations injection sets, in the order it adds them. */
+const INJECTED_ANNOTATIONS = [
+  'istio.io/rev', 'kubectl.kubernetes.io/default-logs-container', 'kubectl.kubernetes.io/default-container',
+  'k8s.v1.cni.cncf.io/networks', 'sidecar.istio.io/interceptionMode',
+  'traffic.sidecar.istio.io/includeOutboundIPRanges', 'traffic.sidecar.istio.io/excludeOutboundIPRanges',
+  'traffic.sidecar.istio.io/includeInboundPorts', 'traffic.sidecar.istio.io/excludeInboundPorts',
+  'traffic.sidecar.istio.io/includeOutboundPorts', 'traffic.sidecar.istio.io/excludeOutboundPorts',
+  'traffic.sidecar.istio.io/kubevirtInterfaces', 'istio.io/reroute-virtual-interfaces', 'traffic.sidecar.istio.io/excludeInterfaces',
+  'prometheus.io/port', 'prometheus.io/path', 'prometheus.io/scrape', OVERRIDES_ANNOTATION, STATUS_ANNOTATION,
+];
+
+/**
+ * Removes the trailing run of `managed` keys that appear in `managed`'s order. Injection appends
+ * its keys after the user's, in that order, so a key of the same name that comes before the run
+ * (or out of order) was the user's and stays.
+ */
+function removeInjectedSuffix(map: Record<string, string>, managed: readonly string[]): Record<string, string> {
+  const keys = Object.keys(map);
+  let cut = keys.length;
+  let lastRank = Infinity;
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const rank = managed.indexOf(keys[i]!);
+    if (rank < 0 || rank >= lastRank) break;
+    lastRank = rank;
+    cut = i;
+  }
+  const out: Record<string, string> = {};
+  for (const k of keys.slice(0, cut)) out[k] = map[k]!;
+  return out;
+}
+
+/** Result of removing an injection from a pod template. */
+export interface Uninjected {
+  meta: JsonObject;
+  spec: JsonObject;
+  /** Where the result is equal in meaning but may differ in form from the original. */
+  notes: string[];
+}
+
+/**
+ * Removes what injection recorded in `sidecar.istio.io/status`: the listed containers, init
+ * containers, volumes and image pull secrets, the rewritten probes (restored from
+ * ISTIO_KUBE_APP_PROBERS), the Prometheus annotations (restored from ISTIO_PROMETHEUS_ANNOTATIONS),
+ * and the labels and annotations injection appended. Returns fresh objects. Throws
+ * InjectionError when the status annotation is not valid JSON.
+ */
+export function uninjectPod(metaIn: JsonObject, specIn: JsonObject): Uninjected {
+  const meta = structuredClone(metaIn);
+  const spec = structuredClone(specIn);
+  const notes: string[] = [];
+  const annotations = obj(meta.annotations) as Record<string, string>;
+  let status: JsonObject;
+  try {
+    const parsed: unknown = JSON.parse(annotations[STATUS_ANNOTATION] ?? '');
+    status = isObject(parsed) ? parsed : {};
+  } catch {
+    throw new InjectionError(`annotation ${STATUS_ANNOTATION} is not valid JSON`, ['annotations', STATUS_ANNOTATION]);
+  }
+  const names = (field: string) => new Set(list(status[field]).map(String));
+  const proxy = named(list(spec.containers), PROXY_CONTAINER) ?? named(list(spec.initContainers), PROXY_CONTAINER);
+  const proxyEnv = new Map(list(proxy?.env).filter(isObject).map((e) => [str(e.name), str(e.value)]));
+
+  const drop = (field: string, which: Set<string>) => {
+    if (!Array.isArray(spec[field])) return;
+    spec[field] = (spec[field] as Json[]).filter((c) => !(isObject(c) && which.has(str(c.name))));
+  };
+  drop('containers', names('containers'));
+  drop('initContainers', names('initContainers'));
+  drop('volumes', names('volumes'));
+  drop('imagePullSecrets', names('imagePullSecrets'));
+
+  const overrides = parseOverrides(annotations[OVERRIDES_ANNOTATION]);
+  for (const [field, saved] of [['containers', overrides.containers], ['initContainers', overrides.initContainers]] as const) {
+    for (const c of saved) {
+      spec[field] = [...list(spec[field]), c];
+      notes.push(`container "${str(c.name)}" restored from ${OVERRIDES_ANNOTATION}`);
+    }
+  }
+
+  const probersText = proxyEnv.get(APP_PROBERS_ENV);
+  if (probersText) {
+    let probers: unknown;
+    try {
+      probers = JSON.parse(probersText);
+    } catch {
+      probers = undefined;
+    }
+    if (isObject(probers)) {
+      const containers = [...list(spec.initContainers), ...list(spec.containers)].filter(isObject);
+      notes.push(...restoreProbes(containers, probers));
+    }
+  }
+
+  let kept = removeInjectedSuffix(annotations, INJECTED_ANNOTATIONS);
+  const promText = proxyEnv.get(PROMETHEUS_ENV);
+  if (promText) {
+    try {
+      const saved: unknown = JSON.parse(promText);
+      if (isObject(saved)) {
+        for (const k of ['scrape', 'path', 'port'] as const) {
+          const v = saved[k];
+          if (typeof v === 'string' && v !== '') kept[`prometheus.io/${k}`] = v;
+        }
+      }
+    } catch {
+      notes.push(`${PROMETHEUS_ENV} is not valid JSON; prometheus.io annotations not restored`);
+    }
+  }
+  delete kept[STATUS_ANNOTATION];
+  delete kept[OVERRIDES_ANNOTATION];
+  if (meta.annotations !== undefined) meta.annotations = kept;
+  kept = removeInjectedSuffix(obj(meta.labels) as Record<string, string>, INJECTED_LABELS);
+  if (meta.labels !== undefined) meta.labels = kept;
+  return { meta, spec, notes };
+}
