@@ -9,26 +9,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
 import { loadAssets } from '../../src/cli/assets.js';
-import { injectionConfigFromObjects } from '../../src/inject/config.js';
 import { injectFile, uninjectFile } from '../../src/inject/documents.js';
-import { createInjector, type Injector } from '../../src/inject/pod.js';
-import type { K8sObject } from '../../src/manifest/objects.js';
 import { resolveConfiguration } from '../../src/render/config.js';
 import { renderManifests } from '../../src/render/render.js';
 import { repoRoot, run, testDeps } from '../helpers.js';
+import { defaultInjector } from './injector.js';
 
 const inputDir = join(repoRoot, 'test/testdata/inject/input');
 const badDir = join(repoRoot, 'test/testdata/inject/bad');
 const goldenDir = '../testdata/inject/golden';
 const corpus = readdirSync(inputDir).sort();
-
-/** The injector `meshctl kube-inject` builds with no flags: the default profile's ConfigMaps. */
-export async function defaultInjector(sets: string[] = [], nativeSidecars = false): Promise<Injector> {
-  const assets = await loadAssets(testDeps().deps);
-  const config = resolveConfiguration(assets, { sets });
-  const objects = renderManifests(config, assets).objects.map((o) => o.object as K8sObject);
-  return createInjector(injectionConfigFromObjects(objects, config.revision), { nativeSidecars });
-}
 
 const injector = await defaultInjector();
 const nativeInjector = await defaultInjector([], true);
