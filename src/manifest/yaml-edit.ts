@@ -292,11 +292,12 @@ class Planner {
   }
 
   /**
-   * An empty `{}`/`[]` in block context that gains entries becomes a block collection (it was
-   * probably written empty by a generator); inside flow text it stays flow.
+   * An empty `{}`/`[]` that gains entries stays flow (`{a: b}`), so that the reverse edit, and
+   * a reader of the result, can still tell it from a collection the edit created (those are
+   * block). Nothing is replaced whole here.
    */
-  private emptyFlowInBlock(node: YAMLMap.Parsed | YAMLSeq.Parsed, entries: readonly unknown[], slot: Slot): boolean {
-    return node.flow === true && entries.length === 0 && slot.kind !== 'flow' && !this.json;
+  private emptyFlowInBlock(_node: YAMLMap.Parsed | YAMLSeq.Parsed, _entries: readonly unknown[], _slot: Slot): boolean {
+    return false;
   }
 
   /**

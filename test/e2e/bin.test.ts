@@ -62,3 +62,50 @@ describe('bin/meshctl', () => {
     }
   });
 });
+
+describe('bin/meshctl kube-inject', () => {
+  const bookinfo = join(repoRoot, 'test/testdata/inject/input/bookinfo.yaml');
+
+  it('injects Bookinfo, reports each Deployment on stderr, and kube-uninject gives the file back byte for byte', async () => {
+    const inj = await execa(bin, ['kube-inject', '-f', bookinfo], { stripFinalNewline: false });
+    expect(inj.exitCode).toBe(0);
+    expect(inj.stderr.split('\n')).toEqual([
+      'deployment "default/details-v1" injected',
+      'deployment "default/ratings-v1" injected',
+      'deployment "default/reviews-v1" injected',
+      'deployment "default/reviews-v2" injected',
+      'deployment "default/reviews-v3" injected',
+      'deployment "default/productpage-v1" injected',
+      '',
+    ]);
+    expect(inj.stdout).toBe((await run(['kube-inject', '-f', bookinfo])).stdout);
+    const back = await execa(bin, ['kube-uninject', '-f', '-'], { input: inj.stdout, stripFinalNewline: false });
+    expect(back.exitCode).toBe(0);
+    expect(back.stdout).toBe(readFileSync(bookinfo, 'utf8'));
+  });
+
+  it('rewrites files in place atomically, and leaves them untouched when a document is bad', async () => {
+    const { mkdtempSync, writeFileSync, readdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'meshctl-inplace-'));
+    const good = join(dir, 'app.yaml');
+    const original = readFileSync(bookinfo, 'utf8');
+    writeFileSync(good, original);
+    const r = await execa(bin, ['kube-inject', '-f', dir, '--in-place'], { reject: false });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(readFileSync(good, 'utf8')).toContain('name: istio-proxy');
+    // A second file with a bad annotation: nothing is written, the first file stays as it was.
+    const injected = readFileSync(good, 'utf8');
+    writeFileSync(join(dir, 'bad.yaml'), readFileSync(join(repoRoot, 'test/testdata/inject/bad/interception-mode-bad.yaml'), 'utf8'));
+    const u = await execa(bin, ['kube-uninject', '-f', good, '-f', join(dir, 'bad.yaml'), '--in-place'], { reject: false });
+    expect(u.exitCode).toBe(0);
+    expect(readFileSync(good, 'utf8')).toBe(original);
+    writeFileSync(good, injected);
+    const bad = await execa(bin, ['kube-inject', '-f', dir, '--in-place'], { reject: false });
+    expect(bad.exitCode).toBe(65);
+    expect(bad.stderr).toMatch(/bad\.yaml:\d+:\d+: deployment "bad": invalid value 'MAGIC'/);
+    expect(readFileSync(good, 'utf8')).toBe(injected);
+    expect(readdirSync(dir).sort()).toEqual(['app.yaml', 'bad.yaml']);
+  });
+});
