@@ -278,6 +278,16 @@ describe('what the injection adds (Istio 1.30.3 facts)', () => {
     expect(out.output.endsWith('}\n')).toBe(true);
   });
 
+  it('matches the golden for a canary revision with hold-application and pull secrets', async () => {
+    const canary = await defaultInjector(['revision=canary', 'values.global.proxy.holdApplicationUntilProxyStarts=true', 'values.global.imagePullSecrets[0]=regcred']);
+    const out = injectFile(canary, read('deployment-comments.yaml'), 'deployment-comments.yaml').output;
+    await expect(out).toMatchFileSnapshot(`${goldenDir}/canary-hold/deployment-comments.yaml`);
+    const [t] = podTemplates(out);
+    expect(t!.spec.containers[0].name).toBe('istio-proxy');
+    expect(t!.spec.containers[0].lifecycle).toEqual({ postStart: { exec: { command: ['pilot-agent', 'wait'] } } });
+    expect(uninjectFile(out, 'x').output).toBe(read('deployment-comments.yaml'));
+  });
+
   it('honours --set, revisions and image pull secrets from the values', async () => {
     const custom = await defaultInjector(['values.global.proxy.resources.requests.cpu=50m', 'revision=canary', 'values.global.imagePullSecrets[0]=regcred']);
     const [t] = podTemplates(injectFile(custom, read('bookinfo.yaml'), 'b').output);
