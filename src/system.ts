@@ -45,9 +45,23 @@ function readStdin(): Promise<string> {
   });
 }
 
+/**
+ * Swallows EPIPE on a standard stream: when the reader goes away (`meshctl ... | head`) the rest
+ * of the output has nowhere to go, which is not an error worth a stack trace. Other errors still throw.
+ */
+function ignoreBrokenPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
+
 /** Returns the dependencies of a real run. */
 export function systemDeps(): Deps {
   const assetsDir = findAssetsDir();
+  // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
+  ignoreBrokenPipe(process.stdout);
+  // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
+  ignoreBrokenPipe(process.stderr);
   const pkg = JSON.parse(readFileSync(join(assetsDir, 'package.json'), 'utf8')) as { version: string };
   return {
     // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only

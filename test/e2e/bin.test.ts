@@ -109,3 +109,11 @@ describe('bin/meshctl kube-inject', () => {
     expect(readdirSync(dir).sort()).toEqual(['app.yaml', 'bad.yaml']);
   });
 });
+
+describe('bin/meshctl output to a closed pipe', () => {
+  it('stops quietly when the reader goes away (| head), without an EPIPE trace', async () => {
+    const r = await execa(`"${bin}" kube-inject -f "${join(repoRoot, 'test/testdata/inject/input/bookinfo.yaml')}" | head -n 1`, { shell: true, reject: false });
+    expect(r.stdout).toBe('# Copyright Istio Authors');
+    expect(r.stderr).not.toMatch(/EPIPE|node:events/);
+  });
+});

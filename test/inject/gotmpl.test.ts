@@ -10,6 +10,7 @@ import { loadAssets } from '../../src/cli/assets.js';
 import { resolveConfiguration } from '../../src/render/config.js';
 import { renderManifests } from '../../src/render/render.js';
 import { testDeps } from '../helpers.js';
+import { defaultProxyConfig as istioProxyDefaults } from '../../src/inject/mesh.js';
 
 /*
  * Differential tests of meshctl's Go text/template engine (src/inject/gotmpl) against real Go
@@ -535,20 +536,8 @@ const defaultValues = await (async () => {
 const sidecarTemplate = readFileSync(join(root, 'manifests/injection/sidecar.tmpl'), 'utf8');
 const gatewayTemplate = readFileSync(join(root, 'manifests/injection/gateway.tmpl'), 'utf8');
 
-/** mesh.DefaultProxyConfig() plus the chart's discoveryAddress, in protobuf JSON (as template.test.ts). */
-const defaultProxyConfig = {
-  configPath: './etc/istio/proxy',
-  binaryPath: '/usr/local/bin/envoy',
-  serviceCluster: 'istio-proxy',
-  drainDuration: '45s',
-  terminationDrainDuration: '5s',
-  discoveryAddress: 'istiod.istio-system.svc:15012',
-  proxyAdminPort: 15000,
-  controlPlaneAuthPolicy: 'MUTUAL_TLS',
-  statNameLength: 189,
-  statusPort: 15020,
-  interceptionMode: 'REDIRECT',
-};
+/** mesh.DefaultProxyConfig() plus the chart's discoveryAddress, in protobuf JSON: what istiod passes as .ProxyConfig by default. */
+const defaultProxyConfig = istioProxyDefaults();
 
 type Values = Record<string, unknown> & { global: Record<string, unknown> & { proxy: Record<string, unknown> }; pilot: Record<string, unknown> };
 type Data = SidecarTemplateDataJson & {

@@ -8,6 +8,7 @@ import { loadAssets } from '../../src/cli/assets.js';
 import { resolveConfiguration } from '../../src/render/config.js';
 import { renderManifests } from '../../src/render/render.js';
 import { testDeps } from '../helpers.js';
+import { defaultProxyConfig as istioProxyDefaults } from '../../src/inject/mesh.js';
 
 /*
  * Executes manifests/injection/sidecar.tmpl with real Go text/template + sprig (the harness in
@@ -47,19 +48,7 @@ if (goMissing && process.env.MESHCTL_REQUIRE_GO) throw new Error(`MESHCTL_REQUIR
 const title = (name: string): string => (goMissing ? `${name} [skipped: ${skipReason}]` : name);
 
 /** mesh.DefaultProxyConfig() plus the chart's discoveryAddress, in protobuf JSON: what istiod passes as .ProxyConfig by default. */
-const defaultProxyConfig = {
-  configPath: './etc/istio/proxy',
-  binaryPath: '/usr/local/bin/envoy',
-  serviceCluster: 'istio-proxy',
-  drainDuration: '45s',
-  terminationDrainDuration: '5s',
-  discoveryAddress: 'istiod.istio-system.svc:15012',
-  proxyAdminPort: 15000,
-  controlPlaneAuthPolicy: 'MUTUAL_TLS',
-  statNameLength: 189,
-  statusPort: 15020,
-  interceptionMode: 'REDIRECT',
-};
+const defaultProxyConfig = istioProxyDefaults();
 
 type Data = Record<string, unknown> & {
   ObjectMeta: { labels?: Record<string, string>; annotations?: Record<string, string> };
