@@ -28,7 +28,7 @@ const NOT_SINGLE_QUOTABLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u202
 /** YAML's limit for implicit keys (YAML 1.2 section 7.4.1: at most 1024 Unicode characters). */
 const MAX_IMPLICIT_KEY = 1024;
 
-/** Returns `s` as a double-quoted scalar: JSON escaping, plus `\uXXXX` for characters YAML readers mistreat raw. */
+/** Returns `s` as a double-quoted scalar: JSON escaping, plus `\u` escapes (four hex digits) for characters YAML readers mistreat raw. */
 export function quoteDouble(s: string): string {
   return JSON.stringify(s).replace(UNSAFE_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -225,6 +225,34 @@ export function lex(input: string): Token[] {
     }
     return true;
   };
+  /** Lexes a number (or a complex constant) at `pos`; returns the failure tokens on bad syntax. */
+  const lexNumber = (): Token[] | undefined => {
+    const bad = () => fail(`bad number syntax: ${JSON.stringify(input.slice(start, pos))}`);
+    if (!scanNumber()) return bad();
+    const sign = peek();
+    if (sign === '+' || sign === '-') {
+      if (!scanNumber() || input[pos - 1] !== 'i') return bad();
+      emit(Tok.Complex);
+    } else {
+      emit(Tok.Number);
+    }
+    return undefined;
+  };
+  /** Lexes the rest of a quoted string or character constant (backslash escapes, no newlines); returns the failure tokens when unterminated. */
+  const lexQuoted = (quote: string, tok: Tok, unterminated: string): Token[] | undefined => {
+    for (;;) {
+      const c = next();
+      if (c === '\\') {
+        const e = next();
+        if (e !== undefined && e !== '\n') continue;
+        return fail(unterminated);
+      }
+      if (c === undefined || c === '\n') return fail(unterminated);
+      if (c === quote) break;
+    }
+    emit(tok);
+    return undefined;
+  };
 
   // lexText: text up to the next "{{".
   for (;;) {
@@ -326,18 +354,8 @@ export function lex(input: string): Token[] {
           emit(Tok.Pipe);
           continue;
         case '"': {
-          // lexQuote
-          for (;;) {
-            const c = next();
-            if (c === '\\') {
-              const e = next();
-              if (e !== undefined && e !== '\n') continue;
-              return fail('unterminated quoted string');
-            }
-            if (c === undefined || c === '\n') return fail('unterminated quoted string');
-            if (c === '"') break;
-          }
-          emit(Tok.String);
+          const bad = lexQuoted('"', Tok.String, 'unterminated quoted string');
+          if (bad) return bad;
           continue;
         }
         case '`': {
@@ -352,14 +370,8 @@ export function lex(input: string): Token[] {
         case '.': {
           if (r === '.' && pos < input.length && input[pos]! >= '0' && input[pos]! <= '9') {
             backup(r);
-            if (!scanNumber()) return fail(`bad number syntax: ${JSON.stringify(input.slice(start, pos))}`);
-            const sign = peek();
-            if (sign === '+' || sign === '-') {
-              if (!scanNumber() || input[pos - 1] !== 'i') return fail(`bad number syntax: ${JSON.stringify(input.slice(start, pos))}`);
-              emit(Tok.Complex);
-            } else {
-              emit(Tok.Number);
-            }
+            const bad = lexNumber();
+            if (bad) return bad;
             continue;
           }
           // lexFieldOrVariable
@@ -380,17 +392,8 @@ export function lex(input: string): Token[] {
           continue;
         }
         case "'": {
-          for (;;) {
-            const c = next();
-            if (c === '\\') {
-              const e = next();
-              if (e !== undefined && e !== '\n') continue;
-              return fail('unterminated character constant');
-            }
-            if (c === undefined || c === '\n') return fail('unterminated character constant');
-            if (c === "'") break;
-          }
-          emit(Tok.CharConstant);
+          const bad = lexQuoted("'", Tok.CharConstant, 'unterminated character constant');
+          if (bad) return bad;
           continue;
         }
         case '(':
@@ -406,14 +409,8 @@ export function lex(input: string): Token[] {
       }
       if (r === '+' || r === '-' || (r >= '0' && r <= '9')) {
         backup(r);
-        if (!scanNumber()) return fail(`bad number syntax: ${JSON.stringify(input.slice(start, pos))}`);
-        const sign = peek();
-        if (sign === '+' || sign === '-') {
-          if (!scanNumber() || input[pos - 1] !== 'i') return fail(`bad number syntax: ${JSON.stringify(input.slice(start, pos))}`);
-          emit(Tok.Complex);
-        } else {
-          emit(Tok.Number);
-        }
+        const bad = lexNumber();
+        if (bad) return bad;
         continue;
       }
       if (isAlphaNumeric(r)) {
