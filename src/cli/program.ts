@@ -1,6 +1,7 @@
 /** The commander program: global flags and one sub-command per file, built fresh per run (DESIGN.md rule 2). */
 import { Command } from '@commander-js/extra-typings';
 import type { Deps } from '../deps.js';
+import { registerAnalyze } from './analyze.js';
 import { registerKubeInject } from './kube-inject.js';
 import { registerManifest } from './manifest.js';
 import { registerProfile } from './profile.js';
@@ -23,6 +24,7 @@ export function buildProgram(deps: Deps): AnyCommand {
   registerProfile(program, deps);
   registerManifest(program, deps);
   registerKubeInject(program, deps);
+  registerAnalyze(program, deps);
   return program;
 }
 

@@ -1,0 +1,172 @@
+/**
+ * The message catalog: every finding meshctl can report, keyed by name. Codes, levels and
+ * templates of IST messages are Istio 1.30.3's (pkg/config/analysis/msg/messages.yaml); MSH
+ * messages are meshctl's own checks that Istio lacks. Codes are never reused.
+ */
+
+/** Severity of a finding. Error is the worst, Info the mildest (istioctl's order). */
+export type Level = 'Error' | 'Warning' | 'Info';
+
+/** All levels, worst first. */
+export const LEVELS: readonly Level[] = ['Error', 'Warning', 'Info'];
+
+/** Returns 0 for Error, 1 for Warning, 2 for Info: smaller is worse. */
+export function levelRank(level: Level): number {
+  return LEVELS.indexOf(level);
+}
+
+/**
+ * Parses a level given on the command line, case-insensitively (`error`, `WARNING`, `Info`).
+ * Returns undefined for anything else.
+ */
+export function parseLevel(text: string): Level | undefined {
+  const lower = text.toLowerCase();
+  return LEVELS.find((l) => l.toLowerCase() === lower);
+}
+
+/** One kind of finding. */
+export interface MessageType {
+  /** Catalog name, e.g. `PortNameIsNotUnderNamingConvention`. */
+  name: string;
+  /** `IST0118` or `MSH0001`. */
+  code: string;
+  level: Level;
+  /** Go-style format: `%s` `%d` `%v` `%q` (see formatMessage). */
+  template: string;
+  /** One line for SARIF rule descriptions and `-L`. */
+  summary: string;
+}
+
+const m = (name: string, code: string, level: Level, template: string, summary: string): MessageType =>
+  ({ name, code, level, template, summary });
+
+/** The catalog. Keys are the message names analyzers report by. */
+export const MESSAGES = {
+  ReferencedResourceNotFound: m('ReferencedResourceNotFound', 'IST0101', 'Error',
+    'Referenced %s not found: %q', 'A resource refers to a gateway, host, subset or workload that does not exist.'),
+  NamespaceNotInjected: m('NamespaceNotInjected', 'IST0102', 'Info',
+    "The namespace is not enabled for Istio injection. Run 'kubectl label namespace %s istio-injection=enabled' to enable it, or 'kubectl label namespace %s istio-injection=disabled' to explicitly mark it as not needing injection.",
+    'A namespace carries no sidecar injection label.'),
+  PodMissingProxy: m('PodMissingProxy', 'IST0103', 'Warning',
+    'The pod %s is missing the Istio proxy. This can often be resolved by restarting or redeploying the workload.',
+    'A pod in an injection-enabled namespace runs without the sidecar.'),
+  SchemaValidationError: m('SchemaValidationError', 'IST0106', 'Error',
+    'Schema validation error: %v', 'An Istio resource does not match its schema.'),
+  MisplacedAnnotation: m('MisplacedAnnotation', 'IST0107', 'Warning',
+    'Misplaced annotation: %s can only be applied to %s', 'An Istio annotation sits on a kind it does not apply to.'),
+  UnknownAnnotation: m('UnknownAnnotation', 'IST0108', 'Warning',
+    'Unknown annotation: %s', 'An annotation in an Istio domain that Istio does not define.'),
+  ConflictingMeshGatewayVirtualServiceHosts: m('ConflictingMeshGatewayVirtualServiceHosts', 'IST0109', 'Error',
+    'The VirtualServices %s associated with mesh gateway define the same host %s which can lead to undefined behavior. This can be fixed by merging the conflicting VirtualServices into a single resource.',
+    'Several VirtualServices bound to the mesh gateway define the same host.'),
+  ConflictingSidecarWorkloadSelectors: m('ConflictingSidecarWorkloadSelectors', 'IST0110', 'Error',
+    'The Sidecars %v in namespace %q select the same workload pod %q, which can lead to undefined behavior.',
+    'Several Sidecars select the same pod.'),
+  MultipleSidecarsWithoutWorkloadSelectors: m('MultipleSidecarsWithoutWorkloadSelectors', 'IST0111', 'Error',
+    'The Sidecars %v in namespace %q have no workload selector, which can lead to undefined behavior.',
+    'A namespace has more than one Sidecar without a workload selector.'),
+  VirtualServiceDestinationPortSelectorRequired: m('VirtualServiceDestinationPortSelectorRequired', 'IST0112', 'Error',
+    'This VirtualService routes to a service %q that exposes multiple ports %v. Specifying a port in the destination is required to disambiguate.',
+    'A route destination names no port while its service has several.'),
+  DeploymentAssociatedToMultipleServices: m('DeploymentAssociatedToMultipleServices', 'IST0116', 'Warning',
+    'This deployment %s is associated with multiple services using port %d but different protocols: %v',
+    'Services selecting one workload disagree on the protocol of a port.'),
+  PortNameIsNotUnderNamingConvention: m('PortNameIsNotUnderNamingConvention', 'IST0118', 'Info',
+    "Port name %s (port: %d, targetPort: %s) doesn't follow the naming convention of Istio port.",
+    'A Service port name does not start with a protocol (http, grpc, tcp, ...) and sets no appProtocol.'),
+  NamespaceMultipleInjectionLabels: m('NamespaceMultipleInjectionLabels', 'IST0123', 'Warning',
+    'The namespace has more than one type of injection labels %v, which may lead to undefined behavior. Make sure only one injection label exists.',
+    'A namespace carries both istio-injection and istio.io/rev.'),
+  InvalidAnnotation: m('InvalidAnnotation', 'IST0125', 'Warning',
+    'Invalid annotation %s: %s', 'An Istio annotation has a value Istio cannot use.'),
+  VirtualServiceHostNotFoundInGateway: m('VirtualServiceHostNotFoundInGateway', 'IST0132', 'Warning',
+    'one or more host %v defined in VirtualService %s not found in Gateway %s.',
+    'A VirtualService host is not served by the Gateway it binds to.'),
+  DeprecatedAnnotation: m('DeprecatedAnnotation', 'IST0135', 'Info',
+    'Annotation %q has been deprecated%s and may not work in future Istio versions.', 'A deprecated Istio annotation is in use.'),
+  DeploymentConflictingPorts: m('DeploymentConflictingPorts', 'IST0137', 'Warning',
+    'This deployment %s is associated with multiple services %v using targetPort %q but different ports: %v.',
+    'Services selecting one workload map the same targetPort to different ports.'),
+  InvalidApplicationUID: m('InvalidApplicationUID', 'IST0144', 'Warning',
+    'User ID (UID) 1337 is reserved for the sidecar proxy.', 'A workload runs as UID 1337, which the sidecar uses.'),
+  ConflictingGateways: m('ConflictingGateways', 'IST0145', 'Error',
+    'Conflict with gateways %s (workload selector %s, port %s, hosts %v).',
+    'Gateways on the same workload and port claim the same host.'),
+  NamespaceInjectionEnabledByDefault: m('NamespaceInjectionEnabledByDefault', 'IST0148', 'Info',
+    'is enabled for Istio injection, as Istio is installed with enableNamespacesByDefault as true.',
+    'Injection applies to every namespace without a label.'),
+  ExternalNameServiceTypeInvalidPortName: m('ExternalNameServiceTypeInvalidPortName', 'IST0150', 'Warning',
+    'Port name for ExternalName service is invalid. Proxy may prevent tcp named ports and unmatched traffic for ports serving TCP protocol from being forwarded correctly',
+    'An ExternalName Service port has a name the proxy cannot route.'),
+  GatewayPortNotDefinedOnService: m('GatewayPortNotDefinedOnService', 'IST0162', 'Warning',
+    'The gateway is listening on a target port (port %d) that is not defined in the Service associated with its workload instances (Pod selector %s). If you need to access the gateway port through the gateway Service, it will not be available.',
+    'A Gateway server port is not a target port of the gateway workload\'s Service.'),
+  DestinationRuleSubsetNotSelectPods: m('DestinationRuleSubsetNotSelectPods', 'IST0173', 'Error',
+    'The Subset %s defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).',
+    'A DestinationRule subset matches no workload.'),
+  UnknownDestinationRuleHost: m('UnknownDestinationRuleHost', 'IST0174', 'Warning',
+    'The host %s defined in the DestinationRule does not match any services in the mesh.',
+    'A DestinationRule host is no known service.'),
+  WorkloadMissingLabels: m('WorkloadMissingLabels', 'MSH0001', 'Info',
+    '%s has no %s label (any of %s); %s.',
+    'A workload pod template lacks an app (name) or version label.'),
+  WorkloadDuplicateAppVersion: m('WorkloadDuplicateAppVersion', 'MSH0002', 'Warning',
+    'Workloads %v in namespace %q share app %q and version %q; their telemetry is merged.',
+    'Two workloads in one namespace carry the same app and version labels.'),
+} as const satisfies Record<string, MessageType>;
+
+/** A catalog name. */
+export type MessageName = keyof typeof MESSAGES;
+
+/**
+ * Every code Istio 1.30.3 defines, with its level (istio-1.30.3 messages.yaml). `-S` accepts these
+ * and meshctl's own; an unknown code only warns, as istioctl does.
+ */
+export const ISTIO_CODES: ReadonlySet<string> = new Set([
+  1, 2, 101, 102, 103, 106, 107, 108, 109, 110, 111, 112, 116, 118, 123, 125, 126, 127, 128, 129, 130, 131, 132,
+  133, 134, 135, 136, 137, 138, 139, 140, 141, 142, 143, 144, 145, 146, 147, 148, 149, 150, 151, 152, 153, 154,
+  155, 156, 157, 158, 159, 160, 161, 162, 163, 164, 165, 166, 167, 168, 169, 170, 171, 172, 173, 174, 175, 176,
+].map((n) => `IST${String(n).padStart(4, '0')}`));
+
+/** Returns true when `code` is an Istio 1.30.3 code or one of meshctl's. */
+export function isKnownCode(code: string): boolean {
+  return ISTIO_CODES.has(code) || Object.values(MESSAGES).some((t) => t.code === code);
+}
+
+/**
+ * Returns the documentation URL of a code: Istio's analysis reference for IST codes (the URL
+ * istioctl 1.30 prints), the application requirements page for meshctl's label checks.
+ */
+export function documentationUrl(code: string): string {
+  if (code.startsWith('IST')) return `https://istio.io/v1.30/docs/reference/config/analysis/${code.toLowerCase()}/?ref=istioctl-analyze`;
+  return 'https://istio.io/v1.30/docs/ops/deployment/application-requirements/';
+}
+
+/**
+ * Formats `template` with `args` the way Go's fmt does for the verbs Istio's templates use:
+ * `%s` and `%v` print strings as they are and arrays as `[a b]`, `%d` prints numbers, `%q` prints
+ * a double-quoted, escaped string, `%%` a percent sign. Missing arguments print `%!s(MISSING)`.
+ */
+export function formatMessage(template: string, args: readonly unknown[]): string {
+  let i = 0;
+  return template.replace(/%([%sdvq])/g, (_m, verb: string) => {
+    if (verb === '%') return '%';
+    if (i >= args.length) return `%!${verb}(MISSING)`;
+    const arg = args[i++];
+    return verb === 'q' ? goQuote(arg) : goValue(arg);
+  });
+}
+
+function goValue(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
+  if (v === null || v === undefined) return '<nil>';
+  if (typeof v === 'object') {
+    return `map[${Object.keys(v).sort().map((k) => `${k}:${goValue((v as Record<string, unknown>)[k])}`).join(' ')}]`;
+  }
+  return String(v);
+}
+
+function goQuote(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(goQuote).join(' ')}]`;
+  return JSON.stringify(typeof v === 'string' ? v : goValue(v));
+}

@@ -1,0 +1,11 @@
+/** The output formats of `meshctl analyze -o`, by name. */
+import { formatJson, formatYaml } from './data.js';
+import { formatLog } from './log.js';
+import type { Formatter } from './report.js';
+
+/** Formatters by `-o` value. */
+export const FORMATTERS: Readonly<Record<string, Formatter>> = {
+  log: formatLog,
+  json: formatJson,
+  yaml: formatYaml,
+};

@@ -1,0 +1,26 @@
+/**
+ * The registry: every analyzer, sorted by name. Adding an analyzer means adding its file under
+ * analyzers/ and one line here; the meta-tests in test/analyze check names, descriptions, inputs
+ * and messages.
+ */
+import type { Analyzer } from './analyzer.js';
+import { portNameAnalyzer } from './analyzers/port-name.js';
+import { workloadLabelsAnalyzer } from './analyzers/workload-labels.js';
+
+/** All analyzers, sorted by name. */
+export const ANALYZERS: readonly Analyzer[] = [
+  portNameAnalyzer,
+  workloadLabelsAnalyzer,
+].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+/**
+ * Returns the analyzers whose names are given (`--analyzer`), all when `names` is empty. A name
+ * matches exactly or as a prefix ending at a dot (`schema.ValidationAnalyzer` selects every
+ * `schema.ValidationAnalyzer.<Kind>`). Returns the names that matched nothing separately.
+ */
+export function selectAnalyzers(names: readonly string[]): { analyzers: Analyzer[]; unknown: string[] } {
+  if (names.length === 0) return { analyzers: [...ANALYZERS], unknown: [] };
+  const matches = (a: Analyzer, n: string): boolean => a.name === n || a.name.startsWith(`${n}.`);
+  const unknown = names.filter((n) => !ANALYZERS.some((a) => matches(a, n)));
+  return { analyzers: ANALYZERS.filter((a) => names.some((n) => matches(a, n))), unknown };
+}

@@ -1,0 +1,183 @@
+/** What `meshctl analyze` does, loaded only when it runs. */
+import type { Deps } from '../deps.js';
+import { AnalysisIssuesError, DataError, formatPosition, UsageError } from '../errors.js';
+import { syntheticResources } from '../analyze/defaults.js';
+import { runAnalysis, type AnalysisResult } from '../analyze/engine.js';
+import { isKnownCode, levelRank, parseLevel, type Level } from '../analyze/messages.js';
+import { FORMATTERS } from '../analyze/output/index.js';
+import { ANALYZERS, selectAnalyzers } from '../analyze/registry.js';
+import type { Resource } from '../analyze/resource.js';
+import { resourcesFromDocuments, type InputProblem } from '../analyze/sources.js';
+import { ResourceStore } from '../analyze/store.js';
+import { parseSuppression } from '../analyze/suppress.js';
+import type { K8sObject } from '../manifest/objects.js';
+import { parseYamlDocuments } from '../manifest/yaml-docs.js';
+import { renderManifests } from '../render/render.js';
+import { ANALYZE_FORMATS } from './analyze.js';
+import { useColor } from './color.js';
+import { expandInputPaths, readInputFiles, STDIN_NAME } from './inputs.js';
+import { configurationFrom } from './render-options.js';
+
+/** Options of `meshctl analyze` as commander parses them. */
+export interface AnalyzeOptions {
+  namespace?: string;
+  allNamespaces?: boolean;
+  useKube?: boolean | string;
+  output: string;
+  outputThreshold: string;
+  failureThreshold: string;
+  suppress?: string[];
+  analyzer?: string[];
+  listAnalyzers?: boolean;
+  istioNamespace: string;
+  ignoreUnknown?: boolean;
+}
+
+/** Files read and what they held. */
+export interface LoadedFiles {
+  files: string[];
+  resources: Resource[];
+  problems: InputProblem[];
+}
+
+/**
+ * Reads, parses and converts every file (directories expanded, `-` for stdin). Never throws for
+ * bad input: unreadable or unparseable files become problems with positions, and the other
+ * files are still read.
+ */
+export async function loadFiles(deps: Deps, paths: readonly string[], defaultNamespace: string): Promise<LoadedFiles> {
+  const out: LoadedFiles = { files: [], resources: [], problems: [] };
+  for (const given of paths) {
+    let expanded: string[];
+    try {
+      expanded = await expandInputPaths(deps, [given]);
+    } catch (e) {
+      out.problems.push({ file: given, message: problemText(e, given) });
+      continue;
+    }
+    for (const path of expanded) {
+      const file = path === '-' ? STDIN_NAME : path;
+      out.files.push(file);
+      try {
+        const [input] = await readInputFiles(deps, [path]);
+        const docs = parseYamlDocuments(input!.text, file);
+        const result = resourcesFromDocuments(docs, { defaultNamespace });
+        out.resources.push(...result.resources);
+        out.problems.push(...result.problems);
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+        out.problems.push({ file, ...(e.position ? { position: e.position } : {}), message: problemText(e, file) });
+      }
+    }
+  }
+  return out;
+}
+
+/** The message of a DataError without the `file:line:column: ` or `file: ` prefix it carries. */
+function problemText(e: unknown, file: string): string {
+  const err = e as DataError;
+  const text = err.message;
+  if (err.position) return text.slice(formatPosition(err.position).length + 2);
+  return text.startsWith(`${file}: `) ? text.slice(file.length + 2) : text;
+}
+
+/** Returns the text of one input problem, `file:line:column: message`. */
+export function problemLine(p: InputProblem): string {
+  return `${p.position ? formatPosition(p.position) : p.file}: ${p.message}`;
+}
+
+function level(flag: string, value: string): Level {
+  const l = parseLevel(value);
+  if (!l) throw new UsageError(`invalid level "${value}" for ${flag}: use Info, Warning or Error`);
+  return l;
+}
+
+/** Returns the ingress gateway the default profile installs, assumed present in file mode. */
+export async function profileIngressGateway(deps: Deps, existing: readonly Resource[]): Promise<Resource[]> {
+  const { config, assets } = await configurationFrom(deps, {});
+  const objects = renderManifests(config, assets).objects
+    .filter((o) => o.component === 'IngressGateways').map((o) => o.object as K8sObject);
+  return syntheticResources(objects, existing);
+}
+
+/**
+ * Runs `meshctl analyze`. Prints findings to stdout in the chosen format and the summary to
+ * stderr. Throws UsageError for bad flags, AnalysisIssuesError (exit 79) when a finding that is
+ * not suppressed reaches the failure threshold, DataError (exit 65) when a file could not be
+ * parsed and `--ignore-unknown` is not set; the exit code never depends on `-o`.
+ */
+export async function runAnalyze(deps: Deps, args: string[], opts: AnalyzeOptions, globals: { color?: boolean; verbose?: boolean }): Promise<void> {
+  if (opts.listAnalyzers) {
+    for (const a of ANALYZERS) deps.stdout.write(`* ${a.name}:\n    ${a.description}\n`);
+    return;
+  }
+  const formatter = FORMATTERS[opts.output];
+  if (!formatter) {
+    throw new UsageError(`${opts.output} is not a valid option for format (-o); use one of ${ANALYZE_FORMATS.join(', ')}`);
+  }
+  const outputLevel = level('--output-threshold', opts.outputThreshold);
+  const failureLevel = level('--failure-threshold', opts.failureThreshold);
+  if (opts.namespace !== undefined && opts.allNamespaces) throw new UsageError('-n/--namespace and -A/--all-namespaces cannot be used together');
+  const suppressions = (opts.suppress ?? []).map(parseSuppression);
+  for (const s of suppressions) {
+    if (!isKnownCode(s.code)) deps.stderr.write(`Warning: Supplied message code '${s.code}' is an unknown message code and will not have any effect.\n`);
+  }
+  const { analyzers, unknown } = selectAnalyzers(opts.analyzer ?? []);
+  if (unknown.length > 0) throw new UsageError(`unknown analyzer ${unknown.map((n) => `"${n}"`).join(', ')}; list them with -L`);
+  if (opts.useKube === true || (opts.useKube === undefined && args.length === 0)) {
+    throw new UsageError(args.length === 0
+      ? 'no files given: analyzing a live cluster is not available yet; pass files, directories or - for stdin'
+      : '--use-kube: analyzing a live cluster is not available yet; analyze the files alone with --use-kube=false');
+  }
+
+  const loaded = await loadFiles(deps, args, opts.namespace ?? 'default');
+  const synthetic = await profileIngressGateway(deps, loaded.resources);
+  const store = new ResourceStore([...loaded.resources, ...synthetic], true);
+  const result: AnalysisResult = runAnalysis(store, {
+    analyzers,
+    istioNamespace: opts.istioNamespace,
+    ...(opts.namespace !== undefined ? { namespaces: new Set([opts.namespace]) } : {}),
+    suppressions,
+  });
+  if (globals.verbose) deps.stderr.write(`Analyzers run: ${result.analyzers.join(', ')}\n`);
+
+  for (const p of loaded.problems) deps.stderr.write(`Error: ${problemLine(p)}\n`);
+  const shown = result.findings.filter((f) => levelRank(f.type.level) <= levelRank(outputLevel));
+  deps.stdout.write(formatter({
+    findings: shown,
+    problems: loaded.problems,
+    files: loaded.files,
+    analyzers,
+    version: deps.version,
+    color: useColor(deps, 'stdout', globals),
+  }));
+
+  const active = result.findings.filter((f) => !f.suppressed);
+  const scope = opts.namespace !== undefined ? `namespace: ${opts.namespace}` : describeFiles(loaded.files);
+  const failedFiles = new Set(loaded.problems.map((p) => p.file)).size;
+  if (active.length === 0) {
+    const but = failedFiles ? ` (but ${failedFiles} file(s) could not be parsed)` : '';
+    deps.stderr.write(failedFiles ? `No validation issues found when analyzing ${scope}${but}.\n` : `\u2714 No validation issues found when analyzing ${scope}.\n`);
+  } else {
+    deps.stderr.write(`${summary(active.map((f) => f.type.level), result.findings.length - active.length, shown.filter((f) => !f.suppressed).length)}\n`);
+  }
+  if (active.some((f) => levelRank(f.type.level) <= levelRank(failureLevel))) {
+    throw new AnalysisIssuesError(`Analyzers found issues when analyzing ${opts.namespace !== undefined ? `namespace: ${opts.namespace}` : 'all namespaces'}.\nSee https://istio.io/v1.30/docs/reference/config/analysis for more information about causes and resolutions.`);
+  }
+  if (failedFiles && !opts.ignoreUnknown) throw new DataError(`${failedFiles} file(s) could not be parsed`);
+}
+
+function describeFiles(files: readonly string[]): string {
+  return files.length === 1 ? files[0]! : `${files.length} files`;
+}
+
+/** `3 findings: 1 error, 1 warning, 1 info (2 shown; 1 suppressed)`. */
+function summary(levels: readonly Level[], suppressed: number, shownCount: number): string {
+  const count = (l: Level): number => levels.filter((x) => x === l).length;
+  const parts = (['Error', 'Warning', 'Info'] as const).filter((l) => count(l) > 0).map((l) => `${count(l)} ${l.toLowerCase()}${count(l) > 1 && l !== 'Info' ? 's' : ''}`);
+  const notes = [
+    ...(shownCount < levels.length ? [`${shownCount} shown`] : []),
+    ...(suppressed > 0 ? [`${suppressed} suppressed`] : []),
+  ];
+  return `${levels.length} finding${levels.length === 1 ? '' : 's'}: ${parts.join(', ')}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+}

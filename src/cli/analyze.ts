@@ -1,0 +1,45 @@
+/** `meshctl analyze`: check mesh configuration in files for problems, with Istio's message codes. */
+import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import type { Deps } from '../deps.js';
+import { collect, type AnyCommand } from './program.js';
+
+// Analyzers, schemas and the renderer load only when the command runs.
+const impl = () => import('./analyze-impl.js');
+
+/** Output formats of `-o`. */
+export const ANALYZE_FORMATS = ['log', 'json', 'yaml', 'sarif', 'junit', 'github'] as const;
+
+/** Adds `analyze` to the program. */
+export function registerAnalyze(program: AnyCommand, deps: Deps): void {
+  program.command('analyze')
+    .description('Analyze mesh configuration (files, directories or - for stdin) and report problems with Istio\'s message codes')
+    .argument('[files...]', 'files or directories (.yaml, .yml, .json, walked recursively); "-" for stdin')
+    .option('-n, --namespace <namespace>', 'report only on this namespace; also the namespace of objects that name none (default: all namespaces, objects without one go to "default")')
+    .option('-A, --all-namespaces', 'report on every namespace')
+    .addOption(new Option('-k, --use-kube [bool]', 'also read resources from the cluster (not available yet; files only)').argParser(parseBool))
+    .option('-o, --output <format>', `output format: ${ANALYZE_FORMATS.join(', ')}`, 'log')
+    .option('--output-threshold <level>', 'lowest level printed: Info, Warning or Error', 'Info')
+    .option('--failure-threshold <level>', 'lowest level that makes the exit code 79: Info, Warning or Error', 'Error')
+    .option('-S, --suppress <rule>', 'suppress findings: CODE=Kind namespace/name, * matches anything (e.g. "IST0118=Service default/*"); repeatable', collect)
+    .option('--analyzer <name>', 'run only this analyzer (see -L); a prefix such as schema.ValidationAnalyzer selects a family; repeatable', collect)
+    .option('-L, --list-analyzers', 'list the analyzers and exit')
+    .option('-i, --istio-namespace <namespace>', 'namespace of the Istio control plane', 'istio-system')
+    .option('--ignore-unknown', 'do not fail (exit 65) when a file cannot be parsed')
+    .addHelpText('after', `
+Exit codes: 0 no finding at or above --failure-threshold, 79 findings at or above it,
+65 a file could not be parsed, 64 bad usage. They do not depend on -o.
+Findings go to stdout; the summary and "No validation issues found" go to stderr.
+
+Examples:
+  meshctl analyze samples/bookinfo/
+  meshctl analyze -o sarif k8s/ > analyze.sarif
+  kustomize build . | meshctl analyze - --failure-threshold Warning
+  meshctl analyze app.yaml -S "IST0118=Service default/legacy-*"`)
+    .action(async (files, opts, cmd) => (await impl()).runAnalyze(deps, files, opts, cmd.optsWithGlobals()));
+}
+
+function parseBool(value: string): boolean {
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new InvalidArgumentError(`"${value}" is not a boolean (true or false).`);
+}
