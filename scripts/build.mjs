@@ -10,6 +10,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 await rm(join(root, 'dist'), { recursive: true, force: true });
 // The IstioOperator schema is precompiled into src/generated/ so start-up never compiles a schema.
 await import('./gen-validators.mjs').then((m) => m.writeValidators());
+await import('./gen-k8s-schemas.mjs').then((m) => m.writeK8sValidators());
 
 const result = await build({
   absWorkingDir: root,

@@ -20,6 +20,8 @@ export interface Finding {
   resource?: Resource;
   /** The path of the offending node inside the resource's object. */
   path?: ObjectPath;
+  /** The position is the key of the last path element rather than its value. */
+  key?: boolean;
   /** `file:line:column` of the offending node, for file-backed resources. */
   position?: SourcePosition;
   /** Set when a `-S` flag or the resource's analyze-suppress annotation silences the finding. */
@@ -93,6 +95,7 @@ function contextFor(store: ResourceStore, analyzer: Analyzer, options: AnalysisO
       const position = r.source ? positionOf(r.source.document, [...r.source.base, ...path], at.key ?? false) : undefined;
       const message = formatMessage(type.template, args);
       const finding: Finding = { type, message, resource: r, path, analyzer: analyzer.name };
+      if (at.key) finding.key = true;
       if (position) finding.position = position;
       const suppressed = suppressionFor(type.code, r, options.suppressions ?? []);
       if (suppressed) finding.suppressed = suppressed;

@@ -10,6 +10,7 @@ export const K = {
   Namespace: 'Namespace',
   Service: 'Service',
   Pod: 'Pod',
+  Node: 'Node',
   ConfigMap: 'ConfigMap',
   Secret: 'Secret',
   ServiceAccount: 'ServiceAccount',

@@ -5,12 +5,38 @@
  */
 import type { Analyzer } from './analyzer.js';
 import { portNameAnalyzer } from './analyzers/port-name.js';
+import { schemaAnalyzers } from './analyzers/schema-validation.js';
 import { workloadLabelsAnalyzer } from './analyzers/workload-labels.js';
+import { annotationsK8sAnalyzer } from './analyzers/annotations-k8s.js';
+import { applicationUidAnalyzer } from './analyzers/application-uid.js';
+import { deploymentMultiServiceAnalyzer } from './analyzers/deployment-multi-service.js';
+import { injectionAnalyzer } from './analyzers/injection-status.js';
+import { conflictingGatewayAnalyzer } from './analyzers/gateway-conflicting.js';
+import { ingressGatewayPortAnalyzer } from './analyzers/gateway-ingress-port.js';
+import { sidecarSelectorAnalyzer } from './analyzers/sidecar-selector.js';
+import { subsetSelectPodAnalyzer } from './analyzers/destinationrule-subset-select-pod.js';
+import { conflictingMeshGatewayHostsAnalyzer } from './analyzers/virtualservice-conflicting-mesh-gateway-hosts.js';
+import { virtualServiceDestinationHostAnalyzer } from './analyzers/virtualservice-destination-host.js';
+import { virtualServiceDestinationRuleAnalyzer } from './analyzers/virtualservice-destination-rule.js';
+import { virtualServiceGatewayAnalyzer } from './analyzers/virtualservice-gateway.js';
 
 /** All analyzers, sorted by name. */
 export const ANALYZERS: readonly Analyzer[] = [
   portNameAnalyzer,
   workloadLabelsAnalyzer,
+  annotationsK8sAnalyzer,
+  applicationUidAnalyzer,
+  deploymentMultiServiceAnalyzer,
+  injectionAnalyzer,
+  conflictingGatewayAnalyzer,
+  ingressGatewayPortAnalyzer,
+  sidecarSelectorAnalyzer,
+  subsetSelectPodAnalyzer,
+  conflictingMeshGatewayHostsAnalyzer,
+  virtualServiceDestinationHostAnalyzer,
+  virtualServiceDestinationRuleAnalyzer,
+  virtualServiceGatewayAnalyzer,
+  ...schemaAnalyzers,
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 /**

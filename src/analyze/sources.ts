@@ -7,7 +7,7 @@ import type { SourcePosition } from '../errors.js';
 import { positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
 import { IGNORED_NAMESPACES } from '../inject/kinds.js';
 import { ANALYZED_KINDS, isClusterScoped } from './kinds.js';
-import { asList, asMap, groupOf, kindKey, type ObjectPath, type Resource } from './resource.js';
+import { asList, asMap, groupOf, kindKey, type ObjectPath, type Resource, type SourceRef } from './resource.js';
 
 /** Something wrong with an input that is not a finding: unreadable file, bad YAML, no kind. */
 export interface InputProblem {
@@ -77,9 +77,17 @@ function addObject(out: SourceResult, document: SourceDocument, data: unknown, b
     out.skipped++;
     return;
   }
+  out.resources.push(resourceOf(object, apiVersion, kind, name, namespace, { document, base }));
+}
+
+/**
+ * Returns a resource for an object whose apiVersion, kind, name and resolved namespace are known
+ * (`''` namespace for cluster-scoped kinds), read from `source` when given.
+ */
+export function resourceOf(object: Record<string, unknown>, apiVersion: string, kind: string, name: string, namespace: string, source?: SourceRef): Resource {
   const slash = apiVersion.indexOf('/');
-  out.resources.push({
-    key, group: groupOf(apiVersion), version: slash < 0 ? apiVersion : apiVersion.slice(slash + 1), kind,
-    namespace, name, object, source: { document, base },
-  });
+  return {
+    key: kindKey(apiVersion, kind), group: groupOf(apiVersion), version: slash < 0 ? apiVersion : apiVersion.slice(slash + 1), kind,
+    namespace, name, object, ...(source ? { source } : {}),
+  };
 }

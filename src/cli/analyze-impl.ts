@@ -1,4 +1,5 @@
 /** What `meshctl analyze` does, loaded only when it runs. */
+import { normalize } from 'node:path';
 import type { Deps } from '../deps.js';
 import { AnalysisIssuesError, DataError, formatPosition, UsageError } from '../errors.js';
 import { syntheticResources } from '../analyze/defaults.js';
@@ -44,12 +45,15 @@ export interface LoadedFiles {
 }
 
 /**
- * Reads, parses and converts every file (directories expanded, `-` for stdin). Never throws for
+ * Reads, parses and converts every file once (directories expanded, `-` for stdin). Never throws for
  * bad input: unreadable or unparseable files become problems with positions, and the other
  * files are still read.
  */
 export async function loadFiles(deps: Deps, paths: readonly string[], defaultNamespace: string): Promise<LoadedFiles> {
   const out: LoadedFiles = { files: [], resources: [], problems: [], parseMs: 0, convertMs: 0 };
+  // A file named twice (`dir/ dir/a.yaml`, `-` twice) is read once: its objects twice over would
+  // look like two workloads sharing app and version, or two conflicting Gateways.
+  const seen = new Set<string>();
   for (const given of paths) {
     let expanded: string[];
     try {
@@ -59,6 +63,9 @@ export async function loadFiles(deps: Deps, paths: readonly string[], defaultNam
       continue;
     }
     for (const path of expanded) {
+      const key = path === '-' ? path : normalize(path);
+      if (seen.has(key)) continue;
+      seen.add(key);
       const file = path === '-' ? STDIN_NAME : path;
       out.files.push(file);
       try {
@@ -69,15 +76,26 @@ export async function loadFiles(deps: Deps, paths: readonly string[], defaultNam
         const result = resourcesFromDocuments(docs, { defaultNamespace });
         out.parseMs += t1 - t0;
         out.convertMs += performance.now() - t1;
-        out.resources.push(...result.resources);
-        out.problems.push(...result.problems);
+        for (const r of result.resources) out.resources.push(r);
+        for (const p of result.problems) out.problems.push(p);
       } catch (e) {
         if (!(e instanceof DataError)) throw e;
         out.problems.push({ file, ...(e.position ? { position: e.position } : {}), message: problemText(e, file) });
       }
     }
   }
+  out.resources = lastOfEach(out.resources);
   return out;
+}
+
+/**
+ * Returns the resources with one object per kind, namespace and name: the last one read, as a
+ * later `kubectl apply` of the same object replaces the earlier one (and as istioctl keeps it).
+ */
+function lastOfEach(resources: readonly Resource[]): Resource[] {
+  const last = new Map<string, Resource>();
+  for (const r of resources) last.set(`${r.key}\u0000${r.namespace}\u0000${r.name}`, r);
+  return last.size === resources.length ? [...resources] : resources.filter((r) => last.get(`${r.key}\u0000${r.namespace}\u0000${r.name}`) === r);
 }
 
 /** The message of a DataError without the `file:line:column: ` or `file: ` prefix it carries. */

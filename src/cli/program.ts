@@ -5,6 +5,7 @@ import { registerAnalyze } from './analyze.js';
 import { registerKubeInject } from './kube-inject.js';
 import { registerManifest } from './manifest.js';
 import { registerProfile } from './profile.js';
+import { registerValidate } from './validate.js';
 import { registerVersion } from './version.js';
 
 /** Any command of the program; sub-command files attach to it without caring about its option types. */
@@ -25,6 +26,7 @@ export function buildProgram(deps: Deps): AnyCommand {
   registerManifest(program, deps);
   registerKubeInject(program, deps);
   registerAnalyze(program, deps);
+  registerValidate(program, deps);
   return program;
 }
 

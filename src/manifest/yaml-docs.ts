@@ -19,6 +19,8 @@ export interface SourceDocument {
 
 /** Limits that protect against hostile input (alias bombs, huge documents). */
 const MAX_ALIAS_COUNT = 1000;
+/** The message for input nested deeper than the parser's stack allows (several hundred levels). */
+const NESTED_TOO_DEEP = 'YAML error: collections are nested too deeply to read';
 
 /**
  * Parses a YAML (or JSON) stream into documents. Empty documents (only comments) are dropped.
@@ -33,14 +35,18 @@ export function parseYamlDocuments(text: string, file: string): SourceDocument[]
     const err = doc.errors[0];
     if (err) {
       const pos = lineCounter.linePos(err.pos[0]);
-      throw new DataError(`YAML syntax error: ${firstLine(err.message)}`, { file, line: pos.line, column: pos.col });
+      // The composer turns a stack overflow on deeply nested collections into RESOURCE_EXHAUSTION;
+      // its text ("Maximum call stack size exceeded") would read like a crash, not like bad input.
+      const text = err.code === 'RESOURCE_EXHAUSTION' ? NESTED_TOO_DEEP : `YAML syntax error: ${firstLine(err.message)}`;
+      throw new DataError(text, { file, line: pos.line, column: pos.col });
     }
     if (doc.contents === null) continue;
     let data: unknown;
     try {
       data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
-      throw new DataError(`YAML error: ${(e as Error).message}`, positionOfNode(doc.contents, lineCounter, file));
+      const text = e instanceof RangeError ? NESTED_TOO_DEEP : `YAML error: ${(e as Error).message}`;
+      throw new DataError(text, positionOfNode(doc.contents, lineCounter, file));
     }
     out.push({ file, index: out.length, data, doc, lineCounter });
   }

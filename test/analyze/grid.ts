@@ -1,6 +1,10 @@
 /** Every row of the analyzer grid, gathered from the per-area files. */
 import type { GridCase } from './harness.js';
 import { GRID as CORE } from './grid-core.js';
+import { GRID as WORKLOAD } from './grid-workload.js';
+import { GRID as GATEWAY } from './grid-gateway.js';
+import { GRID as SCHEMA } from './grid-schema.js';
+import { GRID as REFERENCES } from './grid-virtualservice.js';
 
 /** All grid rows. */
-export const GRID: readonly GridCase[] = [...CORE];
+export const GRID: readonly GridCase[] = [...CORE, ...WORKLOAD, ...GATEWAY, ...SCHEMA, ...REFERENCES];

@@ -1,0 +1,43 @@
+/**
+ * Bookinfo as shipped (platform/kube/bookinfo.yaml and networking/bookinfo-gateway.yaml, copied
+ * byte for byte) passes the Gateway and Sidecar analyzers: its Gateway selects the default
+ * profile's ingress gateway, assumed in file mode, on the port that gateway's Service targets.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runAnalysis } from '../../src/analyze/engine.js';
+import { selectAnalyzers } from '../../src/analyze/registry.js';
+import { ResourceStore } from '../../src/analyze/store.js';
+import { loadFiles, profileIngressGateway } from '../../src/cli/analyze-impl.js';
+import { testDeps } from '../helpers.js';
+import { analyzeTestFiles, analyzeTestdata } from './harness.js';
+
+const BOOKINFO = ['bookinfo/bookinfo.yaml', 'bookinfo/bookinfo-gateway.yaml'];
+const ANALYZERS = ['gateway.ConflictingGatewayAnalyzer', 'gateway.IngressGatewayPortAnalyzer', 'sidecar.SelectorAnalyzer'];
+
+describe('Bookinfo', () => {
+  it('raises no Gateway or Sidecar finding', async () => {
+    const result = await analyzeTestFiles(BOOKINFO, ANALYZERS);
+    expect(result.problems).toEqual([]);
+    expect(result.analyzers).toEqual(ANALYZERS);
+    expect(result.findings.map((f) => `${f.type.code} ${f.message}`)).toEqual([]);
+  });
+
+  it('is checked against the assumed ingress gateway, not skipped', async () => {
+    // The same Gateway moved off the ingress gateway's target ports is reported.
+    const { deps } = testDeps();
+    const loaded = await loadFiles(deps, BOOKINFO.map((f) => join(analyzeTestdata, f)), 'default');
+    const gateway = loaded.resources.find((r) => r.kind === 'Gateway')!;
+    const moved = structuredClone(gateway.object) as { spec: { servers: { port: { number: number } }[] } };
+    moved.spec.servers[0]!.port.number = 9080;
+    const resources = loaded.resources.map((r) => (r === gateway ? { ...r, object: moved as unknown as Record<string, unknown> } : r));
+    const synthetic = await profileIngressGateway(deps, resources);
+    const result = runAnalysis(new ResourceStore([...resources, ...synthetic], true), {
+      analyzers: selectAnalyzers(['gateway.IngressGatewayPortAnalyzer']).analyzers, istioNamespace: 'istio-system',
+    });
+    expect(result.findings.map((f) => f.message)).toEqual([
+      'The gateway is listening on a target port (port 9080) that is not defined in the Service associated with its workload instances '
+        + '(Pod selector istio=ingressgateway). If you need to access the gateway port through the gateway Service, it will not be available.',
+    ]);
+  });
+});
