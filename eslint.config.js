@@ -29,7 +29,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/render/**/*.ts', 'src/manifest/**/*.ts', 'src/inject/**/*.ts', 'src/analyze/**/*.ts', 'src/validate/**/*.ts'],
+    files: ['src/render/**/*.ts', 'src/manifest/**/*.ts', 'src/inject/**/*.ts', 'src/analyze/**/*.ts', 'src/validate/**/*.ts', 'src/schema/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: impureModules.map((name) => ({ name, message: 'Engines are pure; do I/O in src/cli or src/kube.' })) }],
     },

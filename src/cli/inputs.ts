@@ -36,7 +36,13 @@ export async function readInputFiles(deps: Deps, paths: readonly string[]): Prom
       if (code === 'EISDIR') throw new DataError(`${path}: is a directory; expected a YAML file`);
       throw new DataError(`${path}: cannot read: ${(e as Error).message}`);
     }
-    if (text.includes('\u0000')) throw new DataError(`${path}: binary file; expected YAML or JSON`);
+    const nul = text.indexOf('\u0000');
+    if (nul >= 0) {
+      const before = text.slice(0, nul);
+      const line = before.split('\n').length;
+      const position = { file: path, line, column: nul - before.lastIndexOf('\n') };
+      throw new DataError('binary file (NUL byte); expected YAML or JSON', position);
+    }
     out.push({ name: path, text });
   }
   return out;

@@ -304,7 +304,7 @@ describe('analyze on bad input', () => {
 
   const cases: [string, number, string | RegExp][] = [
     [BROKEN, 65, `${BROKEN}:9:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`],
-    ['binary.yaml', 65, 'binary.yaml: binary file; expected YAML or JSON'],
+    ['binary.yaml', 65, 'binary.yaml:1:6: binary file (NUL byte); expected YAML or JSON'],
     ['empty.yaml', 0, ''],
     ['comments.yaml', 0, ''],
     [`${OUT}/problems/no-kind.yaml`, 65, `${OUT}/problems/no-kind.yaml:12:1: object has no kind`],
