@@ -84,7 +84,8 @@ describe('WorkloadSelectorIndex', () => {
   const a = pod('shop', 'a', { app: 'web', version: 'v1' });
   const b = pod('shop', 'b', { app: 'web', version: 'v2' });
   const c = pod('other', 'c', { app: 'web', version: 'v1' });
-  const index = new WorkloadSelectorIndex([a, b, c]);
+  const all = [a, b, c];
+  const index = new WorkloadSelectorIndex((ns) => (ns === undefined ? all : all.filter((w) => w.namespace === ns)));
 
   it('matches every label of the selector, across namespaces unless one is given', () => {
     expect(index.select({ app: 'web', version: 'v1' })).toEqual([a, c]);
@@ -97,6 +98,18 @@ describe('WorkloadSelectorIndex', () => {
     expect(index.select({})).toEqual([a, b, c]);
     expect(index.select({}, 'other')).toEqual([c]);
     expect(index.select({}, 'nowhere')).toEqual([]);
+  });
+
+  it('answers the same once selectors have used enough keys to index every label', () => {
+    const many = Array.from({ length: 12 }, (_, i) => pod('shop', `p${i}`, Object.fromEntries(Array.from({ length: 12 }, (_, k) => [`k${k}`, `${(i + k) % 3}`]))));
+    const fresh = new WorkloadSelectorIndex((ns) => (ns === undefined ? many : many.filter((w) => w.namespace === ns)));
+    for (let k = 0; k < 12; k++) {
+      const selector = { [`k${k}`]: '0', [`k${(k + 1) % 12}`]: '1' };
+      expect(fresh.select(selector), `k${k}`).toEqual(many.filter((w) => w.labels[`k${k}`] === '0' && w.labels[`k${(k + 1) % 12}`] === '1'));
+      expect(fresh.select({ [`k${k}`]: '2' }, 'shop')).toEqual(many.filter((w) => w.labels[`k${k}`] === '2'));
+    }
+    expect(fresh.select({ unknown: 'x' })).toEqual([]);
+    expect(fresh.select({ constructor: 'x' })).toEqual([]);
   });
 
   it('points selector findings at the first label in key order', () => {

@@ -109,7 +109,7 @@ export const conflictingGatewayAnalyzer: Analyzer = {
     if (gateways.length === 0) return;
 
     const table = claimsTable(gateways);
-    const related = relatedSelectors(ctx.workloads(), gateways, table);
+    const related = relatedSelectors(new WorkloadSelectorIndex((ns) => ctx.workloads(ns)), gateways, table);
     for (const gw of gateways) {
       const selectors = related.get(gw.selectorText)!;
       if (gw.selectorText !== '' && selectors.length === 0) {
@@ -176,11 +176,10 @@ function claimsTable(gateways: readonly GatewayEntry[]): Map<string, Map<number,
  * square of the selector count.
  */
 function relatedSelectors(
-  workloads: readonly WorkloadInstance[],
+  index: WorkloadSelectorIndex,
   gateways: readonly GatewayEntry[],
   table: ReadonlyMap<string, unknown>,
 ): Map<string, string[]> {
-  const index = new WorkloadSelectorIndex(workloads);
   const selectors = new Map<string, Record<string, string>>();
   for (const gw of gateways) selectors.set(gw.selectorText, gw.selector);
   const matched = new Map<string, readonly WorkloadInstance[]>();

@@ -54,17 +54,40 @@ interface IndexedService {
   ports: number[];
 }
 
+/** The Services of one namespace: those without a selector, and the others by one selector label. */
+interface NamespaceServices {
+  any: IndexedService[];
+  byLabel: Map<string, Map<string, IndexedService[]>>;
+}
+
 /**
- * Services of each namespace, each filed under one label pair of its selector (or under "any"
- * when it has none), so a pod looks up only the Services one of its labels could satisfy.
+ * Services per namespace, read when a selected pod first needs its namespace's, each filed under
+ * one label of its selector (or under "any" when it has none), so a pod looks up only the Services
+ * one of its labels could satisfy.
  */
 class ServiceIndex {
-  private readonly byNamespace = new Map<string, { any: IndexedService[]; byPair: Map<string, IndexedService[]> }>();
+  private readonly byNamespace = new Map<string, NamespaceServices>();
 
-  constructor(services: readonly Resource[]) {
-    for (const svc of services) {
-      let ns = this.byNamespace.get(svc.namespace);
-      if (!ns) this.byNamespace.set(svc.namespace, (ns = { any: [], byPair: new Map() }));
+  /** @param services returns the Services of a namespace: `ctx.inNamespace(K.Service, ns)` fits. */
+  constructor(private readonly services: (namespace: string) => readonly Resource[]) {}
+
+  /** Returns the target ports of every Service in the pod's namespace that selects it. */
+  portsFor(w: WorkloadInstance): number[] {
+    const ns = this.namespace(w.namespace);
+    const out: number[] = [];
+    for (const s of ns.any) out.push(...s.ports);
+    for (const [k, v] of Object.entries(w.labels)) {
+      for (const s of ns.byLabel.get(k)?.get(v) ?? []) if (matchesLabels(s.selector, w.labels)) out.push(...s.ports);
+    }
+    return out;
+  }
+
+  private namespace(name: string): NamespaceServices {
+    let ns = this.byNamespace.get(name);
+    if (ns) return ns;
+    ns = { any: [], byLabel: new Map() };
+    this.byNamespace.set(name, ns);
+    for (const svc of this.services(name)) {
       const selector = stringMap(field(svc.object.spec, 'selector'));
       const entry: IndexedService = { selector, ports: serviceTargetPorts(svc) };
       const first = Object.keys(selector)[0];
@@ -72,23 +95,13 @@ class ServiceIndex {
         ns.any.push(entry);
         continue;
       }
-      const k = `${first}\u0000${selector[first]}`;
-      const list = ns.byPair.get(k);
+      let values = ns.byLabel.get(first);
+      if (!values) ns.byLabel.set(first, (values = new Map()));
+      const list = values.get(selector[first]!);
       if (list) list.push(entry);
-      else ns.byPair.set(k, [entry]);
+      else values.set(selector[first]!, [entry]);
     }
-  }
-
-  /** Returns the target ports of every Service in the pod's namespace that selects it. */
-  portsFor(w: WorkloadInstance): number[] {
-    const ns = this.byNamespace.get(w.namespace);
-    if (!ns) return [];
-    const out: number[] = [];
-    for (const s of ns.any) out.push(...s.ports);
-    for (const [k, v] of Object.entries(w.labels)) {
-      for (const s of ns.byPair.get(`${k}\u0000${v}`) ?? []) if (matchesLabels(s.selector, w.labels)) out.push(...s.ports);
-    }
-    return out;
+    return ns;
   }
 }
 
@@ -100,8 +113,8 @@ export const ingressGatewayPortAnalyzer: Analyzer = {
   analyze(ctx) {
     const gateways = ctx.list(K.Gateway);
     if (gateways.length === 0) return;
-    const pods = new WorkloadSelectorIndex(ctx.workloads());
-    const services = new ServiceIndex(ctx.list(K.Service));
+    const pods = new WorkloadSelectorIndex((ns) => ctx.workloads(ns));
+    const services = new ServiceIndex((ns) => ctx.inNamespace(K.Service, ns));
     const podPorts = new Map<WorkloadInstance, number[]>();
     // Ports per distinct selector; undefined marks a selector that matches no pod.
     const bySelector = new Map<string, Set<number> | undefined>();

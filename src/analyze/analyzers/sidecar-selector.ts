@@ -52,7 +52,7 @@ export const sidecarSelectorAnalyzer: Analyzer = {
   analyze(ctx) {
     const sidecars = ctx.list(K.Sidecar);
     if (sidecars.length === 0) return;
-    const pods = new WorkloadSelectorIndex(ctx.workloads());
+    const pods = new WorkloadSelectorIndex((ns) => ctx.workloads(ns));
     const sidecarsOfPod = new Map<WorkloadInstance, Resource[]>();
     const namespaceWide = new Map<string, Resource[]>();
 
