@@ -101,9 +101,16 @@ const CHECKS: Readonly<Record<string, Check>> = {
 export function annotationProblems(annotations: Readonly<Record<string, string>>): { annotation: string; message: string }[] {
   const problems: { annotation: string; message: string }[] = [];
   for (const name of Object.keys(annotations).sort()) {
-    const check = CHECKS[name];
-    const err = check?.(annotations[name]!);
+    const err = annotationValueProblem(name, annotations[name]!);
     if (err) problems.push({ annotation: name, message: `invalid value '${annotations[name]!}' for annotation '${name}': ${err}` });
   }
   return problems;
+}
+
+/**
+ * Returns why `value` is not valid for the injection annotation `name` (e.g. `not an unsigned
+ * 32-bit integer`), or undefined when it is valid or `name` has no value check.
+ */
+export function annotationValueProblem(name: string, value: string): string | undefined {
+  return Object.hasOwn(CHECKS, name) ? CHECKS[name]!(value) : undefined;
 }

@@ -18,7 +18,7 @@ import { asMap, field, getAt, stringMap, type ObjectPath, type Resource } from '
 import {
   ALWAYS_IGNORED_ANNOTATIONS, DEPRECATION_NOTES, isIstioAnnotation, lookupAnnotation, type AnnotationTarget,
 } from '../util/annotations.js';
-import { annotationProblems } from '../../inject/annotations.js';
+import { annotationValueProblem } from '../../inject/annotations.js';
 import { applyProxyConfigAnnotation, defaultMeshConfig } from '../../inject/mesh.js';
 import { SIDECAR_INJECT } from './injection-in-mesh.js';
 
@@ -41,10 +41,7 @@ export function annotationValueError(name: string, value: string): string | unde
       return `failed to convert to apply proxy config: ${text}`;
     }
   }
-  const problem = annotationProblems({ [name]: value })[0];
-  if (!problem) return undefined;
-  const lead = `invalid value '${value}' for annotation '${name}': `;
-  return problem.message.startsWith(lead) ? problem.message.slice(lead.length) : problem.message;
+  return annotationValueProblem(name, value);
 }
 
 export const annotationsK8sAnalyzer: Analyzer = {

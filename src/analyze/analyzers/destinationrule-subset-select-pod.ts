@@ -18,12 +18,15 @@ import type { AnalysisContext, Analyzer, WorkloadInstance } from '../analyzer.js
 import { K, WORKLOAD_INPUTS } from '../kinds.js';
 import { MESSAGES } from '../messages.js';
 import { asList, asMap, field, labelsOf, stringMap } from '../resource.js';
-import { currentResources, exportToOf, ServiceHostIndex } from '../util/hosts.js';
+import { exportToOf, ServiceHostIndex } from '../util/hosts.js';
 
-/** Node topology labels Istio copies onto endpoints (pilot serviceregistry/util/label). */
+/** Region label Istio copies from a pod's Node onto its endpoints (pilot serviceregistry/util/label). */
 export const TOPOLOGY_REGION = 'topology.kubernetes.io/region';
+/** Zone label Istio copies from a pod's Node onto its endpoints. */
 export const TOPOLOGY_ZONE = 'topology.kubernetes.io/zone';
+/** Subzone label Istio copies from a pod's Node onto its endpoints (only alongside a zone). */
 export const TOPOLOGY_SUBZONE = 'topology.istio.io/subzone';
+/** Hostname label Istio sets on endpoints to the pod's `spec.nodeName`. */
 export const HOSTNAME = 'kubernetes.io/hostname';
 
 /** The labels a pod carries for subset matching, and the topology labels that cannot be known. */
@@ -120,9 +123,9 @@ export const subsetSelectPodAnalyzer: Analyzer = {
   inputs: [K.DestinationRule, K.Service, K.ServiceEntry, K.Node, ...WORKLOAD_INPUTS],
   messages: [MESSAGES.DestinationRuleSubsetNotSelectPods, MESSAGES.UnknownDestinationRuleHost],
   analyze(ctx) {
-    const services = new ServiceHostIndex(currentResources(ctx, K.ServiceEntry), currentResources(ctx, K.Service));
+    const services = new ServiceHostIndex(ctx.list(K.ServiceEntry), ctx.list(K.Service));
     let endpoints: EndpointIndex | undefined;
-    for (const dr of currentResources(ctx, K.DestinationRule)) {
+    for (const dr of ctx.list(K.DestinationRule)) {
       const spec = asMap(dr.object.spec);
       const host = typeof spec.host === 'string' ? spec.host : '';
       const service = services.lookup(dr.namespace, exportToOf(dr), host);
@@ -131,11 +134,11 @@ export const subsetSelectPodAnalyzer: Analyzer = {
         continue;
       }
       // Subsets by name: a repeated name counts once, with its last definition (upstream keeps a map).
+      const list = asList(spec.subsets);
       const subsets = new Map<string, number>();
-      asList(spec.subsets).forEach((s, i) => subsets.set(String(field(s, 'name') ?? ''), i));
+      list.forEach((s, i) => subsets.set(String(field(s, 'name') ?? ''), i));
       if (subsets.size === 0) continue;
       endpoints ??= new EndpointIndex(ctx);
-      const list = asList(spec.subsets);
       for (const [name, i] of subsets) {
         const subset = asMap(list[i]);
         const selector = { ...service.workloadSelector, ...stringMap(subset.labels) };

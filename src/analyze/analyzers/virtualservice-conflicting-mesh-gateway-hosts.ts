@@ -11,7 +11,7 @@ import type { Analyzer } from '../analyzer.js';
 import { K } from '../kinds.js';
 import { MESSAGES } from '../messages.js';
 import { asList, field, type Resource } from '../resource.js';
-import { currentResources, EXPORT_TO_ALL, exportScopes, exportToOf, HostOverlapIndex, MESH_GATEWAY, scopedFqdn } from '../util/hosts.js';
+import { EXPORT_TO_ALL, exportScopes, exportToOf, HostOverlapIndex, MESH_GATEWAY, scopedFqdn } from '../util/hosts.js';
 
 /** Returns true when a VirtualService applies to sidecars: no gateways, or `mesh` among them. */
 export function boundToMesh(vs: Resource): boolean {
@@ -28,7 +28,7 @@ export const conflictingMeshGatewayHostsAnalyzer: Analyzer = {
     // `scope/fqdn` → the VirtualServices defining it, in input order (a VirtualService listing a
     // host twice is there twice, as upstream counts it).
     const byScopedHost = new Map<string, Resource[]>();
-    for (const vs of currentResources(ctx, K.VirtualService)) {
+    for (const vs of ctx.list(K.VirtualService)) {
       if (!boundToMesh(vs)) continue;
       const hosts = asList(field(vs.object.spec, 'hosts')).map(String);
       for (const scope of exportScopes(exportToOf(vs), vs.namespace)) {

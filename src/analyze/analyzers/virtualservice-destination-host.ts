@@ -11,7 +11,7 @@ import { K } from '../kinds.js';
 import { MESSAGES } from '../messages.js';
 import { field, type Resource } from '../resource.js';
 import {
-  currentResources, destinationHost, exportToOf, mirrorDestinations, routeDestinations, ServiceHostIndex,
+  destinationHost, exportToOf, mirrorDestinations, routeDestinations, ServiceHostIndex,
   type VirtualServiceDestination,
 } from '../util/hosts.js';
 
@@ -21,8 +21,8 @@ export const virtualServiceDestinationHostAnalyzer: Analyzer = {
   inputs: [K.ServiceEntry, K.VirtualService, K.Service],
   messages: [MESSAGES.ReferencedResourceNotFound, MESSAGES.VirtualServiceDestinationPortSelectorRequired],
   analyze(ctx) {
-    const index = new ServiceHostIndex(currentResources(ctx, K.ServiceEntry), currentResources(ctx, K.Service));
-    for (const vs of currentResources(ctx, K.VirtualService)) {
+    const index = new ServiceHostIndex(ctx.list(K.ServiceEntry), ctx.list(K.Service));
+    for (const vs of ctx.list(K.VirtualService)) {
       const exportTo = exportToOf(vs);
       const check = (d: VirtualServiceDestination, refType: string): void => {
         const host = destinationHost(d.destination);

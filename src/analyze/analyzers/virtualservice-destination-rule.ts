@@ -11,7 +11,7 @@ import { K } from '../kinds.js';
 import { MESSAGES } from '../messages.js';
 import { asList, field } from '../resource.js';
 import {
-  currentResources, destinationHost, destinationSubset, mirrorDestinations, resourceNameFromHost, routeDestinations,
+  destinationHost, destinationSubset, mirrorDestinations, resourceNameFromHost, routeDestinations,
   type VirtualServiceDestination,
 } from '../util/hosts.js';
 
@@ -28,13 +28,13 @@ export const virtualServiceDestinationRuleAnalyzer: Analyzer = {
   messages: [MESSAGES.ReferencedResourceNotFound],
   analyze(ctx) {
     const defined = new Set<string>();
-    for (const dr of currentResources(ctx, K.DestinationRule)) {
+    for (const dr of ctx.list(K.DestinationRule)) {
       const host = String(field(dr.object.spec, 'host') ?? '');
       for (const s of asList(field(dr.object.spec, 'subsets'))) {
         defined.add(subsetKey(dr.namespace, host, String(field(s, 'name') ?? '')));
       }
     }
-    for (const vs of currentResources(ctx, K.VirtualService)) {
+    for (const vs of ctx.list(K.VirtualService)) {
       const check = (d: VirtualServiceDestination, refType: string): void => {
         const subset = destinationSubset(d.destination);
         if (subset === '') return;

@@ -5,8 +5,7 @@
  * pkg/config/analysis/analyzers/util (hosts.go, service_lookup.go, exportto.go, constants.go),
  * pkg/config/host (name.go, names.go) and analyzers/virtualservice/util.go.
  */
-import type { AnalysisContext } from '../analyzer.js';
-import { asList, asMap, field, stringMap, type JsonMap, type KindKey, type ObjectPath, type Resource } from '../resource.js';
+import { asList, asMap, field, stringMap, type JsonMap, type ObjectPath, type Resource } from '../resource.js';
 
 /** The Kubernetes service domain Istio appends to short names (`svc.` + the default cluster domain). */
 export const SERVICE_DOMAIN = 'svc.cluster.local';
@@ -123,15 +122,6 @@ export function annotationScopes(annotation: string | undefined, namespace: stri
 /** Returns a resource's `spec.exportTo` as strings. */
 export function exportToOf(r: Resource): string[] {
   return asList(field(r.object.spec, 'exportTo')).map(String);
-}
-
-/**
- * Returns the resources of `kind` as the cluster would hold them: when several documents share a
- * namespace and name, only the last one counts (a later `kubectl apply` replaces an earlier one,
- * and istioctl's file source keeps one object per name).
- */
-export function currentResources(ctx: AnalysisContext, kind: KindKey): Resource[] {
-  return ctx.list(kind).filter((r) => ctx.get(kind, r.namespace, r.name) === r);
 }
 
 /** A Service or ServiceEntry as host lookups see it. */
