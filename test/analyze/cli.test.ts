@@ -14,8 +14,8 @@ import { ANALYZERS } from '../../src/analyze/registry.js';
 import { ANALYZE_FORMATS } from '../../src/cli/analyze.js';
 import { repoRoot, run, type RunResult } from '../helpers.js';
 
-// No finished analyzer reports an Error-level message, and the exit-code matrix needs one. This
-// stand-in reports IST0101 (an Error in Istio 1.30.3) on Services annotated
+// The exit-code matrix needs an Error-level finding whose input no real analyzer's rules can
+// change. This stand-in reports IST0101 (an Error in Istio 1.30.3) on Services annotated
 // `test.meshctl.dev/error: "<kind> <name>"`. It exists only in this file's module graph.
 vi.mock('../../src/analyze/registry.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/analyze/registry.js')>();
