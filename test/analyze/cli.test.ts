@@ -216,7 +216,7 @@ describe('analyze flags', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(ANALYZERS.map((a) => `* ${a.name}:\n    ${a.description}\n`).join(''));
-    expect(r.stdout).toContain('* service.PortNameAnalyzer:\n    Checks the port names associated with each service\n');
+    expect(r.stdout).toContain('* service.PortNameAnalyzer:\n    Flags Service ports whose protocol Istio cannot tell from their name or appProtocol\n');
     expect(r.stdout).toContain('* test.ErrorAnalyzer:\n');
   });
 

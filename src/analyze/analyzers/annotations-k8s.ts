@@ -46,7 +46,7 @@ export function annotationValueError(name: string, value: string): string | unde
 
 export const annotationsK8sAnalyzer: Analyzer = {
   name: 'annotations.K8sAnalyzer',
-  description: 'Checks for misplaced and invalid Istio annotations in Kubernetes resources',
+  description: 'Flags Istio annotations that are unknown, deprecated, on the wrong kind of object, or have a bad value',
   inputs: [K.Namespace, K.Service, ...WORKLOAD_INPUTS],
   messages: [MESSAGES.UnknownAnnotation, MESSAGES.MisplacedAnnotation, MESSAGES.InvalidAnnotation, MESSAGES.DeprecatedAnnotation],
   analyze(ctx) {

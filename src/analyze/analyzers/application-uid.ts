@@ -42,7 +42,7 @@ export function proxyUidPaths(podSpec: unknown): ObjectPath[] {
 
 export const applicationUidAnalyzer: Analyzer = {
   name: 'applicationUID.Analyzer',
-  description: 'Checks invalid application UID',
+  description: 'Flags pods and pod templates that run as UID 1337, the sidecar proxy\'s user',
   inputs: WORKLOAD_INPUTS,
   messages: [MESSAGES.InvalidApplicationUID],
   analyze(ctx) {

@@ -179,7 +179,7 @@ class NamespaceServices {
 
 export const deploymentMultiServiceAnalyzer: Analyzer = {
   name: 'deployment.MultiServiceAnalyzer',
-  description: 'Checks association between services and pods',
+  description: 'Flags in-mesh workloads whose Services disagree on the protocol or port behind one target port',
   inputs: [K.Service, K.Deployment, K.Namespace],
   messages: [MESSAGES.DeploymentAssociatedToMultipleServices, MESSAGES.DeploymentConflictingPorts],
   analyze(ctx) {

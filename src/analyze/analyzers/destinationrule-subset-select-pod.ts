@@ -119,7 +119,7 @@ function add<T>(map: Map<string, T[]>, key: string, item: T): void {
 
 export const subsetSelectPodAnalyzer: Analyzer = {
   name: 'destinationrule.SubsetSelectPodAnalyzer',
-  description: 'Checks if pods are selected by subsets in destination rules.',
+  description: 'Flags DestinationRule hosts that match no service and subsets that match no pod',
   inputs: [K.DestinationRule, K.Service, K.ServiceEntry, K.Node, ...WORKLOAD_INPUTS],
   messages: [MESSAGES.DestinationRuleSubsetNotSelectPods, MESSAGES.UnknownDestinationRuleHost],
   analyze(ctx) {

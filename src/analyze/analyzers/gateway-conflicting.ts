@@ -101,7 +101,7 @@ function readGateway(r: Resource): GatewayEntry {
 
 export const conflictingGatewayAnalyzer: Analyzer = {
   name: 'gateway.ConflictingGatewayAnalyzer',
-  description: "Checks a gateway's selector, port number and hosts",
+  description: 'Flags Gateways on the same workloads and port that claim the same host',
   inputs: [K.Gateway, ...WORKLOAD_INPUTS],
   messages: [MESSAGES.ConflictingGateways, MESSAGES.ReferencedResourceNotFound],
   analyze(ctx) {

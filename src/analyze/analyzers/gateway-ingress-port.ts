@@ -107,7 +107,7 @@ class ServiceIndex {
 
 export const ingressGatewayPortAnalyzer: Analyzer = {
   name: 'gateway.IngressGatewayPortAnalyzer',
-  description: "Checks a gateway's ports against the gateway's Kubernetes service ports",
+  description: 'Flags Gateways whose selector matches no pod, or whose server ports their workload\'s Service does not expose',
   inputs: [K.Gateway, K.Service, ...WORKLOAD_INPUTS],
   messages: [MESSAGES.ReferencedResourceNotFound, MESSAGES.GatewayPortNotDefinedOnService],
   analyze(ctx) {

@@ -57,7 +57,7 @@ export function namespacesInjectedByDefault(ctx: AnalysisContext): boolean {
 
 export const injectionAnalyzer: Analyzer = {
   name: 'injection.Analyzer',
-  description: 'Checks conditions related to Istio sidecar injection',
+  description: 'Flags namespaces without (or with conflicting) injection labels and pods missing their sidecar',
   inputs: [K.Namespace, K.Pod, K.ConfigMap],
   messages: [MESSAGES.NamespaceNotInjected, MESSAGES.PodMissingProxy, MESSAGES.NamespaceMultipleInjectionLabels,
     MESSAGES.NamespaceInjectionEnabledByDefault],

@@ -22,7 +22,7 @@ export function isIstioOwnService(r: Resource): boolean {
 
 export const portNameAnalyzer: Analyzer = {
   name: 'service.PortNameAnalyzer',
-  description: 'Checks the port names associated with each service',
+  description: 'Flags Service ports whose protocol Istio cannot tell from their name or appProtocol',
   inputs: [K.Service],
   messages: [MESSAGES.PortNameIsNotUnderNamingConvention, MESSAGES.ExternalNameServiceTypeInvalidPortName],
   analyze(ctx) {

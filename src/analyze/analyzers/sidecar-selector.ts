@@ -46,7 +46,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 
 export const sidecarSelectorAnalyzer: Analyzer = {
   name: 'sidecar.SelectorAnalyzer',
-  description: "Validates that sidecars that define a workload selector match at least one pod, and that there aren't multiple sidecar resources that select overlapping pods",
+  description: 'Flags Sidecars whose selector matches no pod, several Sidecars on one pod, and several without a selector in one namespace',
   inputs: [K.Sidecar, K.Namespace, ...WORKLOAD_INPUTS],
   messages: [MESSAGES.ReferencedResourceNotFound, MESSAGES.ConflictingSidecarWorkloadSelectors, MESSAGES.MultipleSidecarsWithoutWorkloadSelectors],
   analyze(ctx) {

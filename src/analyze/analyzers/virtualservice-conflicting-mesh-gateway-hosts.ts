@@ -21,7 +21,7 @@ export function boundToMesh(vs: Resource): boolean {
 
 export const conflictingMeshGatewayHostsAnalyzer: Analyzer = {
   name: 'virtualservice.ConflictingMeshGatewayHostsAnalyzer',
-  description: 'Checks if multiple virtual services associated with the mesh gateway have conflicting hosts',
+  description: 'Flags VirtualServices bound to the mesh gateway that define the same host',
   inputs: [K.VirtualService],
   messages: [MESSAGES.ConflictingMeshGatewayVirtualServiceHosts],
   analyze(ctx) {

@@ -17,7 +17,7 @@ import {
 
 export const virtualServiceDestinationHostAnalyzer: Analyzer = {
   name: 'virtualservice.DestinationHostAnalyzer',
-  description: 'Checks the destination hosts associated with each virtual service',
+  description: 'Flags route destinations that name an unknown host or port, or no port for a multi-port service',
   inputs: [K.ServiceEntry, K.VirtualService, K.Service],
   messages: [MESSAGES.ReferencedResourceNotFound, MESSAGES.VirtualServiceDestinationPortSelectorRequired],
   analyze(ctx) {

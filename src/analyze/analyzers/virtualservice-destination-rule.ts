@@ -23,7 +23,7 @@ function subsetKey(namespace: string, host: string, subset: string): string {
 
 export const virtualServiceDestinationRuleAnalyzer: Analyzer = {
   name: 'virtualservice.DestinationRuleAnalyzer',
-  description: 'Checks the destination rules associated with each virtual service',
+  description: 'Flags route destinations that name a subset no DestinationRule defines',
   inputs: [K.VirtualService, K.DestinationRule],
   messages: [MESSAGES.ReferencedResourceNotFound],
   analyze(ctx) {

@@ -54,7 +54,7 @@ function serverHosts(hosts: readonly string[], namespace: string): string[] {
 
 export const virtualServiceGatewayAnalyzer: Analyzer = {
   name: 'virtualservice.GatewayAnalyzer',
-  description: 'Checks the gateways associated with each virtual service',
+  description: 'Flags VirtualServices bound to a missing Gateway or to hosts their Gateway does not serve',
   inputs: [K.Gateway, K.VirtualService],
   messages: [MESSAGES.ReferencedResourceNotFound, MESSAGES.VirtualServiceHostNotFoundInGateway],
   analyze(ctx) {
