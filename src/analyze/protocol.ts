@@ -49,13 +49,3 @@ export function portProtocol(p: PortProtocolInput): string | undefined {
   if (typeof p.port === 'number' && WELL_KNOWN_TCP_PORTS.has(p.port)) return 'tcp';
   return undefined;
 }
-
-/**
- * Returns istioctl validate's protocol check of a port name alone (no appProtocol, no
- * well-known ports): true when the prefix before the first `-` is a protocol name.
- */
-export function nameHasProtocolPrefix(name: string): boolean {
-  const lower = name.toLowerCase();
-  const dash = lower.indexOf('-');
-  return PORT_NAME_PROTOCOLS.includes(dash < 0 ? lower : lower.slice(0, dash));
-}

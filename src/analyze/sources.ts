@@ -91,3 +91,13 @@ export function resourceOf(object: Record<string, unknown>, apiVersion: string, 
     namespace, name, object, ...(source ? { source } : {}),
   };
 }
+
+/**
+ * Returns the resources with one object per kind, namespace and name: the last one read, as a
+ * later `kubectl apply` of the same object replaces the earlier one (and as istioctl keeps it).
+ */
+export function lastOfEach(resources: readonly Resource[]): Resource[] {
+  const last = new Map<string, Resource>();
+  for (const r of resources) last.set(`${r.key}\u0000${r.namespace}\u0000${r.name}`, r);
+  return last.size === resources.length ? [...resources] : resources.filter((r) => last.get(`${r.key}\u0000${r.namespace}\u0000${r.name}`) === r);
+}

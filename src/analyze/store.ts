@@ -28,11 +28,6 @@ export class ResourceStore {
     }
   }
 
-  /** Kinds present, for skipping analyzers whose inputs are absent. */
-  kinds(): ReadonlySet<KindKey> {
-    return new Set(this.byKind.keys());
-  }
-
   /** Returns every resource of `kind`. */
   list(kind: KindKey): readonly Resource[] {
     return this.byKind.get(kind) ?? EMPTY;

@@ -1,5 +1,4 @@
 /** What `meshctl analyze` does, loaded only when it runs. */
-import { normalize } from 'node:path';
 import type { Deps } from '../deps.js';
 import { AnalysisIssuesError, DataError, formatPosition, UsageError } from '../errors.js';
 import { syntheticResources } from '../analyze/defaults.js';
@@ -8,7 +7,7 @@ import { isKnownCode, levelRank, parseLevel, type Level } from '../analyze/messa
 import { FORMATTERS } from '../analyze/output/index.js';
 import { ANALYZERS, selectAnalyzers } from '../analyze/registry.js';
 import type { Resource } from '../analyze/resource.js';
-import { resourcesFromDocuments, type InputProblem } from '../analyze/sources.js';
+import { lastOfEach, resourcesFromDocuments, type InputProblem } from '../analyze/sources.js';
 import { ResourceStore } from '../analyze/store.js';
 import { parseSuppression } from '../analyze/suppress.js';
 import type { K8sObject } from '../manifest/objects.js';
@@ -16,7 +15,7 @@ import { parseYamlDocuments } from '../manifest/yaml-docs.js';
 import { renderManifests } from '../render/render.js';
 import { ANALYZE_FORMATS } from './analyze.js';
 import { useColor } from './color.js';
-import { expandInputPaths, readInputFiles, STDIN_NAME } from './inputs.js';
+import { expandEachInputOnce, readInputFiles, STDIN_NAME } from './inputs.js';
 import { configurationFrom } from './render-options.js';
 
 /** Options of `meshctl analyze` as commander parses them. */
@@ -51,51 +50,30 @@ export interface LoadedFiles {
  */
 export async function loadFiles(deps: Deps, paths: readonly string[], defaultNamespace: string): Promise<LoadedFiles> {
   const out: LoadedFiles = { files: [], resources: [], problems: [], parseMs: 0, convertMs: 0 };
-  // A file named twice (`dir/ dir/a.yaml`, `-` twice) is read once: its objects twice over would
-  // look like two workloads sharing app and version, or two conflicting Gateways.
-  const seen = new Set<string>();
-  for (const given of paths) {
-    let expanded: string[];
-    try {
-      expanded = await expandInputPaths(deps, [given]);
-    } catch (e) {
-      out.problems.push({ file: given, message: problemText(e, given) });
+  for (const input of await expandEachInputOnce(deps, paths)) {
+    if ('error' in input) {
+      out.problems.push({ file: input.given, message: problemText(input.error, input.given) });
       continue;
     }
-    for (const path of expanded) {
-      const key = path === '-' ? path : normalize(path);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const file = path === '-' ? STDIN_NAME : path;
-      out.files.push(file);
-      try {
-        const [input] = await readInputFiles(deps, [path]);
-        const t0 = performance.now();
-        const docs = parseYamlDocuments(input!.text, file);
-        const t1 = performance.now();
-        const result = resourcesFromDocuments(docs, { defaultNamespace });
-        out.parseMs += t1 - t0;
-        out.convertMs += performance.now() - t1;
-        for (const r of result.resources) out.resources.push(r);
-        for (const p of result.problems) out.problems.push(p);
-      } catch (e) {
-        if (!(e instanceof DataError)) throw e;
-        out.problems.push({ file, ...(e.position ? { position: e.position } : {}), message: problemText(e, file) });
-      }
+    const file = input.path === '-' ? STDIN_NAME : input.path;
+    out.files.push(file);
+    try {
+      const [read] = await readInputFiles(deps, [input.path]);
+      const t0 = performance.now();
+      const docs = parseYamlDocuments(read!.text, file);
+      const t1 = performance.now();
+      const result = resourcesFromDocuments(docs, { defaultNamespace });
+      out.parseMs += t1 - t0;
+      out.convertMs += performance.now() - t1;
+      for (const r of result.resources) out.resources.push(r);
+      for (const p of result.problems) out.problems.push(p);
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      out.problems.push({ file, ...(e.position ? { position: e.position } : {}), message: problemText(e, file) });
     }
   }
   out.resources = lastOfEach(out.resources);
   return out;
-}
-
-/**
- * Returns the resources with one object per kind, namespace and name: the last one read, as a
- * later `kubectl apply` of the same object replaces the earlier one (and as istioctl keeps it).
- */
-function lastOfEach(resources: readonly Resource[]): Resource[] {
-  const last = new Map<string, Resource>();
-  for (const r of resources) last.set(`${r.key}\u0000${r.namespace}\u0000${r.name}`, r);
-  return last.size === resources.length ? [...resources] : resources.filter((r) => last.get(`${r.key}\u0000${r.namespace}\u0000${r.name}`) === r);
 }
 
 /** The message of a DataError without the `file:line:column: ` or `file: ` prefix it carries. */

@@ -1,4 +1,5 @@
 /** Reading the files users name with `-f` (paths, comma lists, `-` for stdin). */
+import { normalize } from 'node:path';
 import type { Deps } from '../deps.js';
 import { DataError, UsageError } from '../errors.js';
 import type { OverlayFile } from '../render/config.js';
@@ -84,6 +85,37 @@ export async function expandInputPaths(deps: Deps, paths: readonly string[]): Pr
     const before = out.length;
     await walk(path);
     if (out.length === before) throw new DataError(`${path}: directory holds no .yaml, .yml or .json files`);
+  }
+  return out;
+}
+
+/** One entry of expandEachInputOnce: a file to read, or a `-f` value that could not be expanded. */
+export type ExpandedInput = { path: string } | { given: string; error: unknown };
+
+/**
+ * Expands each `-f` value with expandInputPaths, in order, and keeps each file once: a file named
+ * twice (`dir/ dir/a.yaml`, `./a.yaml a.yaml`, `-` twice) would otherwise be read twice, and its
+ * objects taken for two (two workloads sharing labels, two conflicting Gateways). A value that
+ * cannot be expanded (missing, or a directory without manifests) becomes an entry with the error
+ * thrown, in its place, so the caller reports it and goes on.
+ */
+export async function expandEachInputOnce(deps: Deps, paths: readonly string[]): Promise<ExpandedInput[]> {
+  const out: ExpandedInput[] = [];
+  const seen = new Set<string>();
+  for (const given of paths) {
+    let files: string[];
+    try {
+      files = await expandInputPaths(deps, [given]);
+    } catch (error) {
+      out.push({ given, error });
+      continue;
+    }
+    for (const path of files) {
+      const key = path === '-' ? path : normalize(path);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ path });
+    }
   }
   return out;
 }

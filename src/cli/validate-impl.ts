@@ -1,5 +1,4 @@
 /** What `meshctl validate` does, loaded only when it runs. */
-import { normalize } from 'node:path';
 import type { Deps } from '../deps.js';
 import { DataError, ExitCode, formatPosition, UsageError } from '../errors.js';
 import { parseYamlDocuments, positionOf } from '../manifest/yaml-docs.js';
@@ -11,9 +10,9 @@ import { workloadLabelsAnalyzer } from '../analyze/analyzers/workload-labels.js'
 import { runAnalysis } from '../analyze/engine.js';
 import { isClusterScoped } from '../analyze/kinds.js';
 import { field, kindKey, type Resource } from '../analyze/resource.js';
-import { resourceOf } from '../analyze/sources.js';
+import { lastOfEach, resourceOf } from '../analyze/sources.js';
 import { ResourceStore } from '../analyze/store.js';
-import { expandInputPaths, readInputFiles, splitFileFlags } from './inputs.js';
+import { expandEachInputOnce, readInputFiles, splitFileFlags } from './inputs.js';
 
 /** Flags and arguments of `meshctl validate`. */
 export interface ValidateOptions {
@@ -59,9 +58,6 @@ const ISTIO_NAMESPACE = 'istio-system';
  * targetPort: 8080) doesn't follow the naming convention of Istio port. [IST0118]`.
  */
 export const validateAnalyzerFindings: AnalyzerFindingSource = (objects) => {
-  // One object per kind, namespace and name: the last one read, as `analyze` keeps it, so a base
-  // and an overlay of one Deployment are not taken for two workloads sharing their labels.
-  const latest = new Map<string, Resource>();
   const origin = new Map<Resource, CheckedObject>();
   for (const o of objects) {
     const { apiVersion, kind } = o.object;
@@ -70,11 +66,11 @@ export const validateAnalyzerFindings: AnalyzerFindingSource = (objects) => {
     const ns = field(o.object.metadata, 'namespace');
     const namespace = isClusterScoped(kindKey(apiVersion, kind)) ? '' : typeof ns === 'string' && ns ? ns : 'default';
     if (namespace === ISTIO_NAMESPACE) continue;
-    const r = resourceOf(o.object, apiVersion, kind, name, namespace, { document: o.document, base: o.path });
-    origin.set(r, o);
-    latest.set(`${r.key}\u0000${namespace}\u0000${name}`, r);
+    origin.set(resourceOf(o.object, apiVersion, kind, name, namespace, { document: o.document, base: o.path }), o);
   }
-  const { findings } = runAnalysis(new ResourceStore([...latest.values()], true), {
+  // One object per kind, namespace and name, as `analyze` keeps them, so a base and an overlay of
+  // one Deployment are not taken for two workloads sharing their labels.
+  const { findings } = runAnalysis(new ResourceStore(lastOfEach([...origin.keys()]), true), {
     analyzers: [portNameAnalyzer, workloadLabelsAnalyzer], istioNamespace: ISTIO_NAMESPACE,
   });
   return findings.filter((f) => f.resource && !f.suppressed).map((f) => ({
@@ -110,23 +106,8 @@ export async function runValidate(deps: Deps, opts: ValidateOptions, analyzers: 
   if (!paths.length) throw new UsageError(NO_FILENAME);
 
   const outcomes: FileOutcome[] = [];
-  // A file named twice (`-f dir -f dir/app.yaml`) is checked once, so its objects are not
-  // compared with themselves.
-  const seen = new Set<string>();
-  for (const given of paths) {
-    let files: string[];
-    try {
-      files = await expandInputPaths(deps, [given]);
-    } catch (e) {
-      outcomes.push(failure(given, 'unreadable', e));
-      continue;
-    }
-    for (const path of files) {
-      const key = path === '-' ? path : normalize(path);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      outcomes.push(await checkFile(deps, path));
-    }
+  for (const input of await expandEachInputOnce(deps, paths)) {
+    outcomes.push('error' in input ? failure(input.given, 'unreadable', input.error) : await checkFile(deps, input.path));
   }
 
   const checked = outcomes.filter((o): o is Extract<FileOutcome, { status: 'checked' }> => o.status === 'checked');

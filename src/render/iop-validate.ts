@@ -9,6 +9,7 @@ import type { ErrorObject } from 'ajv';
 import type { SourcePosition } from '../errors.js';
 import { iopShape, validateIstioOperator as validateIopDocument, type IopShapeNode } from '../generated/iop-validator.js';
 import { positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
+import { editDistance } from '../text/edit-distance.js';
 
 /** apiVersion of an IstioOperator document. */
 export const IOP_API_VERSION = 'install.istio.io/v1alpha1';
@@ -299,21 +300,6 @@ function suggest(field: string, known: readonly string[]): string | undefined {
     }
   }
   return best !== undefined && bestDistance < field.length ? best : undefined;
-}
-
-/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
-function editDistance(a: string, b: string): number {
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
-  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
-      rows[i]![j] = d;
-    }
-  }
-  return rows[a.length]![b.length]!;
 }
 
 function describeError(err: ErrorObject): string {

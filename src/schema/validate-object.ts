@@ -18,6 +18,7 @@
 import type { ErrorObject } from 'ajv';
 import { istioKinds } from '../generated/istio-validators.js';
 import { coreValidators, type SchemaValidateFunction } from '../generated/k8s-validators.js';
+import { editDistance } from '../text/edit-distance.js';
 
 /** One schema violation in an object. */
 export interface SchemaProblem {
@@ -102,7 +103,7 @@ export function unknownIstioKindMessage(apiVersion: string, kind: string): strin
   if (same?.versions.includes(version)) return undefined;
   const base = `no kind "${kind}" is registered for version "${apiVersion}"`;
   if (same) return `${base} (served versions: ${same.versions.join(', ')})`;
-  const close = known.find((k) => k.kind.toLowerCase() === kind.toLowerCase() || editDistance(k.kind, kind) <= 2);
+  const close = known.find((k) => k.kind.toLowerCase() === kind.toLowerCase() || editDistance(k.kind.toLowerCase(), kind.toLowerCase()) <= 2);
   if (close) return `${base} (did you mean "${close.kind}"?)`;
   if (known.length) return `${base} (kinds of ${group}: ${known.map((k) => k.kind).sort().join(', ')})`;
   return `${base} (no Istio API group "${group}")`;
@@ -270,21 +271,4 @@ function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Optimal string alignment distance, case-insensitive (for "did you mean" on kinds). */
-function editDistance(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  const rows: number[][] = Array.from({ length: x.length + 1 }, (_, i) => [i]);
-  for (let j = 1; j <= y.length; j++) rows[0]![j] = j;
-  for (let i = 1; i <= x.length; i++) {
-    for (let j = 1; j <= y.length; j++) {
-      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
-      rows[i]![j] = d;
-    }
-  }
-  return rows[x.length]![y.length]!;
 }
