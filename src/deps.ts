@@ -45,4 +45,14 @@ export interface Deps {
    * differences); main() returns it after a successful run.
    */
   exitCode?: number;
+  /**
+   * Aborted when the user interrupts (Ctrl-C). Cluster commands stop between requests, say what
+   * was applied, and exit 130. Undefined in tests that do not interrupt.
+   */
+  signal?: AbortSignal;
+  /**
+   * Asks the user one question on the terminal and returns the answer line, or undefined at end of
+   * input. Only called when `stdinIsTTY` is true; commands refuse to prompt otherwise.
+   */
+  prompt?: (question: string) => Promise<string | undefined>;
 }

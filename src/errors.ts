@@ -10,7 +10,20 @@ export const ExitCode = {
   usage: 64,
   data: 65,
   analysisIssues: 79,
+  /** Interrupted by the user (Ctrl-C), as shells report SIGINT: 128 + 2. */
+  interrupted: 130,
 } as const;
+
+/**
+ * The user interrupted the run (Ctrl-C). Cluster commands throw it between requests; the message
+ * says what had been done, so a rerun can be judged. Exit 130.
+ */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+  constructor(message = 'interrupted') {
+    super(message);
+  }
+}
 
 /** Bad flags, arguments or combinations of them. Exit 64. */
 export class UsageError extends Error {
@@ -52,5 +65,6 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError) return ExitCode.usage;
   if (err instanceof DataError) return ExitCode.data;
   if (err instanceof AnalysisIssuesError) return ExitCode.analysisIssues;
+  if (err instanceof InterruptedError) return ExitCode.interrupted;
   return ExitCode.failure;
 }

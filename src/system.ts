@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Deps, FileSystem } from './deps.js';
 
@@ -55,6 +56,40 @@ function ignoreBrokenPipe(stream: NodeJS.WriteStream): void {
   });
 }
 
+/** Asks one question on the terminal (the prompt goes to stderr, so stdout stays data). */
+function prompt(question: string): Promise<string | undefined> {
+  // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  return new Promise((resolve) => {
+    let answered = false;
+    rl.question(question, (answer) => {
+      answered = true;
+      rl.close();
+      resolve(answer);
+    });
+    rl.on('close', () => {
+      if (!answered) resolve(undefined);
+    });
+  });
+}
+
+/**
+ * Returns a signal aborted by the first Ctrl-C. The handler is installed only when a command asks
+ * for the signal (cluster commands), so other commands keep the default "Ctrl-C ends the process";
+ * it is a one-shot handler, so a second Ctrl-C still ends the process at once.
+ */
+function interruptSignal(): () => AbortSignal {
+  let controller: AbortController | undefined;
+  return () => {
+    if (!controller) {
+      const c = new AbortController();
+      controller = c;
+      process.once('SIGINT', () => c.abort());
+    }
+    return controller.signal;
+  };
+}
+
 /** Returns the dependencies of a real run. */
 export function systemDeps(): Deps {
   const assetsDir = findAssetsDir();
@@ -63,7 +98,12 @@ export function systemDeps(): Deps {
   // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
   ignoreBrokenPipe(process.stderr);
   const pkg = JSON.parse(readFileSync(join(assetsDir, 'package.json'), 'utf8')) as { version: string };
+  const signal = interruptSignal();
   return {
+    get signal() {
+      return signal();
+    },
+    prompt,
     // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
     stdout: { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY === true },
     // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only

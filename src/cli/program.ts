@@ -2,6 +2,11 @@
 import { Command } from '@commander-js/extra-typings';
 import type { Deps } from '../deps.js';
 import { registerAnalyze } from './analyze.js';
+import { registerInstall } from './install.js';
+import { DEFAULT_REQUEST_TIMEOUT } from './kube-flags.js';
+import { registerPrecheck } from './precheck.js';
+import { registerUninstall } from './uninstall.js';
+import { registerVerifyInstall } from './verify-install.js';
 import { registerKubeInject } from './kube-inject.js';
 import { registerManifest } from './manifest.js';
 import { registerProfile } from './profile.js';
@@ -18,6 +23,9 @@ export function buildProgram(deps: Deps): AnyCommand {
     .description('Install and operate an Istio-compatible service mesh (Istio 1.30.3).')
     .option('--verbose', 'print stack traces with errors')
     .option('--no-color', 'disable colour output (also NO_COLOR)')
+    .option('-c, --kubeconfig <file>', 'kubeconfig file to use (default: KUBECONFIG, merged, else ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context to use (default: the current context)')
+    .option('--request-timeout <duration>', 'timeout of each request to the cluster, e.g. 30s', DEFAULT_REQUEST_TIMEOUT)
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: true });
   configure(program, deps);
@@ -27,6 +35,10 @@ export function buildProgram(deps: Deps): AnyCommand {
   registerKubeInject(program, deps);
   registerAnalyze(program, deps);
   registerValidate(program, deps);
+  registerInstall(program, deps);
+  registerUninstall(program, deps);
+  registerVerifyInstall(program, deps);
+  registerPrecheck(program, deps);
   return program;
 }
 

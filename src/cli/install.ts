@@ -1,0 +1,6 @@
+/** Placeholder: the `install` command is being written. */
+import type { AnyCommand } from './program.js';
+import type { Deps } from '../deps.js';
+
+/** Adds the command to the program. */
+export function registerInstall(_program: AnyCommand, _deps: Deps): void {}
