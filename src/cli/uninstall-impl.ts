@@ -1,0 +1,151 @@
+/** What `meshctl uninstall` does, loaded only when it runs. */
+import type { Deps, OutStream } from '../deps.js';
+import { InterruptedError, UsageError } from '../errors.js';
+import {
+  componentTitle, executeUninstall, findProxies, itemName, planUninstall, revisionLabel,
+  type DeletionResult, type ProxyUsage, type UninstallPlan, type UninstallTarget,
+} from '../kube/uninstall.js';
+import { connectCluster, type KubeGlobals } from './kube-flags.js';
+import { confirm } from './prompt.js';
+import { configurationFrom, printWarnings } from './render-options.js';
+
+/** Options of `uninstall`, from its flags. */
+export interface UninstallOptions {
+  revision?: string;
+  filename?: string;
+  set?: string[];
+  force: boolean;
+  purge: boolean;
+  yes: boolean;
+  dryRun: boolean;
+  istioNamespace: string;
+}
+
+/** istioctl prints at most this many proxies before asking (reference section 2.5). */
+const MAX_PROXIES_LISTED = 30;
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Returns the revision and namespace to uninstall. With `-f`/`--set` the configuration is
+ * resolved as install would (so `-f` names the same revision and namespace it installed);
+ * otherwise `-r` (`default` meaning '') and `-i`. Throws UsageError for an invalid revision.
+ */
+async function resolveTarget(deps: Deps, opts: UninstallOptions): Promise<UninstallTarget> {
+  if (opts.purge) return { revision: '', namespace: opts.istioNamespace, purge: true };
+  if (opts.filename !== undefined || (opts.set ?? []).length > 0) {
+    const { config } = await configurationFrom(deps, {
+      filename: opts.filename !== undefined ? [opts.filename] : [], set: opts.set, revision: opts.revision, force: opts.force,
+    });
+    printWarnings(deps, config.warnings);
+    return { revision: config.revision, namespace: opts.filename !== undefined ? config.namespace : opts.istioNamespace, purge: false };
+  }
+  const rev = opts.revision === undefined || opts.revision === 'default' ? '' : opts.revision;
+  if (rev && (!DNS1123_LABEL.test(rev) || rev.length > 63)) throw new UsageError(`invalid revision "${rev}": must be a DNS-1123 label (lower case letters, digits and "-")`);
+  return { revision: rev, namespace: opts.istioNamespace, purge: false };
+}
+
+/**
+ * Lists what will be deleted, warns about proxies that still use the revision, asks (unless -y
+ * or --dry-run; refuses without a terminal), deletes in order, one line per object, and ends with
+ * `✔ Uninstall complete`. With --dry-run the list goes to stdout (it is the result) and nothing
+ * is deleted. Throws when any delete failed (after trying the rest) or when interrupted.
+ */
+export async function runUninstall(deps: Deps, opts: UninstallOptions, globals: KubeGlobals): Promise<void> {
+  if (opts.purge && (opts.revision !== undefined || opts.filename !== undefined)) {
+    deps.stderr.write('Purge uninstall will remove all Istio resources, ignoring the specified revision or operator file\n');
+  }
+  const target = await resolveTarget(deps, opts);
+  const client = await connectCluster(deps, globals);
+  const plan = await planUninstall(client, target);
+  if (plan.items.length === 0) {
+    deps.stderr.write('No resources will be pruned from the cluster. Please double check the input configs\n');
+    return;
+  }
+  const listing = opts.dryRun ? deps.stdout : deps.stderr;
+  printPlan(listing, plan);
+  const proxies = await findProxies(client, target.purge ? undefined : target.revision);
+  printProxyWarning(deps.stderr, proxies, target);
+  printGatewayWarning(deps.stderr, plan);
+
+  if (opts.dryRun) {
+    deps.stderr.write(`Dry run: nothing was deleted (${plan.items.length} object${plan.items.length === 1 ? '' : 's'} would be).\n`);
+    return;
+  }
+  if (!opts.yes) {
+    const question = target.purge
+      ? 'All Istio resources will be pruned from the cluster\nProceed? (y/N)'
+      : `This will uninstall the Istio control plane revision "${revisionLabel(target.revision)}" (${plan.items.length} objects) from the cluster. Proceed? (y/N)`;
+    if (!await confirm(deps, question)) {
+      deps.stderr.write('Cancelled.\n');
+      deps.exitCode = 1;
+      return;
+    }
+  }
+
+  const results: DeletionResult[] = [];
+  const interrupted = () => new InterruptedError(`uninstall interrupted after ${results.length} of ${plan.items.length} objects `
+    + `(${results.filter((r) => r.outcome === 'deleted').length} removed); run the same command again to remove the rest`);
+  try {
+    await executeUninstall(client, plan, { signal: deps.signal, onResult: (r) => { results.push(r); printResult(deps.stderr, r); } });
+  } catch (err) {
+    if (err instanceof InterruptedError) throw interrupted();
+    throw err;
+  }
+  if (results.length < plan.items.length) throw interrupted();
+  const failed = results.filter((r) => r.outcome === 'failed');
+  if (failed.length) {
+    const removed = results.filter((r) => r.outcome === 'deleted').length;
+    throw new Error(`uninstall: ${failed.length} of ${plan.items.length} objects could not be removed (${removed} removed): ${failed.map((f) => itemName(f.item)).join(', ')}; fix the cause above and run the same command again`);
+  }
+  deps.stderr.write('✔ Uninstall complete\n');
+}
+
+/** Writes the deletion list, grouped by component in deletion order. */
+function printPlan(out: OutStream, plan: UninstallPlan): void {
+  const what = plan.target.purge
+    ? 'every Istio object in the cluster (--purge)'
+    : `control plane revision "${revisionLabel(plan.target.revision)}"`;
+  out.write(`The following ${plan.items.length} object${plan.items.length === 1 ? '' : 's'} of ${what} will be deleted, in this order:\n`);
+  let current: string | undefined;
+  for (const item of plan.items) {
+    const group = item.state ? 'Installed state' : componentTitle(item.component || 'unknown');
+    if (group !== current) {
+      current = group;
+      const n = plan.items.filter((i) => (i.state ? 'Installed state' : componentTitle(i.component || 'unknown')) === group).length;
+      out.write(`  ${group} (${n}):\n`);
+    }
+    out.write(`    ${itemName(item)}\n`);
+  }
+}
+
+/** Warns about proxies and namespaces that would lose their control plane (istioctl's pre-uninstall check). */
+function printProxyWarning(err: OutStream, usage: ProxyUsage, target: UninstallTarget): void {
+  const rev = target.purge ? '(any revision)' : `revision ${revisionLabel(target.revision)}`;
+  if (usage.pods.length) {
+    err.write(`There are still ${usage.pods.length} prox${usage.pods.length === 1 ? 'y' : 'ies'} pointing to the control plane ${rev}:\n`);
+    for (const p of usage.pods.slice(0, MAX_PROXIES_LISTED)) err.write(`  ${p}\n`);
+    if (usage.pods.length > MAX_PROXIES_LISTED) err.write(`  ... and ${usage.pods.length - MAX_PROXIES_LISTED} more\n`);
+    err.write('If you proceed with the uninstall, these proxies will become detached from any control plane and will not function correctly.\n');
+  }
+  if (usage.namespaces.length) {
+    err.write(`Namespaces still labelled for injection by the control plane ${rev}: ${usage.namespaces.join(', ')}; new pods there will start without a sidecar.\n`);
+  }
+}
+
+/** istioctl's warning when a revision's gateways go with it: traffic through them stops. */
+function printGatewayWarning(err: OutStream, plan: UninstallPlan): void {
+  if (plan.target.purge) return;
+  const gateways = plan.items
+    .filter((i) => i.ref.kind === 'Deployment' && (i.component === 'IngressGateways' || i.component === 'EgressGateways'))
+    .map((i) => `${i.ref.name}.${i.ref.namespace ?? ''}`);
+  if (!gateways.length) return;
+  err.write(`You are about to remove the following gateways: ${gateways.join(', ')}. To avoid downtime, please quit this command and reinstall the gateway(s) with a revision that is not being removed from the cluster.\n`);
+}
+
+function printResult(err: OutStream, r: DeletionResult): void {
+  const name = itemName(r.item);
+  if (r.outcome === 'deleted') err.write(`  Removed ${name}.\n`);
+  else if (r.outcome === 'gone') err.write(`  Already gone: ${name}.\n`);
+  else err.write(`  ✘ Could not remove ${name}: ${r.error?.message ?? 'unknown error'}\n`);
+}

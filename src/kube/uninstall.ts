@@ -1,0 +1,331 @@
+/**
+ * Uninstall: finds the objects of an installation (a revision's control plane, or with `purge`
+ * everything meshctl or istioctl installed), orders them for deletion and deletes them.
+ *
+ * Objects are found two ways so that neither a lost installed-state record nor an object whose
+ * labels were edited is left behind: the installed state's inventory (src/kube/owner.ts), and
+ * owner-label selector lists over the kinds istioctl prunes (operator/pkg/uninstall/prune.go,
+ * Istio 1.30.3; reference section 2.5).
+ */
+import { apiGroup, type K8sObject } from '../manifest/objects.js';
+import { sortForInstall } from '../render/render.js';
+import { KubeError } from './errors.js';
+import { LABEL, readInstalledState, stateConfigMapName, type InstalledState } from './owner.js';
+import { formatRef, refOf } from './readiness.js';
+import type { KubeClient, ObjectRef } from './types.js';
+
+/** A kind uninstall lists, with whether it is namespaced. */
+export interface PrunableKind {
+  apiVersion: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+/**
+ * The kinds istioctl's uninstall lists (prune.go, Istio 1.30.3): namespaced kinds, then the
+ * cluster-scoped ones. CRDs and NetworkAttachmentDefinitions only with `--purge`.
+ */
+export const PRUNABLE_KINDS: readonly PrunableKind[] = [
+  { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
+  { apiVersion: 'apps/v1', kind: 'DaemonSet', namespaced: true },
+  { apiVersion: 'v1', kind: 'Service', namespaced: true },
+  { apiVersion: 'v1', kind: 'ConfigMap', namespaced: true },
+  { apiVersion: 'v1', kind: 'Pod', namespaced: true },
+  { apiVersion: 'v1', kind: 'Secret', namespaced: true },
+  { apiVersion: 'v1', kind: 'ServiceAccount', namespaced: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', namespaced: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', namespaced: true },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', namespaced: true },
+  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespaced: true },
+  { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', namespaced: true },
+  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', namespaced: false },
+  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', namespaced: false },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', namespaced: false },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', namespaced: false },
+];
+
+/** Kinds only `--purge` lists. */
+export const PURGE_ONLY_KINDS: readonly PrunableKind[] = [
+  { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', namespaced: false },
+  { apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', namespaced: true },
+];
+
+/**
+ * Deletion order of components: the reverse of install order (gateways, then the control plane,
+ * then Base with its CRDs). Cni and Ztunnel are istioctl components meshctl does not render; if
+ * an istioctl install left them, they go after the gateways, like their install order reversed.
+ */
+const COMPONENT_DELETE_ORDER: readonly string[] = ['EgressGateways', 'IngressGateways', 'Ztunnel', 'Cni', 'Pilot', 'Base'];
+
+/** How a component is named in listings. */
+const COMPONENT_TITLES: Record<string, string> = {
+  EgressGateways: 'Egress gateways',
+  IngressGateways: 'Ingress gateways',
+  Ztunnel: 'Ztunnel',
+  Cni: 'CNI',
+  Pilot: 'Istiod',
+  Base: 'Istio core',
+};
+
+/** Returns the heading of a component in listings (`Istiod` for Pilot), or the label value itself. */
+export function componentTitle(component: string): string {
+  return COMPONENT_TITLES[component] ?? component;
+}
+
+/** What to uninstall. */
+export interface UninstallTarget {
+  /** Revision, `''` for the default revision. Ignored with `purge`. */
+  revision: string;
+  /** Namespace that holds the revision's installed state (`-i`, or the IstioOperator file's namespace). */
+  namespace: string;
+  /** Everything with an owner label in every namespace, CRDs and installed-state records included. */
+  purge: boolean;
+}
+
+/** One object to delete. */
+export interface UninstallItem {
+  ref: ObjectRef;
+  /** Value of its `operator.istio.io/component` label (or its inventory entry); `''` when unknown. */
+  component: string;
+  /** True for an installed-state ConfigMap: always deleted last, so an interrupted run can be repeated. */
+  state?: boolean;
+}
+
+/** Proxies and namespaces that still use a revision. */
+export interface ProxyUsage {
+  /** `namespace/name` of every pod whose sidecar belongs to the revision, sorted. */
+  pods: string[];
+  /** Namespaces whose injection labels select the revision, sorted. */
+  namespaces: string[];
+}
+
+/** What uninstall will do. */
+export interface UninstallPlan {
+  target: UninstallTarget;
+  /** Objects in deletion order. */
+  items: UninstallItem[];
+  /** The revision's installed state, when one was found (not with purge). */
+  state?: InstalledState;
+}
+
+/** The label value istioctl and meshctl put in `istio.io/rev` for a revision (`default` for ''). */
+export function revisionLabel(revision: string): string {
+  return revision || 'default';
+}
+
+/** Returns the key that identifies an object across API versions: group/kind/namespace/name. */
+function keyOf(ref: ObjectRef): string {
+  return `${apiGroup(ref.apiVersion)}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+}
+
+/** True when the pod is run by a controller; it goes away with its owner, so uninstall does not delete it by itself. */
+function ownedByController(obj: K8sObject): boolean {
+  const owners = obj.metadata.ownerReferences;
+  return Array.isArray(owners) && owners.length > 0;
+}
+
+/** True for the ConfigMaps that hold installed states (any revision). */
+function isStateConfigMap(ref: ObjectRef): boolean {
+  return ref.kind === 'ConfigMap' && (ref.name === stateConfigMapName('') || ref.name.startsWith(`${stateConfigMapName('')}-`));
+}
+
+/**
+ * Returns the objects to uninstall, in deletion order (see `orderForDeletion`).
+ *
+ * Without purge: objects labelled `istio.io/rev=<revision>` with an `operator.istio.io/component`
+ * other than Base, plus the non-Base entries of the revision's installed-state inventory, plus the
+ * installed-state ConfigMap itself (it describes a control plane that will be gone). Base, and with
+ * it the CRDs, stays, as istioctl's uninstall keeps it. Throws KubeError 404 `could not find target
+ * revision "<rev>"` when neither an installed state nor any labelled object of the revision exists.
+ *
+ * With purge: every object of the prunable kinds (CRDs included) that has an
+ * `operator.istio.io/component` label, in all namespaces, plus the inventories of every installed
+ * state found. Namespaces are never deleted.
+ *
+ * Pods run by a controller are left to their controller's deletion. Kinds the server does not
+ * serve are skipped. Throws KubeError / ClusterUnreachableError from the client.
+ */
+export async function planUninstall(client: KubeClient, target: UninstallTarget): Promise<UninstallPlan> {
+  const found = new Map<string, UninstallItem>();
+  const add = (item: UninstallItem) => {
+    const key = keyOf(item.ref);
+    if (!found.has(key)) found.set(key, item);
+  };
+  const kinds = target.purge ? [...PRUNABLE_KINDS, ...PURGE_ONLY_KINDS] : PRUNABLE_KINDS;
+  const labelSelector = target.purge ? LABEL.component : `${LABEL.revision}=${revisionLabel(target.revision)},${LABEL.component}`;
+  let revisionSeen = false;
+  const states: ObjectRef[] = [];
+  for (const k of kinds) {
+    if (!(await client.resourceFor(k.apiVersion, k.kind))) continue;
+    for await (const obj of client.list(k.apiVersion, k.kind, { labelSelector })) {
+      if (k.kind === 'Pod' && ownedByController(obj)) continue;
+      revisionSeen = true;
+      const ref = refOf({ ...obj, apiVersion: k.apiVersion });
+      if (isStateConfigMap(ref)) {
+        states.push(ref);
+        continue;
+      }
+      const component = obj.metadata.labels?.[LABEL.component] ?? '';
+      if (!target.purge && component === 'Base') continue;
+      add({ ref, component });
+    }
+  }
+
+  let state: InstalledState | undefined;
+  // Installed-state records to delete last: with purge every one found; otherwise only the
+  // target's own (a record of the same revision in another namespace belongs to another install).
+  let stateRefs: ObjectRef[] = [];
+  if (target.purge) {
+    stateRefs = states;
+    for (const ref of states) {
+      const s = await readInstalledState(client, ref.namespace ?? '', revisionFromStateName(ref.name));
+      if (s) await addInventory(client, s, true, found, add);
+    }
+  } else {
+    state = await readInstalledState(client, target.namespace, target.revision);
+    if (state) {
+      await addInventory(client, state, false, found, add);
+      stateRefs = [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: target.namespace, name: stateConfigMapName(target.revision) }];
+    } else if (!revisionSeen) {
+      throw new KubeError(404, 'NotFound', `could not find target revision "${revisionLabel(target.revision)}": no installed state in namespace ${target.namespace} and no object labelled ${LABEL.revision}=${revisionLabel(target.revision)}`);
+    }
+  }
+  const items = orderForDeletion([...found.values()]);
+  for (const ref of stateRefs.sort((a, b) => keyOf(a).localeCompare(keyOf(b)))) items.push({ ref, component: 'Base', state: true });
+  return { target, items, ...(state ? { state } : {}) };
+}
+
+/** Returns the revision encoded in an installed-state ConfigMap name ('' for the default revision). */
+function revisionFromStateName(name: string): string {
+  const base = stateConfigMapName('');
+  return name === base ? '' : name.slice(base.length + 1);
+}
+
+/**
+ * Adds the inventory entries of `state` that the label lists did not find and that still exist
+ * (one GET each; normally none, since applied objects carry the labels). Base entries only with purge.
+ */
+async function addInventory(client: KubeClient, state: InstalledState, purge: boolean, found: Map<string, UninstallItem>, add: (i: UninstallItem) => void): Promise<void> {
+  for (const entry of state.inventory) {
+    if (!purge && entry.component === 'Base') continue;
+    const ref: ObjectRef = { apiVersion: entry.apiVersion, kind: entry.kind, name: entry.name, ...(entry.namespace ? { namespace: entry.namespace } : {}) };
+    if (found.has(keyOf(ref)) || ref.kind === 'Namespace' || isStateConfigMap(ref)) continue;
+    if (!(await client.resourceFor(ref.apiVersion, ref.kind))) continue;
+    const live = await client.get(ref);
+    if (live && !live.metadata.deletionTimestamp) add({ ref, component: entry.component });
+  }
+}
+
+/**
+ * Returns the items in deletion order: components in reverse install order (gateways, Istiod,
+ * then Base); within a component, webhook configurations first, so that a webhook whose service
+ * is already gone never blocks the deletion of the rest (linkerd's uninstall lesson, peers 3.3
+ * item 41), then the reverse of the install order (Services before workloads before roles,
+ * CRDs last). Unknown components go just before Pilot.
+ */
+export function orderForDeletion(items: readonly UninstallItem[]): UninstallItem[] {
+  const rank = (c: string) => {
+    const i = COMPONENT_DELETE_ORDER.indexOf(c);
+    return i >= 0 ? i : COMPONENT_DELETE_ORDER.indexOf('Pilot') - 0.5;
+  };
+  const isWebhook = (i: UninstallItem) => i.ref.kind === 'MutatingWebhookConfiguration' || i.ref.kind === 'ValidatingWebhookConfiguration';
+  // sortForInstall gives the install order; reversing it gives the deletion order within a component.
+  const installOrder = sortForInstall(items.map((item) => ({ item, object: { apiVersion: item.ref.apiVersion, kind: item.ref.kind, metadata: { name: item.ref.name, ...(item.ref.namespace ? { namespace: item.ref.namespace } : {}) } } })));
+  const reverse = installOrder.reverse().map((x) => x.item);
+  const position = new Map(reverse.map((item, i) => [item, i]));
+  return [...items].sort((a, b) =>
+    rank(a.component) - rank(b.component)
+    || Number(isWebhook(b)) - Number(isWebhook(a))
+    || position.get(a)! - position.get(b)!);
+}
+
+/** Returns the revision a pod's sidecar belongs to, or undefined when the pod runs no sidecar proxy. */
+export function sidecarRevision(pod: K8sObject): string | undefined {
+  const spec = (pod.spec ?? {}) as { containers?: { name?: string }[]; initContainers?: { name?: string }[] };
+  const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
+  if (!containers.some((c) => c.name === 'istio-proxy')) return undefined;
+  const status = pod.metadata.annotations?.['sidecar.istio.io/status'];
+  if (status) {
+    try {
+      const rev = (JSON.parse(status) as { revision?: unknown }).revision;
+      if (typeof rev === 'string' && rev) return rev;
+    } catch {
+      // An unreadable status annotation falls back to the labels below.
+    }
+  }
+  return pod.metadata.labels?.[LABEL.revision] ?? pod.metadata.annotations?.[LABEL.revision] ?? 'default';
+}
+
+/**
+ * Returns the pods whose sidecar proxy belongs to `revision` ('' = default; undefined = any
+ * revision, for purge) and the namespaces whose injection labels select it (`istio.io/rev=<rev>`,
+ * and for the default revision `istio-injection=enabled`). Pods of an installation itself
+ * (gateways: they carry an `operator.istio.io/component` label) are not counted. Reads every pod
+ * (paginated).
+ */
+export async function findProxies(client: KubeClient, revision: string | undefined): Promise<ProxyUsage> {
+  const rev = revision === undefined ? undefined : revisionLabel(revision);
+  const pods: string[] = [];
+  for await (const pod of client.list('v1', 'Pod')) {
+    if (pod.metadata.labels?.[LABEL.component]) continue;
+    if (pod.metadata.deletionTimestamp) continue;
+    const own = sidecarRevision(pod);
+    if (own !== undefined && (rev === undefined || own === rev)) pods.push(`${pod.metadata.namespace ?? ''}/${pod.metadata.name}`);
+  }
+  const namespaces = new Set<string>();
+  const selectors = rev === undefined
+    ? [LABEL.revision, 'istio-injection=enabled']
+    : [`${LABEL.revision}=${rev}`, ...(rev === 'default' ? ['istio-injection=enabled'] : [])];
+  for (const labelSelector of selectors) {
+    for await (const ns of client.list('v1', 'Namespace', { labelSelector })) namespaces.add(ns.metadata.name);
+  }
+  return { pods: pods.sort(), namespaces: [...namespaces].sort() };
+}
+
+/** Outcome of deleting one object. */
+export interface DeletionResult {
+  item: UninstallItem;
+  /** `deleted`: the server accepted the delete; `gone`: it was already gone; `failed`: see error. */
+  outcome: 'deleted' | 'gone' | 'failed';
+  error?: Error;
+}
+
+/** Options of `executeUninstall`. */
+export interface ExecuteOptions {
+  /** Send `dryRun=All` deletes: the server checks them and stores nothing. */
+  serverDryRun?: boolean;
+  /** Stops between deletes when aborted. */
+  signal?: AbortSignal;
+  /** Called after each object, in order. */
+  onResult?: (result: DeletionResult) => void;
+}
+
+/**
+ * Deletes the plan's objects in order with foreground propagation (dependents, such as a
+ * Deployment's pods, go before their owner) and returns one result per object attempted. A
+ * failed delete (403, a webhook error ...) is recorded and the rest still run, so one stuck
+ * object never leaves the others behind. Stops early, returning what was done, when `signal` is
+ * aborted. Throws ClusterUnreachableError when the cluster stops answering.
+ */
+export async function executeUninstall(client: KubeClient, plan: UninstallPlan, opts: ExecuteOptions = {}): Promise<DeletionResult[]> {
+  const results: DeletionResult[] = [];
+  for (const item of plan.items) {
+    if (opts.signal?.aborted) break;
+    let result: DeletionResult;
+    try {
+      const existed = await client.delete(item.ref, { propagationPolicy: 'Foreground', ...(opts.serverDryRun ? { dryRun: true } : {}) });
+      result = { item, outcome: existed ? 'deleted' : 'gone' };
+    } catch (err) {
+      if (!(err instanceof KubeError)) throw err;
+      result = { item, outcome: 'failed', error: err };
+    }
+    results.push(result);
+    opts.onResult?.(result);
+  }
+  return results;
+}
+
+/** Returns `Kind/namespace/name` of an item (`Kind/name` when cluster-scoped). */
+export function itemName(item: UninstallItem): string {
+  return formatRef(item.ref);
+}
