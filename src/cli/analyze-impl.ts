@@ -17,6 +17,11 @@ import { ANALYZE_FORMATS } from './analyze.js';
 import { useColor } from './color.js';
 import { expandEachInputOnce, readInputFiles, STDIN_NAME } from './inputs.js';
 import { configurationFrom } from './render-options.js';
+import { connectCluster, type KubeGlobals } from './kube-flags.js';
+import { KubeConfigError } from '../kube/errors.js';
+import type { KubeClient } from '../kube/types.js';
+import type { KindKey } from '../analyze/resource.js';
+import type { Analyzer } from '../analyze/analyzer.js';
 
 /** Options of `meshctl analyze` as commander parses them. */
 export interface AnalyzeOptions {
@@ -103,13 +108,75 @@ export async function profileIngressGateway(deps: Deps, existing: readonly Resou
   return syntheticResources(objects, existing);
 }
 
+/** Returns every kind the analyzers read: what the cluster source lists, and nothing more. */
+export function inputKinds(analyzers: readonly Analyzer[]): Set<KindKey> {
+  return new Set(analyzers.flatMap((a) => a.inputs));
+}
+
+/** What one run analyzes: resources from files and/or the cluster, and how to report on them. */
+interface AnalysisInput {
+  loaded: LoadedFiles;
+  store: ResourceStore;
+  /** The namespace reported on (`-n`, or the context's in cluster mode); undefined for all. */
+  namespace: string | undefined;
+  /** Cluster mode: summaries name the namespace, never the files. */
+  cluster: boolean;
+  /** Time spent preparing the store besides reading files (the assumed ingress gateway in file mode), ms. */
+  setupMs: number;
+}
+
+/** Reads the files alone (file mode): pod templates stand in for pods, the profile's ingress gateway is assumed. */
+async function fileInput(deps: Deps, args: string[], opts: AnalyzeOptions): Promise<AnalysisInput> {
+  const loaded = await loadFiles(deps, args, opts.namespace ?? 'default');
+  const t0 = performance.now();
+  const synthetic = await profileIngressGateway(deps, loaded.resources);
+  const store = new ResourceStore([...loaded.resources, ...synthetic], true);
+  return { loaded, store, namespace: opts.namespace, cluster: false, setupMs: performance.now() - t0 };
+}
+
 /**
- * Runs `meshctl analyze`. Prints findings to stdout in the chosen format and the summary to
- * stderr. Throws UsageError for bad flags, AnalysisIssuesError (exit 79) when a finding that is
- * not suppressed reaches the failure threshold, DataError (exit 65) when a file could not be
- * parsed and `--ignore-unknown` is not set; the exit code never depends on `-o`.
+ * Reads the cluster and lays the files over it (cluster mode). Returns undefined when the chosen
+ * namespace does not exist (istioctl prints `namespace "x" not found` and exits 0).
  */
-export async function runAnalyze(deps: Deps, args: string[], opts: AnalyzeOptions, globals: { color?: boolean; verbose?: boolean }): Promise<void> {
+async function clusterInput(deps: Deps, args: string[], opts: AnalyzeOptions, analyzers: readonly Analyzer[], globals: KubeGlobals & { verbose?: boolean }): Promise<AnalysisInput | undefined> {
+  let client: KubeClient;
+  try {
+    client = await connectCluster(deps, globals);
+  } catch (e) {
+    if (e instanceof KubeConfigError && args.length === 0 && opts.useKube === undefined) {
+      throw new UsageError(`no files given, and the cluster cannot be used (${e.message}); pass files, directories or - for stdin`);
+    }
+    throw e;
+  }
+  // As istioctl: the context's namespace unless -n or -A.
+  const namespace = opts.allNamespaces ? undefined : opts.namespace ?? client.identity.namespace;
+  if (namespace !== undefined && !(await client.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace }))) {
+    deps.stderr.write(`namespace "${namespace}" not found\n`);
+    return undefined;
+  }
+  const loaded = await loadFiles(deps, args, namespace ?? client.identity.namespace);
+  const { liveResources, overlayFiles } = await import('../kube/live-resources.js');
+  const t0 = performance.now();
+  // Every namespace is read even with -n, as istioctl does: a Gateway in one namespace selects
+  // gateway pods in another, a route names hosts anywhere. Only findings are limited to -n.
+  const live = await liveResources(client, { kinds: inputKinds(analyzers) });
+  if (globals.verbose) {
+    deps.stderr.write(`Read ${live.resources.length} live resources of ${live.served.length} kinds from context "${client.identity.context}" in ${(performance.now() - t0).toFixed(0)} ms (${client.stats.requests} requests)\n`);
+    if (live.unserved.length) deps.stderr.write(`Not served by the cluster (skipped): ${live.unserved.join(', ')}\n`);
+  }
+  return { loaded, store: new ResourceStore(overlayFiles(live.resources, loaded.resources), false), namespace, cluster: true, setupMs: 0 };
+}
+
+/**
+ * Runs `meshctl analyze`. Files alone are analyzed offline; with `--use-kube`, or with no files,
+ * the cluster's live resources are analyzed with the files laid over them. Prints findings to
+ * stdout in the chosen format and the summary to stderr. Throws UsageError for bad flags (and
+ * for no files when no cluster is configured), AnalysisIssuesError (exit 79) when a finding that
+ * is not suppressed reaches the failure threshold, DataError (exit 65) when a file could not be
+ * parsed and `--ignore-unknown` is not set, the cluster's errors (exit 1) when it cannot be read;
+ * the exit code never depends on `-o`.
+ */
+export async function runAnalyze(deps: Deps, args: string[], opts: AnalyzeOptions, globals: KubeGlobals & { color?: boolean; verbose?: boolean }): Promise<void> {
   if (opts.listAnalyzers) {
     for (const a of ANALYZERS) deps.stdout.write(`* ${a.name}:\n    ${a.description}\n`);
     return;
@@ -127,27 +194,28 @@ export async function runAnalyze(deps: Deps, args: string[], opts: AnalyzeOption
   }
   const { analyzers, unknown } = selectAnalyzers(opts.analyzer ?? []);
   if (unknown.length > 0) throw new UsageError(`unknown analyzer ${unknown.map((n) => `"${n}"`).join(', ')}; list them with -L`);
-  if (opts.useKube === true || (opts.useKube === undefined && args.length === 0)) {
-    throw new UsageError(args.length === 0
-      ? 'no files given: analyzing a live cluster is not available yet; pass files, directories or - for stdin'
-      : '--use-kube: analyzing a live cluster is not available yet; analyze the files alone with --use-kube=false');
-  }
 
-  const loaded = await loadFiles(deps, args, opts.namespace ?? 'default');
-  const t0 = performance.now();
-  const synthetic = await profileIngressGateway(deps, loaded.resources);
-  const store = new ResourceStore([...loaded.resources, ...synthetic], true);
-  const result: AnalysisResult = runAnalysis(store, {
+  if (typeof opts.useKube === 'string') {
+    // `--use-kube FILE`: the word after the flag was a file, not the flag's value.
+    args = [opts.useKube, ...args];
+    opts = { ...opts, useKube: true };
+  }
+  const useCluster = opts.useKube === true || (opts.useKube === undefined && args.length === 0);
+  const input = useCluster ? await clusterInput(deps, args, opts, analyzers, globals) : await fileInput(deps, args, opts);
+  if (!input) return;
+  const { loaded, namespace } = input;
+  const t1 = performance.now();
+  const result: AnalysisResult = withinNamespace(runAnalysis(input.store, {
     analyzers,
     istioNamespace: opts.istioNamespace,
-    ...(opts.namespace !== undefined ? { namespaces: new Set([opts.namespace]) } : {}),
+    ...(namespace !== undefined ? { namespaces: new Set([namespace]) } : {}),
     suppressions,
-  });
+  }), namespace);
   if (globals.verbose) {
     // bench/analyze.mjs reads this line: analysis cost as a ratio of parse cost in the same run.
-    const analysisMs = loaded.convertMs + performance.now() - t0;
+    const analysisMs = loaded.convertMs + input.setupMs + performance.now() - t1;
     deps.stderr.write(`Analyzers run: ${result.analyzers.join(', ')}\n`);
-    deps.stderr.write(`Timings: parse ${loaded.parseMs.toFixed(1)} ms, analysis ${analysisMs.toFixed(1)} ms (${loaded.resources.length} resources)\n`);
+    deps.stderr.write(`Timings: parse ${loaded.parseMs.toFixed(1)} ms, analysis ${analysisMs.toFixed(1)} ms (${input.cluster ? input.store.resources.length : loaded.resources.length} resources)\n`);
   }
 
   for (const p of loaded.problems) deps.stderr.write(`Error: ${problemLine(p)}\n`);
@@ -162,7 +230,7 @@ export async function runAnalyze(deps: Deps, args: string[], opts: AnalyzeOption
   }));
 
   const active = result.findings.filter((f) => !f.suppressed);
-  const scope = opts.namespace !== undefined ? `namespace: ${opts.namespace}` : describeFiles(loaded.files);
+  const scope = namespace !== undefined ? `namespace: ${namespace}` : input.cluster ? 'all namespaces' : describeFiles(loaded.files);
   const failedFiles = new Set(loaded.problems.map((p) => p.file)).size;
   if (active.length === 0) {
     const but = failedFiles ? ` (but ${failedFiles} file(s) could not be parsed)` : '';
@@ -171,9 +239,21 @@ export async function runAnalyze(deps: Deps, args: string[], opts: AnalyzeOption
     deps.stderr.write(`${summary(active.map((f) => f.type.level), result.findings.length - active.length, shown.filter((f) => !f.suppressed).length)}\n`);
   }
   if (active.some((f) => levelRank(f.type.level) <= levelRank(failureLevel))) {
-    throw new AnalysisIssuesError(`Analyzers found issues when analyzing ${opts.namespace !== undefined ? `namespace: ${opts.namespace}` : 'all namespaces'}.\nSee https://istio.io/v1.30/docs/reference/config/analysis for more information about causes and resolutions.`);
+    throw new AnalysisIssuesError(`Analyzers found issues when analyzing ${namespace !== undefined ? `namespace: ${namespace}` : 'all namespaces'}.\nSee https://istio.io/v1.30/docs/reference/config/analysis for more information about causes and resolutions.`);
   }
   if (failedFiles && !opts.ignoreUnknown) throw new DataError(`${failedFiles} file(s) could not be parsed`);
+}
+
+/**
+ * Returns the result without findings about other Namespaces when one namespace is analyzed. The
+ * engine keeps every cluster-scoped finding; istioctl counts a Namespace object as belonging to
+ * the namespace it names (its kube origin's Namespace() is its own name), so `-n shop` does not
+ * report that `default` lacks injection.
+ */
+function withinNamespace(result: AnalysisResult, namespace: string | undefined): AnalysisResult {
+  if (namespace === undefined) return result;
+  const findings = result.findings.filter((f) => !(f.resource?.key === 'Namespace' && f.resource.name !== namespace));
+  return findings.length === result.findings.length ? result : { ...result, findings };
 }
 
 function describeFiles(files: readonly string[]): string {

@@ -1,5 +1,5 @@
-/** `meshctl analyze`: check mesh configuration in files for problems, with Istio's message codes. */
-import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
+/** `meshctl analyze`: check mesh configuration in files or a live cluster for problems, with Istio's message codes. */
+import { Option } from '@commander-js/extra-typings';
 import type { Deps } from '../deps.js';
 import { collect, type AnyCommand } from './program.js';
 
@@ -12,11 +12,11 @@ export const ANALYZE_FORMATS = ['log', 'json', 'yaml', 'sarif', 'junit', 'github
 /** Adds `analyze` to the program. */
 export function registerAnalyze(program: AnyCommand, deps: Deps): void {
   program.command('analyze')
-    .description('Analyze mesh configuration (files, directories or - for stdin) and report problems with Istio\'s message codes')
+    .description('Analyze mesh configuration (the cluster, and/or files, directories or - for stdin) and report problems with Istio\'s message codes')
     .argument('[files...]', 'files or directories (.yaml, .yml, .json, walked recursively); "-" for stdin')
-    .option('-n, --namespace <namespace>', 'report only on this namespace; also the namespace of objects that name none (default: all namespaces, objects without one go to "default")')
+    .option('-n, --namespace <namespace>', 'report only on this namespace; also the namespace of file objects that name none (default: files alone: all namespaces, objects without one go to "default"; cluster: the context\'s namespace)')
     .option('-A, --all-namespaces', 'report on every namespace')
-    .addOption(new Option('-k, --use-kube [bool]', 'also read resources from the cluster (not available yet; files only)').argParser(parseBool))
+    .addOption(new Option('-k, --use-kube [bool]', 'analyze the cluster\'s live resources, with the files laid over them (default: true without files, false with files)').argParser(useKubeValue))
     .option('-o, --output <format>', `output format: ${ANALYZE_FORMATS.join(', ')}`, 'log')
     .option('--output-threshold <level>', 'lowest level printed: Info, Warning or Error', 'Info')
     .option('--failure-threshold <level>', 'lowest level that makes the exit code 79: Info, Warning or Error', 'Error')
@@ -27,10 +27,16 @@ export function registerAnalyze(program: AnyCommand, deps: Deps): void {
     .option('--ignore-unknown', 'do not fail (exit 65) when a file cannot be parsed')
     .addHelpText('after', `
 Exit codes: 0 no finding at or above --failure-threshold, 79 findings at or above it,
-65 a file could not be parsed, 64 bad usage. They do not depend on -o.
+65 a file could not be parsed, 64 bad usage, 1 the cluster could not be read. They do not depend on -o.
 Findings go to stdout; the summary and "No validation issues found" go to stderr.
 
+Without files, or with --use-kube, the live resources of the current context are analyzed (every
+namespace is read; findings are reported for -n, else the context's namespace, or all with -A);
+files given as well replace the live objects of the same kind, namespace and name.
+
 Examples:
+  meshctl analyze -A
+  meshctl analyze -k -n shop fixed-service.yaml
   meshctl analyze samples/bookinfo/
   meshctl analyze -o sarif k8s/ > analyze.sarif
   kustomize build . | meshctl analyze - --failure-threshold Warning
@@ -38,8 +44,13 @@ Examples:
     .action(async (files, opts, cmd) => (await impl()).runAnalyze(deps, files, opts, cmd.optsWithGlobals()));
 }
 
-function parseBool(value: string): boolean {
+/**
+ * Returns the value of `--use-kube [bool]`: true or false for a boolean word; any other word is
+ * not a value but the first file (`analyze --use-kube app.yaml`), returned as the string so that
+ * the command puts it back among the files and uses the cluster.
+ */
+function useKubeValue(value: string): boolean | string {
   if (/^(true|1|yes)$/i.test(value)) return true;
   if (/^(false|0|no)$/i.test(value)) return false;
-  throw new InvalidArgumentError(`"${value}" is not a boolean (true or false).`);
+  return value;
 }

@@ -20,9 +20,10 @@ export const DEFAULT_REQUEST_TIMEOUT = '30s';
 /**
  * Returns a client for the cluster the flags and environment select (`--kubeconfig`, else
  * `KUBECONFIG` merged, else `~/.kube/config`; `--context`, else the current context).
+ * `tuning.retryAttempts` lowers the retry budget for lookups that should fail fast (`version`).
  * Throws KubeConfigError when no usable configuration exists, UsageError for a bad timeout.
  */
-export async function connectCluster(deps: Deps, globals: KubeGlobals): Promise<KubeClient> {
+export async function connectCluster(deps: Deps, globals: KubeGlobals, tuning: { retryAttempts?: number } = {}): Promise<KubeClient> {
   const requestTimeoutMs = parseDuration('--request-timeout', globals.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
   const { connect } = await import('../kube/connect.js');
   return connect({
@@ -31,5 +32,6 @@ export async function connectCluster(deps: Deps, globals: KubeGlobals): Promise<
     context: globals.context,
     requestTimeoutMs,
     signal: deps.signal,
+    ...(tuning.retryAttempts ? { retry: { attempts: tuning.retryAttempts } } : {}),
   });
 }

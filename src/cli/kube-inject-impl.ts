@@ -8,6 +8,7 @@ import { formatReportLine, injectFile, uninjectFile, type FileResult } from '../
 import { createInjector } from '../inject/pod.js';
 import type { K8sObject } from '../manifest/objects.js';
 import { renderManifests } from '../render/render.js';
+import { connectCluster, type KubeGlobals } from './kube-flags.js';
 import { expandInputPaths, readInputFiles, splitFileFlags, STDIN_NAME, writeOutputFile } from './inputs.js';
 import { configurationFrom, printWarnings } from './render-options.js';
 
@@ -26,6 +27,10 @@ export interface KubeInjectOptions extends OutputOptions {
   injectConfigFile?: string;
   valuesFile?: string;
   meshConfigFile?: string;
+  /** Read the configuration from the cluster's ConfigMaps instead of rendering the default profile. */
+  fromCluster?: boolean;
+  /** Namespace of those ConfigMaps (`istio-system`). */
+  istioNamespace?: string;
 }
 
 async function readOne(deps: Deps, path: string): Promise<string> {
@@ -34,13 +39,25 @@ async function readOne(deps: Deps, path: string): Promise<string> {
 
 /**
  * Resolves the injection configuration: istioctl's config files where given, otherwise what the
- * rendering of the default profile (plus --set, --operatorFileName, -r) puts in the
- * istio-sidecar-injector and istio ConfigMaps.
+ * cluster's ConfigMaps hold (`--from-cluster`) or what the rendering of the default profile (plus
+ * --set, --operatorFileName, -r) puts in the istio-sidecar-injector and istio ConfigMaps. Throws
+ * UsageError when --from-cluster is combined with rendering flags, and the cluster's errors
+ * (missing ConfigMaps, unreachable cluster: exit 1) when it is read.
  */
-async function injectionConfig(deps: Deps, opts: KubeInjectOptions): Promise<InjectionConfig> {
-  const needsRendering = !opts.injectConfigFile || !opts.valuesFile || !opts.meshConfigFile;
-  let rendered: InjectionConfig | undefined;
-  if (needsRendering) {
+async function injectionConfig(deps: Deps, opts: KubeInjectOptions, globals: KubeGlobals): Promise<InjectionConfig> {
+  const needsBase = !opts.injectConfigFile || !opts.valuesFile || !opts.meshConfigFile;
+  if (opts.fromCluster && (opts.set?.length || opts.operatorFileName)) {
+    throw new UsageError('--set and --operatorFileName shape a rendered configuration; they cannot be combined with --from-cluster');
+  }
+  let base: InjectionConfig | undefined;
+  if (needsBase && opts.fromCluster) {
+    const client = await connectCluster(deps, globals);
+    const { injectionConfigFromCluster } = await import('../kube/inject-config.js');
+    base = await injectionConfigFromCluster(client, {
+      istioNamespace: opts.istioNamespace ?? 'istio-system',
+      ...(opts.revision !== undefined ? { revision: opts.revision } : {}),
+    });
+  } else if (needsBase) {
     const { config, assets } = await configurationFrom(deps, {
       filename: opts.operatorFileName ? [opts.operatorFileName] : [],
       set: opts.set,
@@ -48,9 +65,9 @@ async function injectionConfig(deps: Deps, opts: KubeInjectOptions): Promise<Inj
     });
     printWarnings(deps, config.warnings);
     const objects = renderManifests(config, assets).objects.map((o) => o.object as K8sObject);
-    rendered = injectionConfigFromObjects(objects, config.revision);
+    base = injectionConfigFromObjects(objects, config.revision);
   }
-  const base: InjectionConfig = rendered ?? { templates: {}, defaultTemplates: ['sidecar'], aliases: {}, injectedAnnotations: {}, values: {}, mesh: {}, revision: opts.revision ?? '' };
+  base ??= { templates: {}, defaultTemplates: ['sidecar'], aliases: {}, injectedAnnotations: {}, values: {}, mesh: {}, revision: opts.revision ?? '' };
   if (opts.injectConfigFile) Object.assign(base, injectorSettingsFromText(await readOne(deps, opts.injectConfigFile), opts.injectConfigFile));
   if (opts.valuesFile) base.values = valuesFromText(await readOne(deps, opts.valuesFile), opts.valuesFile);
   if (opts.meshConfigFile) base.mesh = meshFromText(await readOne(deps, opts.meshConfigFile), opts.meshConfigFile);
@@ -98,10 +115,10 @@ async function runOver(deps: Deps, opts: OutputOptions, process: (text: string, 
 }
 
 /** `meshctl kube-inject`. */
-export async function runKubeInject(deps: Deps, opts: KubeInjectOptions): Promise<void> {
+export async function runKubeInject(deps: Deps, opts: KubeInjectOptions, globals: KubeGlobals = {}): Promise<void> {
   const paths = splitFileFlags(opts.filename);
   checkOutputFlags(opts, paths);
-  const injector = createInjector(await injectionConfig(deps, opts), { nativeSidecars: opts.nativeSidecar === true });
+  const injector = createInjector(await injectionConfig(deps, opts, globals), { nativeSidecars: opts.nativeSidecar === true });
   await runOver(deps, opts, (text, name) => injectFile(injector, text, name));
 }
 

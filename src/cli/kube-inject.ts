@@ -19,15 +19,20 @@ export function registerKubeInject(program: AnyCommand, deps: Deps): void {
     .option('--injectConfigFile <file>', 'injection configuration (the "config" key of the istio-sidecar-injector ConfigMap) or a bare sidecar template')
     .option('--valuesFile <file>', 'injection values (the "values" key of the istio-sidecar-injector ConfigMap)')
     .option('--meshConfigFile <file>', 'mesh config (the "mesh" key of the istio ConfigMap)')
+    .option('--from-cluster', 'read the configuration from the cluster\'s istio-sidecar-injector[-REV] and istio[-REV] ConfigMaps')
+    .option('-i, --istio-namespace <namespace>', 'namespace of those ConfigMaps (with --from-cluster)', 'istio-system')
     .addHelpText('after', `
 Without config files the configuration is what the default profile renders, changed by --set,
---operatorFileName and -r. The YAML goes to stdout; a report line per workload goes to stderr.
+--operatorFileName and -r. With --from-cluster it is what the cluster's control plane (revision -r)
+uses, as istiod would inject it; --injectConfigFile, --valuesFile and --meshConfigFile still replace
+their part. The YAML goes to stdout; a report line per workload goes to stderr.
 
 Examples:
   meshctl kube-inject -f app.yaml | kubectl apply -f -
   meshctl kube-inject -f k8s/ --in-place
+  meshctl kube-inject -f app.yaml --from-cluster -r canary
   helm template ./chart | meshctl kube-inject -f - --set values.global.proxy.resources.requests.cpu=50m`)
-    .action(async (opts) => (await impl()).runKubeInject(deps, opts));
+    .action(async (opts, cmd) => (await impl()).runKubeInject(deps, opts, cmd.optsWithGlobals()));
 
   program.command('kube-uninject')
     .description('Remove what kube-inject added, as recorded in sidecar.istio.io/status')

@@ -165,8 +165,7 @@ describe('analyze usage errors (exit 64)', () => {
     ['a -S value without a code', [INFO, '-S', '=Service shop/x'], /^Error: =Service shop\/x is not a valid suppression value/],
     ['an unknown analyzer', [INFO, '--analyzer', 'service.NoSuchAnalyzer'], 'Error: unknown analyzer "service.NoSuchAnalyzer"; list them with -L\n'],
     ['-n with -A', [INFO, '-n', 'shop', '-A'], 'Error: -n/--namespace and -A/--all-namespaces cannot be used together\n'],
-    ['no files', [], 'Error: no files given: analyzing a live cluster is not available yet; pass files, directories or - for stdin\n'],
-    ['--use-kube', [INFO, '--use-kube'], /^Error: --use-kube: analyzing a live cluster is not available yet/],
+    ['no files and no cluster', [], 'Error: no files given, and the cluster cannot be used (no cluster configured: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config); pass files, directories or - for stdin\n'],
   ];
   for (const [name, args, stderr] of cases) {
     it(name, async () => {

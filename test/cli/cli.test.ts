@@ -8,10 +8,11 @@ import { run, repoRoot } from '../helpers.js';
 const data = (name: string) => join(repoRoot, 'test/testdata/cli', name);
 
 describe('version', () => {
-  it('prints the client and the Istio version it installs, with no cluster', async () => {
+  it('prints the client and the Istio version it installs, and says why there is no control plane version', async () => {
     const r = await run(['version']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('client version: 0.0.0-test\nistio version: 1.30.3 (installed by this client)\n');
+    expect(r.stdout).toBe('client version: 0.0.0-test (Istio 1.30.3)\n');
+    expect(r.stderr).toBe('control plane version: unknown (no cluster configured: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config)\n');
   });
   it('has short, json and yaml forms', async () => {
     expect((await run(['version', '--short'])).stdout).toBe('0.0.0-test\n');

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/kube/connect.js';
 import { ClusterUnreachableError, KubeError } from '../../src/kube/errors.js';
 import type { KubeClient } from '../../src/kube/types.js';
+import type { K8sObject } from '../../src/manifest/objects.js';
 import { InterruptedError } from '../../src/errors.js';
 import { startTestCluster } from '../cluster/server.js';
 import { scriptedPlan } from '../cluster/faults.js';
@@ -185,7 +186,7 @@ describe('objects', () => {
 
   it('applies with field manager meshctl; the same apply twice changes nothing', async () => {
     const c = await client();
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'twice', namespace: ns }, data: { a: '1' } };
+    const cm: K8sObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'twice', namespace: ns }, data: { a: '1' } };
     const first = await c.apply(cm, { force: true });
     const second = await c.apply(cm, { force: true });
     expect(second.metadata.resourceVersion).toBe(first.metadata.resourceVersion);

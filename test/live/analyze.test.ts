@@ -1,0 +1,156 @@
+/**
+ * `meshctl analyze` in cluster mode against the Kubernetes API test server: live resources,
+ * files laid over them, namespaces as istioctl chooses them, paginated and slimmed reads.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveResources, MAX_CONFIGMAP_VALUE_CHARS } from '../../src/kube/live-resources.js';
+import type { KubeClient } from '../../src/kube/types.js';
+import type { K8sObject } from '../../src/manifest/objects.js';
+import { startTestCluster, type TestCluster } from '../cluster/server.js';
+import { run } from '../helpers.js';
+import { applyAll, clientFor, clusterEnv, ensureNamespace, rendered } from './seed.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'meshctl-live-analyze-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const unnamedPortService: K8sObject = {
+  apiVersion: 'v1', kind: 'Service', metadata: { name: 'legacy', namespace: 'shop', labels: { app: 'legacy' } },
+  spec: { selector: { app: 'legacy' }, ports: [{ port: 8080, targetPort: 8080 }] },
+};
+
+const IST0118 = 'Info [IST0118] (Service shop/legacy) Port name  (port: 8080, targetPort: 8080) doesn\'t follow the naming convention of Istio port.\n';
+
+describe('analyze --use-kube', () => {
+  let cluster: TestCluster;
+  let client: KubeClient;
+  const analyze = (...args: string[]) => run(['analyze', ...args], { env: clusterEnv(cluster) });
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ readyDelayMs: 0 });
+    client = await clientFor(cluster);
+    await ensureNamespace(client, 'shop', { 'istio-injection': 'enabled' });
+    await applyAll(client, [unnamedPortService]);
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('finds IST0118 on a live Service with an unnamed port when given no files, with no file position', async () => {
+    const r = await analyze('-n', 'shop');
+    expect(r).toStrictEqual({ code: 0, stdout: IST0118, stderr: '1 finding: 1 info\n' });
+    const json = JSON.parse((await analyze('-n', 'shop', '-o', 'json')).stdout);
+    expect(json).toStrictEqual([expect.objectContaining({ code: 'IST0118', origin: 'Service shop/legacy' })]);
+    expect(json[0]).not.toHaveProperty('reference');
+    const sarif = JSON.parse((await analyze('-n', 'shop', '-o', 'sarif')).stdout);
+    expect(sarif.runs[0].results[0].locations).toStrictEqual([{ logicalLocations: [{ fullyQualifiedName: 'Service shop/legacy', kind: 'resource' }] }]);
+    expect((await analyze('-k', '-n', 'shop')).stdout).toBe(IST0118);
+  });
+
+  it('lets a file fix the live object: the file replaces it by kind, namespace and name', async () => {
+    const fixed = file('fixed.yaml', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: legacy\nspec:\n  selector:\n    app: legacy\n  ports:\n  - name: http\n    port: 8080\n');
+    const r = await analyze('--use-kube', '-n', 'shop', fixed);
+    expect(r).toStrictEqual({ code: 0, stdout: '', stderr: '\u2714 No validation issues found when analyzing namespace: shop.\n' });
+    // A file with a new problem is reported with its position, beside the live one.
+    const broken = file('broken.yaml', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: extra\n  namespace: shop\nspec:\n  ports:\n  - name: foo\n    port: 81\n');
+    const both = await analyze('-k', '-n', 'shop', broken);
+    expect(both.stdout).toBe(`Info [IST0118] (Service shop/extra ${broken}:8:11) Port name foo (port: 81, targetPort: 81) doesn't follow the naming convention of Istio port.\n${IST0118}`);
+    // Without --use-kube, files are analyzed alone as before.
+    expect((await analyze('-n', 'shop', fixed)).stderr).toBe(`\u2714 No validation issues found when analyzing namespace: shop.\n`);
+  });
+
+  it('reports on the context namespace by default, every namespace with -A, and says when -n does not exist', async () => {
+    await applyAll(client, [{ ...unnamedPortService, metadata: { name: 'other', namespace: 'default' } }]);
+    const byDefault = await analyze();
+    expect(byDefault.stdout).toContain('(Service default/other)');
+    expect(byDefault.stdout).not.toContain('shop/');
+    // Namespace findings follow the namespace they are about, as istioctl's origin does.
+    expect(byDefault.stdout).toContain('[IST0102] (Namespace default)');
+    expect(byDefault.stdout).not.toContain('(Namespace shop)');
+
+    const all = await analyze('-A');
+    expect(all.stdout).toContain('(Service default/other)');
+    expect(all.stdout).toContain('(Service shop/legacy)');
+    const none = await analyze('-A', '--analyzer', 'schema.ValidationAnalyzer');
+    expect(none.stderr).toBe('\u2714 No validation issues found when analyzing all namespaces.\n');
+
+    const ghost = await analyze('-n', 'ghost');
+    expect(ghost).toStrictEqual({ code: 0, stdout: '', stderr: 'namespace "ghost" not found\n' });
+  });
+
+  it('reads live Istio resources once their CRDs are served, and fails on an Error finding (exit 79)', async () => {
+    const verbose = await analyze('-n', 'shop', '--verbose');
+    expect(verbose.stderr).toMatch(/Not served by the cluster \(skipped\): [^\n]*VirtualService\.networking\.istio\.io/);
+
+    await applyAll(client, (await rendered([])).filter((o) => o.kind === 'CustomResourceDefinition'));
+    await applyAll(client, [{
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'legacy', namespace: 'shop' },
+      spec: { hosts: ['legacy'], gateways: ['shop/missing'], http: [{ route: [{ destination: { host: 'legacy' } }] }] },
+    }]);
+    const r = await analyze('-n', 'shop');
+    expect(r.code).toBe(79);
+    // A live object has no file position; a schema-valid live object (server fields and all) raises no IST0106.
+    expect(r.stdout).toBe('Error [IST0101] (VirtualService shop/legacy) Referenced gateway not found: "shop/missing"\n'
+      + 'Warning [IST0132] (VirtualService shop/legacy) one or more host [legacy] defined in VirtualService shop/legacy not found in Gateway shop/missing.\n'
+      + IST0118);
+    expect(r.stderr).toContain('Analyzers found issues when analyzing namespace: shop.');
+    expect((await analyze('-n', 'shop', '-S', 'IST0101=VirtualService shop/legacy')).code).toBe(0);
+    // The exit code does not depend on -o.
+    expect((await analyze('-n', 'shop', '-o', 'json')).code).toBe(79);
+  });
+
+  it('lists every kind in pages (limit and continue) and slims objects as they stream in', async () => {
+    await ensureNamespace(client, 'bulk');
+    const big = 'x'.repeat(MAX_CONFIGMAP_VALUE_CHARS + 1);
+    const maps: K8sObject[] = Array.from({ length: 23 }, (_, i) => ({
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${String(i).padStart(2, '0')}`, namespace: 'bulk',
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"big":true}', 'note': 'kept' } },
+      data: { small: 'kept', blob: big, values: big },
+    }));
+    await applyAll(client, maps);
+
+    cluster.resetRequests();
+    const live = await liveResources(client, { kinds: ['ConfigMap', 'Service', 'NoSuchKind.example.com'], namespace: 'bulk', pageSize: 5 });
+    const pages = cluster.requests.filter((q) => q.path === '/api/v1/namespaces/bulk/configmaps');
+    expect(pages).toHaveLength(5);
+    expect(pages.every((q) => q.query.limit === '5')).toBe(true);
+    expect(pages.slice(1).every((q) => q.query.continue)).toBe(true);
+    expect(live.unserved).toStrictEqual(['NoSuchKind.example.com']);
+    const cms = live.resources.filter((r) => r.kind === 'ConfigMap');
+    expect(cms.map((r) => r.name)).toStrictEqual(maps.map((m) => m.metadata.name));
+    const first = cms[0]!.object as any;
+    expect(first.metadata.managedFields).toBeUndefined();
+    expect(first.metadata.annotations).toStrictEqual({ note: 'kept' });
+    expect(first.data).toStrictEqual({ small: 'kept', values: big });
+    expect(cms[0]!.source).toBeUndefined();
+
+    // The CLI reads with pages too, in every namespace.
+    cluster.resetRequests();
+    await analyze('-n', 'bulk');
+    const lists = cluster.requests.filter((q) => q.method === 'GET' && /^\/api\/v1\/(configmaps|services|pods|namespaces)$/.test(q.path));
+    expect(lists.map((q) => q.path).sort()).toStrictEqual(['/api/v1/configmaps', '/api/v1/namespaces', '/api/v1/pods', '/api/v1/services']);
+    expect(lists.every((q) => q.query.limit === '500')).toBe(true);
+    // Kinds no analyzer reads are never listed (Secrets stay in the cluster).
+    expect(cluster.requests.some((q) => q.path.endsWith('/secrets'))).toBe(false);
+  });
+});
+
+describe('analyze without a cluster', () => {
+  it('is a usage error (64) to give no files when no cluster is configured', async () => {
+    const r = await run(['analyze'], { env: { HOME: dir } });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toBe('Error: no files given, and the cluster cannot be used (no cluster configured: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config); pass files, directories or - for stdin\n');
+  });
+  it('fails (exit 1) when --use-kube is asked for and no cluster is configured', async () => {
+    const f = file('svc.yaml', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  ports:\n  - name: http\n    port: 80\n');
+    const r = await run(['analyze', '--use-kube', f], { env: { HOME: dir } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('Error: no cluster configured: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config\n');
+  });
+});

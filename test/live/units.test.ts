@@ -1,0 +1,150 @@
+/** The pure parts of the cluster readers: image versions, proxy detection, skew policy, version choice, slimming. */
+import { describe, expect, it } from 'vitest';
+import {
+  chooseResources, MAX_ANNOTATION_CHARS, overlayFiles, slimLiveObject, versionRank,
+} from '../../src/kube/live-resources.js';
+import {
+  clientSkewWarning, compareVersions, controlPlaneOf, countVersions, parseImage, proxyOf, skewProblems, skewWarning, versionOfImage,
+  type ControlPlaneVersion, type MeshVersions, type ProxyVersion,
+} from '../../src/kube/mesh-versions.js';
+import type { ResourceInfo } from '../../src/kube/types.js';
+import type { K8sObject } from '../../src/manifest/objects.js';
+import type { Resource } from '../../src/analyze/resource.js';
+
+describe('image versions', () => {
+  it.each([
+    ['docker.io/istio/proxyv2:1.30.3', 'proxyv2', '1.30.3', '1.30.3'],
+    ['proxyv2:1.29.1-distroless', 'proxyv2', '1.29.1-distroless', '1.29.1'],
+    ['gcr.io/istio-release/pilot:1.31.0-alpha.1', 'pilot', '1.31.0-alpha.1', '1.31.0-alpha.1'],
+    ['registry.local:5000/istio/proxyv2', 'proxyv2', undefined, 'unknown'],
+    ['registry.local:5000/istio/proxyv2:1.30.3-debug', 'proxyv2', '1.30.3-debug', '1.30.3'],
+    ['docker.io/istio/proxyv2@sha256:abcd', 'proxyv2', undefined, 'unknown'],
+    ['docker.io/istio/proxyv2:1.30.3@sha256:abcd', 'proxyv2', '1.30.3', '1.30.3'],
+    ['auto', 'auto', undefined, 'unknown'],
+  ])('%s', (image, name, tag, version) => {
+    expect(parseImage(image)).toStrictEqual({ name, tag });
+    expect(versionOfImage(image)).toBe(version);
+  });
+
+  it('orders versions numerically', () => {
+    expect(['1.30.3', '1.9.0', '1.30.10', 'unknown', '1.29.1'].sort(compareVersions)).toStrictEqual(['unknown', '1.9.0', '1.29.1', '1.30.3', '1.30.10']);
+  });
+});
+
+const running = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] };
+function pod(name: string, spec: object, labels: Record<string, string> = {}, status: object = running) {
+  return { metadata: { name, namespace: 'ns', labels }, spec, status };
+}
+
+describe('pods', () => {
+  it('reads istiod from its discovery container, only when Running and Ready', () => {
+    const spec = { containers: [{ name: 'discovery', image: 'docker.io/istio/pilot:1.30.3' }] };
+    expect(controlPlaneOf(pod('istiod-1', spec, { istio: 'pilot', 'istio.io/rev': 'canary' })))
+      .toStrictEqual({ component: 'pilot', revision: 'canary', version: '1.30.3', pod: 'istiod-1.ns' });
+    expect(controlPlaneOf(pod('istiod-1', spec, {}))?.revision).toBe('default');
+    expect(controlPlaneOf(pod('istiod-1', spec, {}, { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] }))).toBeUndefined();
+    expect(controlPlaneOf(pod('istiod-1', spec, {}, { phase: 'Pending' }))).toBeUndefined();
+    expect(controlPlaneOf(pod('other', { containers: [{ name: 'x', image: 'pilot:1' }] }))).toBeUndefined();
+  });
+
+  it('finds sidecars, native sidecars and gateways by their proxyv2 istio-proxy container', () => {
+    const proxy = { name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.30.3' };
+    expect(proxyOf(pod('app', { containers: [{ name: 'app', image: 'app:1' }, proxy] })))
+      .toStrictEqual({ id: 'app.ns', version: '1.30.3', type: 'sidecar', revision: 'default' });
+    expect(proxyOf(pod('native', { initContainers: [{ ...proxy, restartPolicy: 'Always' }], containers: [{ name: 'app', image: 'app:1' }] }, { 'istio.io/rev': 'canary' })))
+      .toStrictEqual({ id: 'native.ns', version: '1.30.3', type: 'sidecar', revision: 'canary' });
+    expect(proxyOf(pod('gw', { containers: [proxy] }, { istio: 'ingressgateway' }))?.type).toBe('gateway');
+    expect(proxyOf(pod('egress', { containers: [proxy] }, { istio: 'egressgateway' }))?.type).toBe('gateway');
+    // Not a proxy: another image under that name (an uninjected gateway template), or no istio-proxy at all.
+    expect(proxyOf(pod('auto', { containers: [{ name: 'istio-proxy', image: 'auto' }] }))).toBeUndefined();
+    expect(proxyOf(pod('plain', { containers: [{ name: 'app', image: 'proxyv2:1.30.3' }] }))).toBeUndefined();
+    // Not connected: a pod that is not running, or is being deleted.
+    expect(proxyOf(pod('pending', { containers: [proxy] }, {}, { phase: 'Pending' }))).toBeUndefined();
+    expect(proxyOf({ ...pod('going', { containers: [proxy] }), metadata: { name: 'going', namespace: 'ns', deletionTimestamp: '2026-01-01T00:00:00Z' } })).toBeUndefined();
+  });
+
+  it('counts proxies per version, most common first, then newest first', () => {
+    const ps = ['1.29.1', '1.30.3', '1.29.1', '1.31.0', '1.30.3', '1.28.0'].map((version) => ({ version }));
+    expect(countVersions(ps)).toStrictEqual([
+      { version: '1.30.3', count: 2 }, { version: '1.29.1', count: 2 }, { version: '1.31.0', count: 1 }, { version: '1.28.0', count: 1 },
+    ]);
+  });
+});
+
+describe('skew policy', () => {
+  const cp = (version: string, revision = 'default'): ControlPlaneVersion => ({ component: 'pilot', revision, version, pod: `istiod-${revision}.istio-system` });
+  const px = (id: string, version: string, revision = 'default'): ProxyVersion => ({ id, version, type: 'sidecar', revision });
+  const mesh = (controlPlane: ControlPlaneVersion[], dataPlane: ProxyVersion[]): MeshVersions => ({ controlPlane, dataPlane });
+
+  it('allows the control plane one minor version ahead, never behind', () => {
+    expect(skewProblems(mesh([cp('1.30.3')], [px('a', '1.30.0'), px('b', '1.29.9'), px('c', 'unknown')]))).toStrictEqual([]);
+    expect(skewProblems(mesh([cp('1.30.3')], [px('b', '1.28.2'), px('a', '1.28.2'), px('n', '1.31.0'), px('m', '2.0.0')]))).toStrictEqual([
+      { kind: 'older', proxyVersion: '1.28.2', controlPlaneVersion: '1.30.3', revision: 'default', proxies: ['a', 'b'] },
+      { kind: 'newer', proxyVersion: '1.31.0', controlPlaneVersion: '1.30.3', revision: 'default', proxies: ['n'] },
+      { kind: 'newer', proxyVersion: '2.0.0', controlPlaneVersion: '1.30.3', revision: 'default', proxies: ['m'] },
+    ]);
+    // Nothing to judge against without a control plane.
+    expect(skewProblems(mesh([], [px('a', '1.20.0')]))).toStrictEqual([]);
+  });
+
+  it('judges each proxy against its own revision, else the newest control plane', () => {
+    const versions = mesh([cp('1.29.0'), cp('1.31.0', 'canary')], [px('a', '1.31.0', 'canary'), px('b', '1.31.0'), px('c', '1.30.0', 'gone')]);
+    expect(skewProblems(versions)).toStrictEqual([
+      { kind: 'newer', proxyVersion: '1.31.0', controlPlaneVersion: '1.29.0', revision: 'default', proxies: ['b'] },
+    ]);
+  });
+
+  it('words warnings with what to do, naming at most three proxies', () => {
+    const older = skewWarning({ kind: 'older', proxyVersion: '1.28.0', controlPlaneVersion: '1.30.3', revision: 'canary', proxies: ['a', 'b', 'c', 'd', 'e'] });
+    expect(older).toBe('5 proxies run 1.28.0 (a, b, c, and 2 more), more than 1 minor version behind the control plane of revision canary (1.30.3); '
+      + 'Istio supports the control plane at most one minor version ahead of its proxies. Restart these workloads (kubectl rollout restart deployment -n <namespace> <name>) so they get the current sidecar.');
+    expect(skewWarning({ kind: 'newer', proxyVersion: '1.31.2', controlPlaneVersion: '1.30.3', revision: 'default', proxies: ['x'] }))
+      .toBe('1 proxy runs 1.31.2 (x), newer than the control plane (1.30.3); Istio does not support proxies ahead of istiod. Upgrade the control plane first, or restart these workloads after pointing them at a 1.31 revision.');
+  });
+
+  it('warns when the control plane is more than one minor version from what this client installs', () => {
+    expect(clientSkewWarning('1.30.3', [cp('1.29.0'), cp('1.31.1', 'canary')])).toBeUndefined();
+    expect(clientSkewWarning('1.30.3', [cp('1.28.0'), cp('1.30.3', 'canary')])).toMatch(/^control plane 1\.28\.0 is more than one minor version away from Istio 1\.30\.3/);
+  });
+});
+
+describe('live source helpers', () => {
+  it('prefers GA over beta over alpha, higher versions first', () => {
+    expect(['v1alpha3', 'v1beta1', 'v2', 'v1', 'v2beta1', 'foo'].sort((a, b) => versionRank(a) - versionRank(b)))
+      .toStrictEqual(['v2', 'v1', 'v2beta1', 'v1beta1', 'v1alpha3', 'foo']);
+  });
+
+  it('chooses one served version per kind and names the kinds not served', () => {
+    const info = (apiVersion: string, kind: string, verbs = ['get', 'list']): ResourceInfo => ({ apiVersion, kind, plural: `${kind.toLowerCase()}s`, namespaced: true, verbs });
+    const served = [info('networking.istio.io/v1alpha3', 'VirtualService'), info('networking.istio.io/v1', 'VirtualService'),
+      info('networking.istio.io/v1beta1', 'VirtualService'), info('v1', 'Service'), info('v1', 'Binding', ['create'])];
+    const { chosen, unserved } = chooseResources(served, ['VirtualService.networking.istio.io', 'Service', 'Binding', 'Telemetry.telemetry.istio.io', 'Service']);
+    expect([...chosen].map(([k, r]) => `${k}=${r.apiVersion}`)).toStrictEqual(['VirtualService.networking.istio.io=networking.istio.io/v1', 'Service=v1']);
+    expect(unserved).toStrictEqual(['Binding', 'Telemetry.telemetry.istio.io']);
+  });
+
+  it('slims objects: server bookkeeping, big foreign annotations and secret values go, Istio annotations stay', () => {
+    const long = 'y'.repeat(MAX_ANNOTATION_CHARS + 1);
+    const secret = slimLiveObject({
+      apiVersion: 'v1', kind: 'Secret',
+      metadata: { name: 's', managedFields: [{ manager: 'kubectl' }], annotations: { 'example.com/blob': long, 'sidecar.istio.io/status': long, small: 'ok' } },
+      data: { 'tls.crt': 'c2VjcmV0' }, stringData: { password: 'hunter2' },
+    } as unknown as K8sObject) as any;
+    expect(secret).toStrictEqual({
+      apiVersion: 'v1', kind: 'Secret',
+      metadata: { name: 's', annotations: { 'sidecar.istio.io/status': long, small: 'ok' } },
+      data: { 'tls.crt': '' }, stringData: { password: '' },
+    });
+    // Only core ConfigMaps and Secrets are touched beyond metadata.
+    const custom = { apiVersion: 'example.com/v1', kind: 'Secret', metadata: { name: 'x' }, data: { a: 'kept' } } as unknown as K8sObject;
+    expect(slimLiveObject(custom)).toStrictEqual({ apiVersion: 'example.com/v1', kind: 'Secret', metadata: { name: 'x' }, data: { a: 'kept' } });
+  });
+
+  it('lays file resources over live ones by kind, namespace and name', () => {
+    const r = (key: string, namespace: string, name: string, from: string): Resource => ({ key, group: '', version: 'v1', kind: key, namespace, name, object: { from } });
+    const merged = overlayFiles([r('Service', 'a', 'x', 'live'), r('Service', 'b', 'x', 'live'), r('ConfigMap', 'a', 'x', 'live')], [r('Service', 'a', 'x', 'file'), r('Service', 'a', 'y', 'file')]);
+    expect(merged.map((m) => `${m.key}/${m.namespace}/${m.name}=${m.object.from}`)).toStrictEqual([
+      'Service/b/x=live', 'ConfigMap/a/x=live', 'Service/a/x=file', 'Service/a/y=file',
+    ]);
+  });
+});
