@@ -1,0 +1,66 @@
+/** What `meshctl install|upgrade` do, loaded only when one of them runs. */
+import type { Deps } from '../deps.js';
+import { DEFAULT_POLL_INTERVAL_MS, runInstallation, type InstallReporter } from '../kube/install.js';
+import { colorDiff } from './style.js';
+import { createProgress } from '../output/progress.js';
+import { renderManifests } from '../render/render.js';
+import { useColor } from './color.js';
+import { parseDuration } from './duration.js';
+import { connectCluster, type KubeGlobals } from './kube-flags.js';
+import { confirm } from './prompt.js';
+import type { RenderOptions } from './render-flags.js';
+import { configurationFrom, printWarnings } from './render-options.js';
+
+/** Flags of `install` and `upgrade`. */
+export interface InstallFlags extends RenderOptions {
+  skipConfirmation?: boolean;
+  dryRun?: boolean;
+  /** Go-style duration (`300s`, `5m`). */
+  readinessTimeout: string;
+  /** Go-style duration; hidden flag for tests and impatient people. */
+  pollInterval?: string;
+}
+
+/**
+ * Renders the configuration, connects to the cluster and runs the installer. On a terminal a
+ * spinner shows what is being waited for; otherwise plain lines. Sets exit code 1 (after printing
+ * `Cancelled.`) when the user declines; throws UsageError for bad durations, and whatever the
+ * installer throws (InterruptedError on Ctrl-C, exit 130).
+ */
+export async function runInstall(deps: Deps, command: 'install' | 'upgrade', flags: InstallFlags, globals: KubeGlobals & { color?: boolean }): Promise<void> {
+  const readinessTimeoutMs = parseDuration('--readiness-timeout', flags.readinessTimeout);
+  const pollIntervalMs = flags.pollInterval === undefined ? DEFAULT_POLL_INTERVAL_MS : Math.max(1, parseDuration('--poll-interval', flags.pollInterval));
+  const { config, assets } = await configurationFrom(deps, flags);
+  const rendering = renderManifests(config, assets);
+  printWarnings(deps, rendering.warnings);
+  const client = await connectCluster(deps, globals);
+
+  const color = useColor(deps, 'stderr', globals);
+  const interactive = deps.stderr.isTTY && deps.env.TERM !== 'dumb';
+  const progress = createProgress(deps.stderr, { interactive, color });
+  const stdoutColor = useColor(deps, 'stdout', globals);
+  const reporter: InstallReporter = {
+    warn: (text) => progress.line(`Warning: ${text}`),
+    confirm: (question) => confirm(deps, question),
+    // Without a spinner, only waits are worth a log line; applying is quick and ends in a ✔ line anyway.
+    status: (text, waiting) => progress.status(interactive || text === undefined || waiting?.length ? text : undefined),
+    line: (text) => progress.line(text),
+    data: (text) => deps.stdout.write(stdoutColor ? colorDiff(text) : text),
+  };
+  try {
+    const result = await runInstallation(client, { command, config, rendering, clientVersion: deps.version }, {
+      dryRun: flags.dryRun === true,
+      yes: flags.skipConfirmation === true,
+      readinessTimeoutMs,
+      pollIntervalMs,
+      signal: deps.signal,
+      emoji: interactive,
+    }, reporter);
+    if (result.cancelled) {
+      deps.stderr.write('Cancelled.\n');
+      deps.exitCode = 1;
+    }
+  } finally {
+    progress.stop();
+  }
+}

@@ -1,0 +1,655 @@
+/**
+ * The installer behind `meshctl install` and `meshctl upgrade`: applies a rendering to a cluster
+ * the way istioctl's installer does (operator/pkg/install/install.go, Istio 1.30.3; reference
+ * section 2.4), then prunes what the previous installation had and the new one does not, and
+ * records what it installed. All cluster I/O goes through `KubeClient`; everything meant for
+ * people goes through an `InstallReporter`, so the engine never touches a terminal.
+ */
+import { createHash } from 'node:crypto';
+import { InterruptedError } from '../errors.js';
+import { isObject, type K8sObject } from '../manifest/objects.js';
+import { toJson, toYaml } from '../manifest/serialize.js';
+import { ISTIO_VERSION } from '../render/context.js';
+import type { MeshConfiguration } from '../render/config.js';
+import type { ComponentName, Rendering } from '../render/render.js';
+import { diffLive, withoutServerFields, type LiveDiff } from './live-diff.js';
+import {
+  FIELD_MANAGER, LABEL, ownerLabels, readInstalledState, stateConfigMap, stateConfigMapName,
+  type InstalledState, type InventoryEntry,
+} from './owner.js';
+import { explainUnready, formatRef, isWaitedKind, readinessOf, refOf } from './readiness.js';
+import type { KubeClient, ObjectRef } from './types.js';
+
+export { InterruptedError };
+
+/** Oldest Kubernetes minor version Istio 1.30 supports (`MinK8SVersion`, reference section 0). */
+export const MIN_KUBERNETES_MINOR = 32;
+
+/** Default `--readiness-timeout`, ms (istioctl: 300s). */
+export const DEFAULT_READINESS_TIMEOUT_MS = 300_000;
+
+/** Default interval between readiness checks, ms (istioctl polls every 2 s). */
+export const DEFAULT_POLL_INTERVAL_MS = 2000;
+
+/** Applies in flight at once. The API server handles them independently; one at a time is what makes `kubectl apply` slow. */
+const APPLY_CONCURRENCY = 8;
+
+/** A component as istioctl reports it (operator/pkg/install/progress.go), with what it waits for first. */
+interface ComponentDef {
+  name: ComponentName;
+  /** Name in progress lines. */
+  title: string;
+  /** istioctl's emoji suffix of the `✔` line. */
+  emoji: string;
+  /** Components that must be installed and ready first (istioctl's dependency graph). */
+  after: ComponentName[];
+}
+
+/** Components in dependency order: Base -> Pilot -> {IngressGateways, EgressGateways}, the gateways concurrently. */
+const COMPONENTS: readonly ComponentDef[] = [
+  { name: 'Base', title: 'Istio core', emoji: '⛵️', after: [] },
+  { name: 'Pilot', title: 'Istiod', emoji: '🧠', after: ['Base'] },
+  { name: 'IngressGateways', title: 'Ingress gateways', emoji: '🛬', after: ['Pilot'] },
+  { name: 'EgressGateways', title: 'Egress gateways', emoji: '🛫', after: ['Pilot'] },
+];
+
+/** Where the installer's messages for people go; the CLI draws them (spinner, lines, prompt). */
+export interface InstallReporter {
+  /** A warning, already phrased (no `Warning:` prefix). */
+  warn(text: string): void;
+  /** Asks for confirmation; resolves false to cancel. May throw when it cannot ask (no terminal). */
+  confirm(question: string): Promise<boolean>;
+  /**
+   * What is happening now (spinner text), e.g. `Processing resources for Istiod. Waiting for
+   * Deployment/istio-system/istiod`; undefined clears it. `waiting` lists the objects waited for
+   * (empty while applying), so output without a spinner can log only the waits.
+   */
+  status(text: string | undefined, waiting?: readonly string[]): void;
+  /** A progress line that stays: `✔ Istiod installed`, `✘ ...`, `- Pruning removed resources`. */
+  line(text: string): void;
+  /** Data for stdout (the dry-run diff). */
+  data(text: string): void;
+}
+
+/** What to install. */
+export interface InstallRequest {
+  /** `install` or `upgrade` (upgrade adds the version-skew checks). */
+  command: 'install' | 'upgrade';
+  config: MeshConfiguration;
+  rendering: Rendering;
+  /** meshctl's version, recorded in the installed state. */
+  clientVersion: string;
+}
+
+/** How to install. */
+export interface InstallOptions {
+  /** Touch nothing; show what would change (server-side dry run and a diff against live objects). */
+  dryRun: boolean;
+  /** Skip the confirmation prompt (`-y`). */
+  yes: boolean;
+  /** Longest wait for one component's resources to become ready, ms. */
+  readinessTimeoutMs: number;
+  /** Longest interval between readiness checks, ms (first checks come sooner; see `waitReady`). */
+  pollIntervalMs: number;
+  /** Aborted on Ctrl-C: the installer stops between requests and throws InterruptedError. */
+  signal?: AbortSignal;
+  /** Add istioctl's emoji to `✔` lines (terminals only; logs stay plain). */
+  emoji?: boolean;
+  /** Clock, ms since the epoch (injected for tests). Default Date.now. */
+  now?: () => number;
+}
+
+/** How one object's apply turned out. `unchanged`: its content is what the last install left. */
+export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+
+/** What an install did, or would do on a dry run. */
+export interface InstallResult {
+  /** The user answered no at the prompt; nothing was changed. */
+  cancelled: boolean;
+  /** Objects applied (or, on a dry run, planned), by outcome. */
+  counts: Record<ApplyOutcome, number>;
+  /** Objects pruned (or that would be). */
+  pruned: ObjectRef[];
+  /** Dry run only: one entry per object, in apply order, then the prunes. */
+  diffs: LiveDiff[];
+  /** Dry run only: namespaces that would be created. */
+  namespacesToCreate: string[];
+}
+
+/** Why a component failed (printed as `✘ <title> encountered an error: <detail>`). */
+export class ComponentError extends Error {
+  override name = 'ComponentError';
+  constructor(readonly component: ComponentName, readonly title: string, readonly detail: string) {
+    super(`${title}: ${detail}`);
+  }
+}
+
+/** An inventory entry with what the installer remembers about the applied object, to tell unchanged objects on the next run. */
+interface RecordedEntry extends InventoryEntry {
+  /** resourceVersion the apply answered with. */
+  resourceVersion?: string;
+  /** Digest of the object without server-populated fields (status, managedFields, ...). */
+  fingerprint?: string;
+}
+
+interface Desired {
+  component: ComponentName;
+  object: K8sObject;
+  key: string;
+}
+
+/** `Kind/namespace/name`: identity across apiVersion changes, as istioctl's prune keys objects. */
+function keyOf(ref: Pick<ObjectRef, 'kind' | 'name' | 'namespace'>): string {
+  return `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+}
+
+/** Returns `obj` with the owner labels merged over its own (only metadata.labels; pod templates keep theirs). */
+function withOwnerLabels(obj: K8sObject, component: ComponentName, config: MeshConfiguration): K8sObject {
+  const copy = structuredClone(obj);
+  copy.metadata.labels = { ...(copy.metadata.labels ?? {}), ...ownerLabels(component, config.revision, config.namespace, ISTIO_VERSION) };
+  return copy;
+}
+
+/** Returns a short digest of an object's content (server-populated fields excluded). */
+export function fingerprint(obj: K8sObject): string {
+  return createHash('sha256').update(toJson(withoutServerFields(obj))).digest('hex').slice(0, 16);
+}
+
+/**
+ * Returns how an apply turned out, from its response and what the last install recorded: the
+ * same resourceVersion, or the same content (controllers bump resourceVersion with status
+ * writes), is `unchanged`. Without a record, an object some other manager also wrote to is
+ * `configured` (adopted), else `created`.
+ */
+export function classifyApply(response: K8sObject, recorded: Pick<RecordedEntry, 'resourceVersion' | 'fingerprint'> | undefined): ApplyOutcome {
+  if (recorded) {
+    if (recorded.resourceVersion && recorded.resourceVersion === response.metadata.resourceVersion) return 'unchanged';
+    if (recorded.fingerprint && recorded.fingerprint === fingerprint(response)) return 'unchanged';
+    return 'configured';
+  }
+  const managed = Array.isArray(response.metadata.managedFields) ? response.metadata.managedFields.filter(isObject) : [];
+  const others = managed.filter((m) => !m.subresource && m.manager !== FIELD_MANAGER);
+  return others.length ? 'configured' : 'created';
+}
+
+/** Parses `1.30.3` (or `v1.30.3-beta.0`) into major and minor; undefined when it is not a version. */
+export function parseMinor(version: string): { major: number; minor: number } | undefined {
+  const m = /^v?(\d+)\.(\d+)/.exec(version.trim());
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
+}
+
+/**
+ * Returns warnings about moving from the installed Istio version to this one. For every command:
+ * upgrade/downgrade notes as istioctl prints them. For `upgrade`: Istio supports moving one minor
+ * version at a time (the control plane may be at most one minor version ahead of its proxies), so
+ * a bigger jump or a downgrade across minors gets a warning that says what to do instead.
+ */
+export function versionWarnings(command: 'install' | 'upgrade', installed: string | undefined, target: string, where: string): string[] {
+  const out: string[] = [];
+  if (!installed) {
+    if (command === 'upgrade') out.push(`no installation recorded for ${where}; upgrade will install Istio ${target} fresh`);
+    return out;
+  }
+  if (installed === target) return out;
+  const from = parseMinor(installed);
+  const to = parseMinor(target);
+  const older = from && to && (from.major < to.major || from.major === to.major && from.minor < to.minor);
+  out.push(older || !from || !to ? `Istio is being upgraded from ${installed} to ${target}.` : `Istio is being downgraded from ${installed} to ${target}.`);
+  if (command !== 'upgrade' || !from || !to) return out;
+  const gap = (to.major - from.major) * 100 + (to.minor - from.minor);
+  if (gap > 1) {
+    out.push(`upgrading from ${installed} to ${target} skips ${gap - 1} minor version${gap > 2 ? 's' : ''}: Istio supports upgrades of one minor version at a time, `
+      + `and proxies may be at most one minor version behind the control plane. Upgrade to ${from.major}.${from.minor + 1} first, `
+      + `or install ${target} alongside as a canary revision (-r) and move workloads to it before removing the old control plane`);
+  } else if (gap < 0) {
+    out.push(`downgrading from ${installed} to ${target} is outside Istio's supported upgrade policy (one minor version forward at a time); `
+      + `prefer reinstalling ${installed} with the meshctl release that installed it`);
+  }
+  return out;
+}
+
+/** Sleeps `ms`, rejecting with InterruptedError when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new InterruptedError());
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new InterruptedError());
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Runs `fn` over `items` with at most `limit` in flight; results keep the items' order. Stops
+ * starting new work once one call failed or `signal` aborted, waits for what is in flight, then
+ * throws the first error (InterruptedError when aborted).
+ */
+async function mapLimit<T, R>(items: readonly T[], limit: number, signal: AbortSignal | undefined, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      if (signal?.aborted) {
+        failure = { err: new InterruptedError() };
+        return;
+      }
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!, i);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.err;
+  return results;
+}
+
+/** Installs one rendering; one instance per run (holds the run's progress state). */
+class Installer {
+  private readonly counts: Record<ApplyOutcome, number> = { created: 0, configured: 0, unchanged: 0 };
+  private readonly applied = new Map<ComponentName, number>();
+  private readonly responses = new Map<string, K8sObject>();
+  /** Per active component: undefined while applying, else the objects waited for. */
+  private readonly activity = new Map<ComponentName, string[] | undefined>();
+  private readonly now: () => number;
+  private readonly recorded = new Map<string, RecordedEntry>();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly req: InstallRequest,
+    private readonly opts: InstallOptions,
+    private readonly out: InstallReporter,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  private get stateName(): string {
+    return stateConfigMapName(this.req.config.revision);
+  }
+
+  private where(): string {
+    const rev = this.req.config.revision;
+    return `${rev ? `revision "${rev}"` : 'the default revision'} in namespace ${this.req.config.namespace}`;
+  }
+
+  private checkAbort(): void {
+    if (this.opts.signal?.aborted) throw new InterruptedError();
+  }
+
+  async run(): Promise<InstallResult> {
+    const { config, rendering } = this.req;
+    const desired: Desired[] = rendering.objects.map(({ component, object }) => {
+      const obj = withOwnerLabels(object, component, config);
+      return { component, object: obj, key: keyOf(refOf(obj)) };
+    });
+    try {
+      await this.checkKubernetesVersion();
+      const previous = await readInstalledState(this.client, config.namespace, config.revision);
+      for (const w of versionWarnings(this.req.command, previous?.istioVersion, ISTIO_VERSION, this.where())) this.out.warn(w);
+      if (this.opts.dryRun) return await this.dryRun(desired, previous);
+      if (!this.opts.yes) {
+        const ok = await this.out.confirm(`This will install the Istio ${ISTIO_VERSION} profile "${config.profile}" into the cluster. Proceed? (y/N)`);
+        if (!ok) return { cancelled: true, counts: this.counts, pruned: [], diffs: [], namespacesToCreate: [] };
+      }
+      for (const e of (previous?.inventory ?? []) as RecordedEntry[]) this.recorded.set(keyOf(e), e);
+      await this.applyNamespaces(desired);
+      await this.applyComponents(desired);
+      const pruned = await this.prune(desired, previous);
+      await this.writeState(desired);
+      this.out.status(undefined);
+      this.out.line('✔ Installation complete');
+      this.out.line(this.summary(desired.length, pruned.length));
+      return { cancelled: false, counts: this.counts, pruned, diffs: [], namespacesToCreate: [] };
+    } catch (err) {
+      this.out.status(undefined);
+      if (err instanceof InterruptedError || this.opts.signal?.aborted) throw this.interrupted(desired);
+      throw err;
+    }
+  }
+
+  /** Warns (does not fail) below Istio's minimum Kubernetes version, as istioctl does. */
+  private async checkKubernetesVersion(): Promise<void> {
+    const v = await this.client.serverVersion();
+    const major = Number(v.major);
+    const minor = Number(v.minor);
+    if (major === 1 && Number.isFinite(minor) && minor < MIN_KUBERNETES_MINOR) {
+      this.out.warn(`Kubernetes ${v.gitVersion} is older than what Istio ${ISTIO_VERSION} supports (1.${MIN_KUBERNETES_MINOR} or newer). `
+        + 'meshctl continues, but the mesh may not work as expected; see https://istio.io/latest/docs/releases/supported-releases/ for supported versions.');
+    }
+  }
+
+  /** The namespaces objects go into, install namespace first. */
+  private namespaces(desired: readonly Desired[]): string[] {
+    const set = new Set<string>([this.req.config.namespace]);
+    for (const d of desired) if (d.object.metadata.namespace) set.add(d.object.metadata.namespace);
+    return [...set];
+  }
+
+  private namespaceObject(name: string): K8sObject {
+    const ns: K8sObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
+    // istioctl labels the install namespace with the network when one is configured (install.go).
+    const global = this.req.config.values.global;
+    const network = isObject(global) && typeof global.network === 'string' ? global.network : '';
+    if (network && name === this.req.config.namespace) ns.metadata.labels = { 'topology.istio.io/network': network };
+    return ns;
+  }
+
+  /** Creates the namespaces (server-side apply: a no-op when they exist) and waits until they are Active. */
+  private async applyNamespaces(desired: readonly Desired[]): Promise<void> {
+    const applied = await mapLimit(this.namespaces(desired), APPLY_CONCURRENCY, this.opts.signal, (ns) => this.client.apply(this.namespaceObject(ns), { force: true }));
+    await this.waitReady('Base', 'Istio core', applied);
+  }
+
+  /** Applies the components in dependency order, independent ones concurrently; prints their lines in table order. */
+  private async applyComponents(desired: readonly Desired[]): Promise<void> {
+    const outcome = new Map<ComponentName, Promise<'done' | 'skipped' | 'failed'>>();
+    const finished: ('done' | 'skipped' | 'failed' | undefined)[] = COMPONENTS.map(() => undefined);
+    const lines: (string | undefined)[] = COMPONENTS.map(() => undefined);
+    let printed = 0;
+    const flush = () => {
+      while (printed < COMPONENTS.length && finished[printed] !== undefined) {
+        const line = lines[printed];
+        if (line) this.out.line(line);
+        printed++;
+      }
+    };
+    const errors: unknown[] = [];
+    COMPONENTS.forEach((def, i) => {
+      outcome.set(def.name, (async () => {
+        const deps = await Promise.all(def.after.map((a) => outcome.get(a)!));
+        const items = desired.filter((d) => d.component === def.name);
+        let result: 'done' | 'skipped' | 'failed' = 'done';
+        if (deps.some((d) => d !== 'done')) result = 'skipped';
+        else if (items.length) {
+          try {
+            await this.installComponent(def, items);
+            lines[i] = `✔ ${def.title} installed${this.opts.emoji ? ` ${def.emoji}` : ''}`;
+          } catch (err) {
+            result = 'failed';
+            errors.push(err);
+            if (!(err instanceof InterruptedError) && !this.opts.signal?.aborted) {
+              const detail = err instanceof ComponentError ? err.detail : err instanceof Error ? err.message : String(err);
+              lines[i] = `✘ ${def.title} encountered an error: ${detail}`;
+            }
+          }
+        }
+        finished[i] = result;
+        this.activity.delete(def.name);
+        this.showActivity();
+        flush();
+        return result;
+      })());
+    });
+    await Promise.all(outcome.values());
+    if (errors.length) {
+      const interrupted = errors.find((e) => e instanceof InterruptedError);
+      if (interrupted || this.opts.signal?.aborted) throw interrupted ?? new InterruptedError();
+      const failed = errors.map((e) => (e instanceof ComponentError ? e.title : e instanceof Error ? e.message : String(e)));
+      const total = this.totalApplied();
+      throw new Error(`installation incomplete: ${failed.join(', ')} failed (see above); ${total} of ${desired.length} objects were applied. `
+        + 'Fix the cause and run the same command again: it converges from where it stopped');
+    }
+  }
+
+  private totalApplied(): number {
+    let n = 0;
+    for (const v of this.applied.values()) n += v;
+    return n;
+  }
+
+  /** Applies a component's CRDs, waits until they are Established, then the rest, and waits for its workloads. */
+  private async installComponent(def: ComponentDef, items: readonly Desired[]): Promise<void> {
+    this.activity.set(def.name, undefined);
+    this.showActivity();
+    const crds = items.filter((d) => d.object.kind === 'CustomResourceDefinition');
+    const rest = items.filter((d) => d.object.kind !== 'CustomResourceDefinition');
+    for (const wave of [crds, rest]) {
+      if (!wave.length) continue;
+      let responses: K8sObject[];
+      try {
+        responses = await mapLimit(wave, APPLY_CONCURRENCY, this.opts.signal, (d) => this.applyOne(d));
+      } catch (err) {
+        if (err instanceof InterruptedError) throw err;
+        throw new ComponentError(def.name, def.title, err instanceof Error ? err.message : String(err));
+      }
+      await this.waitReady(def.name, def.title, responses);
+    }
+  }
+
+  private async applyOne(d: Desired): Promise<K8sObject> {
+    this.checkAbort();
+    const response = await this.client.apply(d.object, { force: true });
+    this.counts[classifyApply(response, this.recorded.get(d.key))]++;
+    this.responses.set(d.key, response);
+    this.applied.set(d.component, (this.applied.get(d.component) ?? 0) + 1);
+    return response;
+  }
+
+  private showActivity(): void {
+    if (this.activity.size === 0) {
+      this.out.status(undefined);
+      return;
+    }
+    const active = COMPONENTS.filter((c) => this.activity.has(c.name));
+    const waiting = active.flatMap((c) => this.activity.get(c.name) ?? []);
+    const titles = active.map((c) => c.title).join(', ');
+    // Base waits for 15 CRDs at once; name a few so the line stays readable.
+    const shown = waiting.length > 3 ? `${waiting.slice(0, 2).join(', ')} and ${waiting.length - 2} more` : waiting.join(', ');
+    this.out.status(`Processing resources for ${titles}.${waiting.length ? ` Waiting for ${shown}` : ''}`, waiting);
+  }
+
+  /**
+   * Waits until every object of a kind with a readiness rule is ready, or throws ComponentError
+   * after `readinessTimeoutMs` (counted from the start of this wait, so slow applies do not eat
+   * into it) naming each unready object with its pods' waiting reasons and recent events.
+   * The apply responses give the first answer; then checks come after 100 ms, doubling up to
+   * `pollIntervalMs` (a rerun or a fast cluster finishes long before istioctl's fixed 2 s). Several
+   * unready objects of one kind are read with one list (owner-label selector) instead of one GET each.
+   */
+  private async waitReady(component: ComponentName, title: string, objects: readonly K8sObject[]): Promise<void> {
+    const deadline = this.now() + this.opts.readinessTimeoutMs;
+    let pending = objects.filter((o) => isWaitedKind(o.kind) && readinessOf(o) !== undefined);
+    let delay = Math.min(100, this.opts.pollIntervalMs);
+    while (pending.length) {
+      if (this.activity.has(component)) {
+        this.activity.set(component, pending.map((o) => formatRef(refOf(o))));
+        this.showActivity();
+      }
+      const left = deadline - this.now();
+      if (left <= 0) throw await this.timeout(component, title, pending);
+      await sleep(Math.min(delay, left), this.opts.signal);
+      delay = Math.min(delay * 2, this.opts.pollIntervalMs);
+      const live = await this.readAll(component, pending);
+      pending = pending.filter((o, i) => {
+        const l = live[i];
+        if (l) this.noteLive(l);
+        return !l || readinessOf(l) !== undefined;
+      });
+    }
+  }
+
+  /** Keeps the freshest copy of an object we applied (its resourceVersion goes into the state record). */
+  private noteLive(obj: K8sObject): void {
+    const key = keyOf(refOf(obj));
+    if (this.responses.has(key)) this.responses.set(key, obj);
+  }
+
+  /** Reads the objects, in order; undefined for one that is gone. */
+  private async readAll(component: ComponentName, objects: readonly K8sObject[]): Promise<(K8sObject | undefined)[]> {
+    const groups = new Map<string, number[]>();
+    objects.forEach((o, i) => {
+      const g = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`;
+      groups.set(g, [...(groups.get(g) ?? []), i]);
+    });
+    const result = new Array<K8sObject | undefined>(objects.length);
+    await Promise.all([...groups.values()].map(async (idx) => {
+      const first = objects[idx[0]!]!;
+      if (idx.length > 1 && first.kind !== 'Namespace') {
+        const byName = new Map<string, K8sObject>();
+        const selector = `${LABEL.owningResource}=${this.stateName},${LABEL.component}=${component}`;
+        for await (const o of this.client.list(first.apiVersion, first.kind, { namespace: first.metadata.namespace, labelSelector: selector })) byName.set(o.metadata.name, o);
+        for (const i of idx) result[i] = byName.get(objects[i]!.metadata.name);
+      }
+      await mapLimit(idx.filter((i) => !result[i]), APPLY_CONCURRENCY, this.opts.signal, async (i) => {
+        result[i] = await this.client.get(refOf(objects[i]!));
+      });
+    }));
+    return result;
+  }
+
+  private async timeout(component: ComponentName, title: string, pending: readonly K8sObject[]): Promise<ComponentError> {
+    const details = await mapLimit(pending, APPLY_CONCURRENCY, this.opts.signal, async (o) => `  ${formatRef(refOf(o))} (${await explainUnready(this.client, o)})`);
+    const after = formatSeconds(this.opts.readinessTimeoutMs);
+    return new ComponentError(component, title, `resources not ready after ${after}:\n${details.join('\n')}`);
+  }
+
+  /**
+   * Deletes what the previous installation recorded and this rendering no longer has: never
+   * CRDs, never objects labelled `install.operator.istio.io/owning-resource-not-pruned=true`,
+   * never objects another installation owns now. Lists them first, then deletes in reverse
+   * install order with foreground propagation (as istioctl prunes).
+   */
+  private async prune(desired: readonly Desired[], previous: InstalledState | undefined): Promise<ObjectRef[]> {
+    const doomed = await this.pruneCandidates(desired, previous);
+    if (!doomed.length) return [];
+    this.out.line('- Pruning removed resources');
+    for (const r of doomed) this.out.line(`  ${formatRef(r)}`);
+    await mapLimit([...doomed].reverse(), APPLY_CONCURRENCY, this.opts.signal, (r) => this.client.delete(r, { propagationPolicy: 'Foreground' }));
+    this.out.line(`✔ Pruned ${doomed.length} object${doomed.length === 1 ? '' : 's'}`);
+    return doomed;
+  }
+
+  /** Returns the live objects to prune, in the previous install order, with notes for the ones kept. */
+  private async pruneCandidates(desired: readonly Desired[], previous: InstalledState | undefined): Promise<ObjectRef[]> {
+    if (!previous) return [];
+    const keep = new Set(desired.map((d) => d.key));
+    const candidates = previous.inventory.filter((e) => e.kind !== 'CustomResourceDefinition' && !keep.has(keyOf(e)));
+    const live = await mapLimit(candidates, APPLY_CONCURRENCY, this.opts.signal, (e) => this.client.get(stripEntry(e)));
+    const out: ObjectRef[] = [];
+    candidates.forEach((e, i) => {
+      const l = live[i];
+      if (!l) return;
+      const labels = l.metadata.labels ?? {};
+      if (labels[LABEL.notPruned] === 'true') this.out.warn(`keeping ${formatRef(stripEntry(e))}: it is labelled ${LABEL.notPruned}=true`);
+      else if (labels[LABEL.owningResource] !== this.stateName) this.out.warn(`keeping ${formatRef(stripEntry(e))}: another installation (${labels[LABEL.owningResource] ?? 'none'}) owns it now`);
+      else out.push(stripEntry(e));
+    });
+    return out;
+  }
+
+  /** Writes the installed-state ConfigMap last, so an interrupted run leaves the previous record (and its prune list) in place. */
+  private async writeState(desired: readonly Desired[]): Promise<void> {
+    const { config } = this.req;
+    const inventory: RecordedEntry[] = desired.map((d) => {
+      const r = this.responses.get(d.key);
+      const entry: RecordedEntry = { ...refOf(d.object), component: d.component };
+      if (r?.metadata.resourceVersion) entry.resourceVersion = String(r.metadata.resourceVersion);
+      if (r) entry.fingerprint = fingerprint(r);
+      return entry;
+    });
+    const state: InstalledState = {
+      istioVersion: ISTIO_VERSION,
+      clientVersion: this.req.clientVersion,
+      profile: config.profile,
+      revision: config.revision,
+      namespace: config.namespace,
+      configYaml: toYaml(config.spec),
+      inventory,
+    };
+    this.checkAbort();
+    await this.client.apply(stateConfigMap(state), { force: true });
+  }
+
+  private summary(total: number, pruned: number): string {
+    const { created, configured, unchanged } = this.counts;
+    const text = `${total} object${total === 1 ? '' : 's'} applied (${created} created, ${configured} configured, ${unchanged} unchanged), ${pruned} pruned`;
+    return created + configured + pruned === 0 ? `${text}: nothing changed.` : `${text}.`;
+  }
+
+  /** The error of an interrupted run: what was applied so far, and that a rerun converges. */
+  private interrupted(desired: readonly Desired[]): InterruptedError {
+    if (this.opts.dryRun) return new InterruptedError('interrupted: the dry run stopped early; nothing in the cluster was changed');
+    const parts = COMPONENTS.filter((c) => this.applied.has(c.name)).map((c) => {
+      const total = desired.filter((d) => d.component === c.name).length;
+      return `${c.title} ${this.applied.get(c.name)}/${total}`;
+    });
+    const what = parts.length ? `objects applied so far: ${parts.join(', ')}` : 'no objects were applied';
+    return new InterruptedError(`interrupted: ${what}; the installed-state record was not updated. Run the same command again to finish: it converges from where it stopped`);
+  }
+
+  /**
+   * The dry run: the server's dry-run answer for every object (objects in a namespace that does
+   * not exist yet, or of a kind the server does not serve yet, are shown as sent), compared with
+   * the live objects; plus the prunes. Writes nothing, waits for nothing.
+   */
+  private async dryRun(desired: readonly Desired[], previous: InstalledState | undefined): Promise<InstallResult> {
+    const namespaces = this.namespaces(desired);
+    const present = await mapLimit(namespaces, APPLY_CONCURRENCY, this.opts.signal,
+      (ns) => this.client.get({ apiVersion: 'v1', kind: 'Namespace', name: ns }));
+    const missing = new Set(namespaces.filter((_, i) => !present[i]));
+    const diffs = await mapLimit(desired, APPLY_CONCURRENCY, this.opts.signal, async (d) => {
+      const ns = d.object.metadata.namespace;
+      const served = await this.client.resourceFor(d.object.apiVersion, d.object.kind);
+      if (!served || (served.namespaced && ns && missing.has(ns))) return diffLive(undefined, d.object);
+      const live = await this.client.get(refOf(d.object));
+      const after = await this.client.apply(d.object, { force: true, dryRun: true });
+      return diffLive(live, after);
+    });
+    for (const d of diffs) this.counts[d.change === 'create' ? 'created' : d.change === 'change' ? 'configured' : 'unchanged']++;
+    const doomed = await this.pruneCandidates(desired, previous);
+    const pruneLive = await mapLimit(doomed, APPLY_CONCURRENCY, this.opts.signal, (r) => this.client.get(r));
+    for (const l of pruneLive) if (l) diffs.push(diffLive(l, undefined));
+    const patches = diffs.filter((d) => d.patch).map((d) => d.patch).join('');
+    if (patches) this.out.data(patches);
+    const mark = { create: '+', change: '~', unchanged: '=', prune: '-' } as const;
+    const verb = { create: 'would be created', change: 'would be changed', unchanged: 'unchanged', prune: 'would be pruned' } as const;
+    this.out.line('Dry run: nothing in the cluster was changed.');
+    for (const ns of missing) this.out.line(`  + Namespace/${ns} would be created`);
+    for (const d of diffs) this.out.line(`  ${mark[d.change]} ${d.key} ${verb[d.change]}`);
+    const { created, configured, unchanged } = this.counts;
+    this.out.line(`Dry run: ${desired.length} objects (${created} to create, ${configured} to change, ${unchanged} unchanged), ${doomed.length} to prune`
+      + `${missing.size ? `, ${missing.size} namespace${missing.size === 1 ? '' : 's'} to create` : ''}.`);
+    return { cancelled: false, counts: this.counts, pruned: doomed, diffs, namespacesToCreate: [...missing] };
+  }
+}
+
+/** Returns the plain ref of an inventory entry (without the recorded extras). */
+function stripEntry(e: InventoryEntry): ObjectRef {
+  const ref: ObjectRef = { apiVersion: e.apiVersion, kind: e.kind, name: e.name };
+  if (e.namespace) ref.namespace = e.namespace;
+  return ref;
+}
+
+/** Formats ms like Go's time.Duration for whole seconds (`5m0s`, `2s`), as istioctl's timeout message does. */
+function formatSeconds(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const s = Math.round(ms / 1000);
+  const m = Math.floor(s / 60);
+  return m ? `${m}m${s % 60}s` : `${s}s`;
+}
+
+/**
+ * Installs (or upgrades) the rendering into the cluster, per Istio 1.30.3's installer (reference
+ * section 2.4): Kubernetes version check (warning only), installed-state and version-skew
+ * warnings, confirmation unless `yes` or `dryRun`, namespaces, then components in dependency
+ * order by server-side apply (field manager `meshctl`, force, owner labels) with CRDs Established
+ * before anything else of their component and each component's workloads ready before its
+ * dependents, then prune, then the installed-state record. With `dryRun` nothing is written: the
+ * result holds per-object diffs against the live objects.
+ *
+ * Returns counts of created/configured/unchanged objects and the pruned refs; `cancelled` when
+ * the user declined. Throws InterruptedError (signal aborted; the message says what was applied),
+ * Error naming the failed components (readiness timeout, apply rejected), and KubeError /
+ * ClusterUnreachableError from the client.
+ */
+export async function runInstallation(client: KubeClient, request: InstallRequest, options: InstallOptions, reporter: InstallReporter): Promise<InstallResult> {
+  return new Installer(client, request, options, reporter).run();
+}
