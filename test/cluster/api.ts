@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { serverSideApply, recordUpdate } from './apply.js';
 import { apiGroupDocument, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
-import { openApiV3GroupVersion, openApiV3Root, OPENAPI_V2_PROTOBUF } from './openapi.js';
+import { openApiV2, openApiV3GroupVersion, openApiV3Root } from './openapi.js';
 import { jsonPatch, mergePatch, stripStrategicDirectives } from './patch.js';
 import { decodeProtobuf, PROTOBUF } from './protobuf.js';
 import { groupOf, groupVersion, Registry, type ResourceType } from './resources.js';
@@ -135,7 +135,12 @@ export class Api {
 
   private openApi(req: ApiRequest, rest: string[]): ApiResponse {
     if (req.method !== 'GET') throw methodNotAllowed(req.method);
-    if (rest.length === 1 && rest[0] === 'v2') return { status: 200, raw: Buffer.alloc(0), contentType: OPENAPI_V2_PROTOBUF };
+    if (rest.length === 1 && rest[0] === 'v2') {
+      const v2 = openApiV2(this.registry, req.accept, this.opts.version.gitVersion);
+      // kube-openapi answers an Accept it cannot satisfy with a bare 406 and no body.
+      if (!v2) return { status: 406, raw: '', contentType: 'text/plain; charset=utf-8' };
+      return { status: 200, raw: v2.body, contentType: v2.contentType };
+    }
     if (rest[0] !== 'v3') throw unknownResource();
     if (rest.length === 1) return ok(openApiV3Root(this.registry));
     const [prefix, ...gv] = rest.slice(1);

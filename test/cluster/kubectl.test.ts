@@ -1,24 +1,51 @@
 /**
  * The test API server against the real kubectl, as an outside check that it speaks the
  * protocol: discovery, server-side apply of the demo profile, get, label and delete, compared
- * with what the store holds. No extra flags are needed: kubectl's default validation finds the
- * `fieldValidation` parameter in the server's OpenAPI v3 documents and leaves validation to the
- * server (see openapi.ts). `--cache-dir` keeps kubectl's discovery cache out of the home directory.
+ * with what the store holds. No extra flags are needed: kubectl 1.24 and later find the
+ * `fieldValidation` parameter in the server's OpenAPI documents and leave validation to the
+ * server, and kubectl 1.20 validates on the client against an OpenAPI v2 document without
+ * schemas (see openapi.ts). `--cache-dir` keeps kubectl's discovery cache out of the home directory.
+ *
+ * Environment:
+ * - `MESHCTL_KUBECTL`: the kubectl binary to run (default `kubectl` on PATH). Checked with
+ *   kubectl 1.32 and with Debian bookworm's 1.20.2 (package kubernetes-client, which CI
+ *   installs when no kubectl is present).
+ * - `MESHCTL_REQUIRE_KUBECTL=1`: a missing kubectl fails the suite instead of skipping it
+ *   (CI sets it, so that the fidelity check cannot silently disappear).
  */
 import { execaSync, execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../helpers.js';
 import { groupOf } from './resources.js';
 import { startTestCluster, type KObject, type TestCluster } from './server.js';
 
-/** kubectl is optional on developer machines; CI installs it, so the suite runs there. */
-const hasKubectl = execaSync('kubectl', ['version', '--client'], { reject: false }).exitCode === 0;
+const KUBECTL = process.env.MESHCTL_KUBECTL || 'kubectl';
+const REQUIRED = process.env.MESHCTL_REQUIRE_KUBECTL === '1';
 
-describe.skipIf(!hasKubectl)('kubectl against the test server', () => {
+/**
+ * The client's minor version (20 for 1.20.2), or undefined when the binary does not run.
+ * `version --client -o json` works from 1.20 on; distributions may write the minor as `20+`.
+ */
+function clientMinor(): number | undefined {
+  const res = execaSync(KUBECTL, ['version', '--client', '-o', 'json'], { reject: false, timeout: 15_000 });
+  if (res.exitCode !== 0) return undefined;
+  try {
+    const minor = Number.parseInt(String(JSON.parse(String(res.stdout)).clientVersion?.minor), 10);
+    return Number.isNaN(minor) ? undefined : minor;
+  } catch {
+    return undefined;
+  }
+}
+
+/** kubectl is optional on developer machines; CI installs it and requires the suite to run. */
+const minor = clientMinor();
+const hasKubectl = minor !== undefined;
+
+describe.skipIf(!hasKubectl && !REQUIRED)(`kubectl (${KUBECTL}) against the test server`, () => {
   let cluster: TestCluster;
   let dir: string;
   let manifest: KObject[];
@@ -26,16 +53,22 @@ describe.skipIf(!hasKubectl)('kubectl against the test server', () => {
 
   /** Runs kubectl with the cluster's kubeconfig; never throws, returns exit code and output. */
   async function kubectl(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-    const res = await execa('kubectl', ['--cache-dir', join(dir, 'cache'), ...args], {
-      env: { KUBECONFIG: cluster.kubeconfigPath }, reject: false, timeout: 15_000,
+    const res = await execa(KUBECTL, ['--cache-dir', join(dir, 'cache'), ...args], {
+      // `kubectl diff` runs KUBECTL_EXTERNAL_DIFF when set; the tests expect plain `diff -u -N`.
+      env: { KUBECONFIG: cluster.kubeconfigPath, KUBECTL_EXTERNAL_DIFF: '' }, reject: false, timeout: 15_000,
     });
     return { exitCode: res.exitCode ?? -1, stdout: String(res.stdout), stderr: String(res.stderr) };
   }
 
-  /** Writes YAML documents to a file in the test directory and returns its path. */
+  /**
+   * Writes YAML documents to a file in the test directory and returns its path. YAML, not JSON
+   * documents between `---` lines: kubectl 1.20 decodes a file that starts with `{` as a JSON
+   * stream, so the first `---` is a syntax error, and beyond the first 4 KiB reporting that
+   * error panics (slice bounds out of range in apimachinery's YAMLOrJSONDecoder).
+   */
   async function manifestFile(name: string, docs: KObject[]): Promise<string> {
     const path = join(dir, name);
-    await writeFile(path, docs.map((d) => JSON.stringify(d)).join('\n---\n'));
+    await writeFile(path, docs.map((d) => stringify(d)).join('---\n'));
     return path;
   }
 
@@ -43,7 +76,13 @@ describe.skipIf(!hasKubectl)('kubectl against the test server', () => {
     return cluster.store.get({ group: groupOf(obj.apiVersion), kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name });
   }
 
+  // Only reached without kubectl when MESHCTL_REQUIRE_KUBECTL=1: then every test fails with this.
+  beforeEach(() => {
+    if (!hasKubectl) throw new Error(`MESHCTL_REQUIRE_KUBECTL=1 but ${KUBECTL} does not run (\`${KUBECTL} version --client -o json\` failed)`);
+  });
+
   beforeAll(async () => {
+    if (!hasKubectl) return;
     cluster = await startTestCluster();
     dir = await mkdtemp(join(tmpdir(), 'meshctl-kubectl-test-'));
     const generated = await run(['manifest', 'generate', '--set', 'profile=demo']);
@@ -78,10 +117,22 @@ describe.skipIf(!hasKubectl)('kubectl against the test server', () => {
     expect(nsRes.stderr).toBe('');
     expect(nsRes.stdout.trim()).toBe('namespace/istio-system serverside-applied');
 
+    const seen = cluster.requests.length;
     const res = await kubectl('apply', '--server-side', '-f', demoPath);
     expect(res.stderr).toBe('');
     expect(res.exitCode).toBe(0);
     expect(res.stdout.trim().split('\n')).toHaveLength(manifest.length);
+    // Where validation happened: kubectl 1.24 and later find `fieldValidation` in the OpenAPI
+    // documents (v3 from 1.27, v2 before) and ask the server to validate. Older ones validate
+    // on the client with the OpenAPI v2 document, whose answer they must be able to parse.
+    const patches = cluster.requests.slice(seen).filter((r) => r.method === 'PATCH');
+    expect(patches).toHaveLength(manifest.length);
+    if (minor! >= 24) {
+      for (const p of patches) expect(p.query).toMatchObject({ fieldManager: 'kubectl', fieldValidation: 'Strict' });
+    } else {
+      for (const p of patches) expect(p.query).toEqual({ fieldManager: 'kubectl', force: 'false' });
+      expect(cluster.requests.slice(seen)).toContainEqual(expect.objectContaining({ method: 'GET', path: '/openapi/v2', status: 200 }));
+    }
     for (const obj of manifest) {
       const live = stored(obj);
       expect(live, `${obj.kind} ${obj.metadata.name}`).toBeDefined();
@@ -118,17 +169,39 @@ describe.skipIf(!hasKubectl)('kubectl against the test server', () => {
     expect(live.metadata.uid).toBe(cluster.store.get({ group: 'apps', kind: 'Deployment', namespace: 'istio-system', name: 'istiod' })!.metadata.uid);
   });
 
+  const reviewsRef = { group: 'networking.istio.io', kind: 'VirtualService', namespace: 'default', name: 'reviews' };
+  const reviews = (hosts: string[]): KObject => ({
+    apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'reviews', namespace: 'default' },
+    spec: { hosts, http: [{ route: [{ destination: { host: 'reviews' } }] }] },
+  });
+
   it('serves custom resources of the applied CRDs', async () => {
-    const vs = await manifestFile('vs.yaml', [{
-      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'reviews', namespace: 'default' },
-      spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews' } }] }] },
-    }]);
+    const vs = await manifestFile('vs.yaml', [reviews(['reviews'])]);
     const applied = await kubectl('apply', '--server-side', '-f', vs);
     expect(applied.stderr).toBe('');
     expect(applied.stdout.trim()).toBe('virtualservice.networking.istio.io/reviews serverside-applied');
     const got = await kubectl('get', 'vs', '-n', 'default', '-o', 'name');
     expect(got.stdout.trim()).toBe('virtualservice.networking.istio.io/reviews');
-    expect(cluster.store.get({ group: 'networking.istio.io', kind: 'VirtualService', namespace: 'default', name: 'reviews' })).toBeDefined();
+    expect(cluster.store.get(reviewsRef)).toBeDefined();
+  });
+
+  it('previews a change with a server-side dry run and stores nothing', async () => {
+    // kubectl 1.20 first checks in OpenAPI v2 that the kind's PATCH declares `dryRun`.
+    const before = cluster.store.get(reviewsRef)!.metadata.resourceVersion;
+    const changed = await manifestFile('vs-changed.yaml', [reviews(['reviews', 'reviews.default.svc.cluster.local'])]);
+    const seen = cluster.requests.length;
+    const diff = await kubectl('diff', '--server-side', '-f', changed);
+    expect(diff.stderr).toBe('');
+    expect(diff.exitCode).toBe(1); // 1: differences found
+    expect(diff.stdout).toMatch(/^\+\s*- reviews\.default\.svc\.cluster\.local$/m);
+    const dryRun = await kubectl('apply', '--server-side', '--dry-run=server', '-f', changed);
+    expect(dryRun.stderr).toBe('');
+    expect(dryRun.stdout.trim()).toBe('virtualservice.networking.istio.io/reviews serverside-applied (server dry run)');
+    const patches = cluster.requests.slice(seen).filter((r) => r.method === 'PATCH');
+    expect(patches).toHaveLength(2);
+    for (const p of patches) expect(p.query.dryRun).toBe('All');
+    expect(cluster.store.get(reviewsRef)!.metadata.resourceVersion).toBe(before);
+    expect((cluster.store.get(reviewsRef)!.spec as { hosts: string[] }).hosts).toEqual(['reviews']);
   });
 
   it('creates objects from its typed commands, which send protobuf', async () => {

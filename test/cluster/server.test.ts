@@ -128,7 +128,7 @@ describe('what kubectl needs besides the API', () => {
     });
   });
 
-  it('declares server-side field validation in OpenAPI v3 and answers an empty OpenAPI v2 document', async () => {
+  it('declares server-side field validation in OpenAPI v3', async () => {
     const root = JSON.parse((await rawGet('/openapi/v3', cluster.token)).body);
     const appsUrl: string = root.paths['apis/apps/v1'].serverRelativeURL;
     expect(appsUrl).toMatch(/^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]+$/);
@@ -136,24 +136,51 @@ describe('what kubectl needs besides the API', () => {
     const patch = apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
     expect(patch['x-kubernetes-group-version-kind']).toEqual({ group: 'apps', version: 'v1', kind: 'Deployment' });
     expect(patch.parameters).toContainEqual(expect.objectContaining({ name: 'fieldValidation', in: 'query' }));
-    const v2 = await rawGet('/openapi/v2', cluster.token);
-    expect(v2.status).toBe(200);
-    expect(v2.body).toBe('');
+  });
+
+  it('answers OpenAPI v2 as JSON or protobuf, as the Accept header asks', async () => {
+    const deployPath = '/apis/apps/v1/namespaces/{namespace}/deployments/{name}';
+    for (const accept of [undefined, 'application/json', '*/*']) {
+      const res = await rawGet('/openapi/v2', cluster.token, accept ? { Accept: accept } : {});
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json');
+      const doc = JSON.parse(res.body);
+      expect(doc).toMatchObject({ swagger: '2.0', info: { version: 'v1.33.2' }, definitions: {} });
+      expect(doc.paths[deployPath].patch['x-kubernetes-group-version-kind']).toEqual({ group: 'apps', version: 'v1', kind: 'Deployment' });
+      expect(doc.paths[deployPath].patch.parameters.map((p: any) => p.name)).toEqual(['dryRun', 'fieldManager', 'fieldValidation', 'force']);
+    }
+    // kubectl 1.20 asks with '@'; the answer always has the dotted form, which Go's mime parser accepts.
+    for (const accept of ['application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf, application/json']) {
+      const res = await rawGetBytes('/openapi/v2', cluster.token, { Accept: accept });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+      // Field 1 (swagger) first: tag 0x0a, length 3, "2.0"; the paths follow as protobuf strings.
+      expect([...res.body.subarray(0, 5)]).toEqual([0x0a, 3, ...Buffer.from('2.0')]);
+      expect(res.body.includes(Buffer.from(deployPath))).toBe(true);
+      expect(res.body.includes(Buffer.from('group: "apps"\nkind: Deployment\nversion: v1\n'))).toBe(true);
+    }
+    const refused = await rawGet('/openapi/v2', cluster.token, { Accept: 'text/html' });
+    expect(refused.status).toBe(406);
   });
 });
 
-/** GET over HTTPS with the cluster's CA (verification on) and an optional bearer token. */
-function rawGet(path: string, token: string | undefined, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+/** GET over HTTPS with the cluster's CA (verification on) and an optional bearer token; the body as bytes. */
+function rawGetBytes(path: string, token: string | undefined, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(`${cluster.url}${path}`, { ca: cluster.caPem, headers: { ...headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
     });
     req.on('error', reject);
     req.end();
   });
+}
+
+/** As rawGetBytes, with the body as UTF-8 text. */
+async function rawGet(path: string, token: string | undefined, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  const res = await rawGetBytes(path, token, headers);
+  return { ...res, body: res.body.toString('utf8') };
 }
 
 describe('CRUD', () => {
