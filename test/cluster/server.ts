@@ -252,6 +252,22 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     void serve(req, res);
   };
   const server = certs ? https.createServer({ key: certs.keyPem, cert: certs.certPem }, handler) : http.createServer(handler);
+  // Node's HTTP server stops reading a connection while more than the socket's write high-water
+  // mark (16 KB) of answers is still queued, and a TLS socket can then hand the paused parser
+  // bytes of the client's next request anyway: Node fails that request with HPE_PAUSED and closes
+  // the connection, which clients see as EOF. Answers here (a CRD with managed fields is hundreds
+  // of KB) exceed 16 KB all the time, so raise the mark on every connection the parser reads.
+  const raiseWriteMark = (socket: Socket): void => {
+    const state = (socket as unknown as { _writableState?: { highWaterMark: number } })._writableState;
+    if (state) state.highWaterMark = 64 * 1024 * 1024;
+  };
+  server.on(certs ? 'secureConnection' : 'connection', raiseWriteMark);
+  // Idle keep-alive connections must outlive the clients' own idle timeout (Go's transport, as in
+  // kubectl, drops idle connections after 90 s). With Node's default of 5 s the server closes a
+  // connection the client is just reusing, and a PATCH on it fails with EOF (Go does not retry
+  // non-idempotent requests). A real API server keeps idle connections far longer.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
