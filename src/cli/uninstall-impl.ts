@@ -104,9 +104,9 @@ export async function runUninstall(deps: Deps, opts: UninstallOptions, globals: 
 /** Writes the deletion list, grouped by component in deletion order. */
 function printPlan(out: OutStream, plan: UninstallPlan): void {
   const what = plan.target.purge
-    ? 'every Istio object in the cluster (--purge)'
-    : `control plane revision "${revisionLabel(plan.target.revision)}"`;
-  out.write(`The following ${plan.items.length} object${plan.items.length === 1 ? '' : 's'} of ${what} will be deleted, in this order:\n`);
+    ? 'Istio objects in the cluster (--purge: every revision, CRDs included)'
+    : `objects of control plane revision "${revisionLabel(plan.target.revision)}"`;
+  out.write(`The following ${plan.items.length} ${what} will be deleted, in this order:\n`);
   let current: string | undefined;
   for (const item of plan.items) {
     const group = item.state ? 'Installed state' : componentTitle(item.component || 'unknown');
