@@ -1,8 +1,7 @@
 /** What `meshctl install|upgrade` do, loaded only when one of them runs. */
 import type { Deps } from '../deps.js';
 import { DEFAULT_POLL_INTERVAL_MS, runInstallation, type InstallReporter } from '../kube/install.js';
-import { colorDiff } from './style.js';
-import { createProgress } from '../output/progress.js';
+import { plainProgress, type Progress } from '../output/plain-progress.js';
 import { renderManifests } from '../render/render.js';
 import { useColor } from './color.js';
 import { parseDuration } from './duration.js';
@@ -37,15 +36,18 @@ export async function runInstall(deps: Deps, command: 'install' | 'upgrade', fla
 
   const color = useColor(deps, 'stderr', globals);
   const interactive = deps.stderr.isTTY && deps.env.TERM !== 'dumb';
-  const progress = createProgress(deps.stderr, { interactive, color });
-  const stdoutColor = useColor(deps, 'stdout', globals);
+  // The spinner (ora) and the diff colours load only when they will be used: both cost start-up time.
+  const progress: Progress = interactive
+    ? (await import('../output/progress.js')).createProgress(deps.stderr, { interactive, color })
+    : plainProgress(deps.stderr);
+  const colorDiff = flags.dryRun && useColor(deps, 'stdout', globals) ? (await import('./style.js')).colorDiff : undefined;
   const reporter: InstallReporter = {
     warn: (text) => progress.line(`Warning: ${text}`),
     confirm: (question) => confirm(deps, question),
     // Without a spinner, only waits are worth a log line; applying is quick and ends in a ✔ line anyway.
     status: (text, waiting) => progress.status(interactive || text === undefined || waiting?.length ? text : undefined),
     line: (text) => progress.line(text),
-    data: (text) => deps.stdout.write(stdoutColor ? colorDiff(text) : text),
+    data: (text) => deps.stdout.write(colorDiff ? colorDiff(text) : text),
   };
   try {
     const result = await runInstallation(client, { command, config, rendering, clientVersion: deps.version }, {

@@ -3,10 +3,11 @@
  * from client-node; this file adds what a CLI run against a busy API server needs and client-node
  * lacks: retries with backoff (429 with Retry-After, 5xx, dropped connections), a per-request
  * timeout, cancellation, plain-JSON objects (client-node's typed models turn timestamps into Dates
- * and drop fields they do not know), and one discovery cache per run.
+ * and drop fields they do not know), and one discovery cache per run (built-in kinds skip it).
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import {
   HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext, ResponseContext, ServerConfiguration,
 } from '@kubernetes/client-node';
@@ -91,6 +92,37 @@ function groupVersionPath(apiVersion: string): string {
   return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 }
 
+/** Verbs of an ordinary built-in resource. */
+const STANDARD_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+/**
+ * URL names and scope of the GA built-in kinds meshctl reads and writes: fixed by the Kubernetes
+ * API itself (typed clients such as client-go's clientsets hard-code them the same way), so
+ * requests for them need no discovery round trip first. Keyed `apiVersion|kind`.
+ */
+const BUILTIN_RESOURCES: ReadonlyMap<string, ResourceInfo> = new Map(([
+  ['v1', 'Namespace', 'namespaces', false],
+  ['v1', 'ConfigMap', 'configmaps', true],
+  ['v1', 'Secret', 'secrets', true],
+  ['v1', 'Service', 'services', true],
+  ['v1', 'ServiceAccount', 'serviceaccounts', true],
+  ['v1', 'Pod', 'pods', true],
+  ['v1', 'Event', 'events', true],
+  ['v1', 'Endpoints', 'endpoints', true],
+  ['v1', 'Node', 'nodes', false],
+  ['apps/v1', 'Deployment', 'deployments', true],
+  ['apps/v1', 'DaemonSet', 'daemonsets', true],
+  ['apps/v1', 'StatefulSet', 'statefulsets', true],
+  ['apps/v1', 'ReplicaSet', 'replicasets', true],
+  ['rbac.authorization.k8s.io/v1', 'Role', 'roles', true],
+  ['rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings', true],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterroles', false],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'clusterrolebindings', false],
+  ['admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false],
+  ['admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', 'validatingwebhookconfigurations', false],
+  ['apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false],
+] as const).map(([apiVersion, kind, plural, namespaced]) => [`${apiVersion}|${kind}`, { apiVersion, kind, plural, namespaced, verbs: STANDARD_VERBS }]));
+
 /** The client. Construct it with `connect()` (src/kube/connect.ts). */
 export class ClientNodeKubeClient implements KubeClient {
   readonly identity: ClusterIdentity;
@@ -108,14 +140,16 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   // One keep-alive agent per client: the TLS settings are client-node's (from the kubeconfig), but
-  // its per-request agents would open a new TLS connection for every call.
+  // its per-request agents would open a new TLS connection for every call. The TLS context (CA,
+  // client certificate) is built once too; Node would otherwise parse it for every connection,
+  // and concurrent requests open a connection each.
   private reuseAgent(ctx: RequestContext): void {
     if (this.kc.getCurrentCluster()?.proxyUrl) return;
     if (!this.agent) {
-      const made = ctx.getAgent() as (HttpAgent & { options?: object }) | undefined;
+      const made = ctx.getAgent() as (HttpAgent & { options?: SecureContextOptions }) | undefined;
       if (!made) return;
       const options = { ...(made.options ?? {}), keepAlive: true };
-      this.agent = made instanceof HttpsAgent ? new HttpsAgent(options) : new HttpAgent(options);
+      this.agent = made instanceof HttpsAgent ? new HttpsAgent({ ...options, secureContext: createSecureContext(options) }) : new HttpAgent(options);
     }
     ctx.setAgent(this.agent);
   }
@@ -217,7 +251,7 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   private async path(ref: { apiVersion: string; kind: string; namespace?: string; name?: string }, action: string): Promise<string> {
-    const info = await this.resourceFor(ref.apiVersion, ref.kind);
+    const info = BUILTIN_RESOURCES.get(`${ref.apiVersion}|${ref.kind}`) ?? await this.resourceFor(ref.apiVersion, ref.kind);
     if (!info) throw new KubeError(404, 'NotFound', `${action}: the server does not serve ${ref.kind} (${ref.apiVersion}); are its CRDs installed?`);
     const ns = info.namespaced && ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
     return `${groupVersionPath(ref.apiVersion)}${ns}/${info.plural}${ref.name ? `/${encodeURIComponent(ref.name)}` : ''}`;
@@ -230,7 +264,8 @@ export class ClientNodeKubeClient implements KubeClient {
 
   async get<T extends K8sObject = K8sObject>(ref: ObjectRef): Promise<T | undefined> {
     const action = `get ${describe(ref)}`;
-    if (!(await this.resourceFor(ref.apiVersion, ref.kind))) return undefined;
+    // A built-in kind a server does not serve answers 404 as well, which means the same here.
+    if (!BUILTIN_RESOURCES.has(`${ref.apiVersion}|${ref.kind}`) && !(await this.resourceFor(ref.apiVersion, ref.kind))) return undefined;
     const res = await this.send({ method: HttpMethod.GET, path: await this.path(ref, action) });
     if (res.status === 404) return undefined;
     if (res.status < 200 || res.status >= 300) throw this.error(res, action);
@@ -287,7 +322,7 @@ export class ClientNodeKubeClient implements KubeClient {
 
   async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
     const action = `delete ${describe(ref)}`;
-    if (!(await this.resourceFor(ref.apiVersion, ref.kind))) return false;
+    if (!BUILTIN_RESOURCES.has(`${ref.apiVersion}|${ref.kind}`) && !(await this.resourceFor(ref.apiVersion, ref.kind))) return false;
     const res = await this.send({
       method: HttpMethod.DELETE,
       path: await this.path(ref, action),

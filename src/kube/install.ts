@@ -31,8 +31,22 @@ export const DEFAULT_READINESS_TIMEOUT_MS = 300_000;
 /** Default interval between readiness checks, ms (istioctl polls every 2 s). */
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
 
-/** Applies in flight at once. The API server handles them independently; one at a time is what makes `kubectl apply` slow. */
-const APPLY_CONCURRENCY = 8;
+/** Requests in flight at once per component. The API server handles them independently; one at a time is what makes `kubectl apply` slow. */
+const APPLY_CONCURRENCY = 16;
+
+/**
+ * First readiness re-check after the immediate one, ms; later ones double up to `pollIntervalMs`.
+ * A healthy cluster establishes CRDs within milliseconds and the first re-check usually finds
+ * them; a real rollout takes seconds, so the doubling reaches the full interval after a few
+ * cheap checks.
+ */
+const FIRST_RECHECK_MS = 10;
+
+/**
+ * Longest time a readiness read waits for components that are still applying, ms, so that the
+ * reads of components installed side by side (the gateways) go out as one list.
+ */
+const MAX_READ_HOLD_MS = 20;
 
 /** A component as istioctl reports it (operator/pkg/install/progress.go), with what it waits for first. */
 interface ComponentDef {
@@ -143,16 +157,22 @@ function keyOf(ref: Pick<ObjectRef, 'kind' | 'name' | 'namespace'>): string {
   return `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
 }
 
-/** Returns `obj` with the owner labels merged over its own (only metadata.labels; pod templates keep theirs). */
+/**
+ * Returns `obj` with the owner labels merged over its own (only metadata.labels; pod templates keep
+ * theirs). A shallow copy: the rest is shared with the rendering, which nothing here modifies.
+ */
 function withOwnerLabels(obj: K8sObject, component: ComponentName, config: MeshConfiguration): K8sObject {
-  const copy = structuredClone(obj);
-  copy.metadata.labels = { ...(copy.metadata.labels ?? {}), ...ownerLabels(component, config.revision, config.namespace, ISTIO_VERSION) };
-  return copy;
+  const labels = { ...(obj.metadata.labels ?? {}), ...ownerLabels(component, config.revision, config.namespace, ISTIO_VERSION) };
+  return { ...obj, metadata: { ...obj.metadata, labels } };
 }
 
 /** Returns a short digest of an object's content (server-populated fields excluded). */
 export function fingerprint(obj: K8sObject): string {
-  return createHash('sha256').update(toJson(withoutServerFields(obj))).digest('hex').slice(0, 16);
+  // withoutServerFields changes only `status` and `metadata`: strip a copy of the metadata rather
+  // than a deep copy of the whole object (a CRD's schema is hundreds of KB). Same digest.
+  const { status: _status, ...content } = obj;
+  const metadata = withoutServerFields({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata })!.metadata;
+  return createHash('sha256').update(toJson({ ...content, metadata })).digest('hex').slice(0, 16);
 }
 
 /**
@@ -252,15 +272,33 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, signal: AbortS
   return results;
 }
 
+/** A readiness read waiting to go out: the objects to read, and where their live copies go. */
+interface QueuedRead {
+  objects: readonly K8sObject[];
+  resolve: (live: (K8sObject | undefined)[]) => void;
+  reject: (err: unknown) => void;
+}
+
 /** Installs one rendering; one instance per run (holds the run's progress state). */
 class Installer {
   private readonly counts: Record<ApplyOutcome, number> = { created: 0, configured: 0, unchanged: 0 };
   private readonly applied = new Map<ComponentName, number>();
-  private readonly responses = new Map<string, K8sObject>();
+  /** resourceVersion of the freshest copy of each applied object, by key (for the state record). */
+  private readonly versions = new Map<string, string>();
+  /** Content digest of each apply answer, by key (for the state record). */
+  private readonly fingerprints = new Map<string, string>();
+  /** Apply answers whose digest is not taken yet: digests wait for idle time (see digestPending). */
+  private readonly undigested: { key: string; response: K8sObject }[] = [];
   /** Per active component: undefined while applying, else the objects waited for. */
   private readonly activity = new Map<ComponentName, string[] | undefined>();
   private readonly now: () => number;
   private readonly recorded = new Map<string, RecordedEntry>();
+  /** Components that have applies in flight. */
+  private applying = 0;
+  /** Called when `applying` drops to 0. */
+  private readonly onSettled = new Set<() => void>();
+  /** Readiness reads not sent yet; they go out together (see readLive). */
+  private readonly reads: QueuedRead[] = [];
 
   constructor(
     private readonly client: KubeClient,
@@ -291,8 +329,16 @@ class Installer {
       return { component, object: obj, key: keyOf(refOf(obj)) };
     });
     try {
-      await this.checkKubernetesVersion();
-      const previous = await readInstalledState(this.client, config.namespace, config.revision);
+      // The server version, the installed state and, when there is nothing to confirm, the
+      // namespaces are independent of each other: one round trip for all of them. Creating a
+      // namespace changes nothing the state read or the warnings depend on.
+      const namespacesFirst = this.opts.yes && !this.opts.dryRun;
+      const [kubernetesWarning, previous] = await Promise.all([
+        this.kubernetesVersionWarning(),
+        readInstalledState(this.client, config.namespace, config.revision),
+        namespacesFirst ? this.applyNamespaces(desired) : undefined,
+      ]);
+      if (kubernetesWarning) this.out.warn(kubernetesWarning);
       for (const w of versionWarnings(this.req.command, previous?.istioVersion, ISTIO_VERSION, this.where())) this.out.warn(w);
       if (this.opts.dryRun) return await this.dryRun(desired, previous);
       if (!this.opts.yes) {
@@ -300,7 +346,7 @@ class Installer {
         if (!ok) return { cancelled: true, counts: this.counts, pruned: [], diffs: [], namespacesToCreate: [] };
       }
       for (const e of (previous?.inventory ?? []) as RecordedEntry[]) this.recorded.set(keyOf(e), e);
-      await this.applyNamespaces(desired);
+      if (!namespacesFirst) await this.applyNamespaces(desired);
       await this.applyComponents(desired);
       const pruned = await this.prune(desired, previous);
       await this.writeState(desired);
@@ -315,15 +361,16 @@ class Installer {
     }
   }
 
-  /** Warns (does not fail) below Istio's minimum Kubernetes version, as istioctl does. */
-  private async checkKubernetesVersion(): Promise<void> {
+  /** Returns a warning (not an error, as istioctl) below Istio's minimum Kubernetes version, else undefined. */
+  private async kubernetesVersionWarning(): Promise<string | undefined> {
     const v = await this.client.serverVersion();
     const major = Number(v.major);
     const minor = Number(v.minor);
     if (major === 1 && Number.isFinite(minor) && minor < MIN_KUBERNETES_MINOR) {
-      this.out.warn(`Kubernetes ${v.gitVersion} is older than what Istio ${ISTIO_VERSION} supports (1.${MIN_KUBERNETES_MINOR} or newer). `
-        + 'meshctl continues, but the mesh may not work as expected; see https://istio.io/latest/docs/releases/supported-releases/ for supported versions.');
+      return `Kubernetes ${v.gitVersion} is older than what Istio ${ISTIO_VERSION} supports (1.${MIN_KUBERNETES_MINOR} or newer). `
+        + 'meshctl continues, but the mesh may not work as expected; see https://istio.io/latest/docs/releases/supported-releases/ for supported versions.';
     }
+    return undefined;
   }
 
   /** The namespaces objects go into, install namespace first. */
@@ -405,30 +452,37 @@ class Installer {
     return n;
   }
 
-  /** Applies a component's CRDs, waits until they are Established, then the rest, and waits for its workloads. */
+  /**
+   * Applies all of a component's objects at once, then waits until its CRDs are Established and
+   * its workloads ready. Nothing within a component needs another of its objects to be ready
+   * first (the API server accepts a CRD and a ServiceAccount side by side); what needs the CRDs
+   * is the next component, and that starts only after this wait.
+   */
   private async installComponent(def: ComponentDef, items: readonly Desired[]): Promise<void> {
     this.activity.set(def.name, undefined);
     this.showActivity();
-    const crds = items.filter((d) => d.object.kind === 'CustomResourceDefinition');
-    const rest = items.filter((d) => d.object.kind !== 'CustomResourceDefinition');
-    for (const wave of [crds, rest]) {
-      if (!wave.length) continue;
-      let responses: K8sObject[];
-      try {
-        responses = await mapLimit(wave, APPLY_CONCURRENCY, this.opts.signal, (d) => this.applyOne(d));
-      } catch (err) {
-        if (err instanceof InterruptedError) throw err;
-        throw new ComponentError(def.name, def.title, err instanceof Error ? err.message : String(err));
-      }
-      await this.waitReady(def.name, def.title, responses);
+    let responses: K8sObject[];
+    // Started: an interrupted run names it, with the applies confirmed so far (all are in flight at once).
+    this.applied.set(def.name, 0);
+    this.applying++;
+    try {
+      responses = await mapLimit(items, APPLY_CONCURRENCY, this.opts.signal, (d) => this.applyOne(d));
+    } catch (err) {
+      if (err instanceof InterruptedError) throw err;
+      throw new ComponentError(def.name, def.title, err instanceof Error ? err.message : String(err));
+    } finally {
+      this.applying--;
+      if (this.applying === 0) for (const settled of [...this.onSettled]) settled();
     }
+    await this.waitReady(def.name, def.title, responses);
   }
 
   private async applyOne(d: Desired): Promise<K8sObject> {
     this.checkAbort();
     const response = await this.client.apply(d.object, { force: true });
     this.counts[classifyApply(response, this.recorded.get(d.key))]++;
-    this.responses.set(d.key, response);
+    if (response.metadata.resourceVersion) this.versions.set(d.key, String(response.metadata.resourceVersion));
+    this.undigested.push({ key: d.key, response });
     this.applied.set(d.component, (this.applied.get(d.component) ?? 0) + 1);
     return response;
   }
@@ -450,24 +504,26 @@ class Installer {
    * Waits until every object of a kind with a readiness rule is ready, or throws ComponentError
    * after `readinessTimeoutMs` (counted from the start of this wait, so slow applies do not eat
    * into it) naming each unready object with its pods' waiting reasons and recent events.
-   * The apply responses give the first answer; then checks come after 100 ms, doubling up to
-   * `pollIntervalMs` (a rerun or a fast cluster finishes long before istioctl's fixed 2 s). Several
-   * unready objects of one kind are read with one list (owner-label selector) instead of one GET each.
+   * The apply answers give the first verdict and the first read follows at once (istioctl also
+   * checks once right away); re-checks come after 10 ms, doubling up to `pollIntervalMs`, so a
+   * healthy cluster is done in a few milliseconds and a slow rollout costs a few extra cheap
+   * reads before istioctl's 2 s rhythm.
    */
   private async waitReady(component: ComponentName, title: string, objects: readonly K8sObject[]): Promise<void> {
     const deadline = this.now() + this.opts.readinessTimeoutMs;
     let pending = objects.filter((o) => isWaitedKind(o.kind) && readinessOf(o) !== undefined);
-    let delay = Math.min(100, this.opts.pollIntervalMs);
+    let delay = 0;
     while (pending.length) {
+      this.checkAbort();
       if (this.activity.has(component)) {
         this.activity.set(component, pending.map((o) => formatRef(refOf(o))));
         this.showActivity();
       }
       const left = deadline - this.now();
       if (left <= 0) throw await this.timeout(component, title, pending);
-      await sleep(Math.min(delay, left), this.opts.signal);
-      delay = Math.min(delay * 2, this.opts.pollIntervalMs);
-      const live = await this.readAll(component, pending);
+      if (delay > 0) await sleep(Math.min(delay, left), this.opts.signal);
+      delay = delay === 0 ? Math.min(FIRST_RECHECK_MS, this.opts.pollIntervalMs) : Math.min(delay * 2, this.opts.pollIntervalMs);
+      const live = await this.readLive(pending);
       pending = pending.filter((o, i) => {
         const l = live[i];
         if (l) this.noteLive(l);
@@ -476,14 +532,73 @@ class Installer {
     }
   }
 
-  /** Keeps the freshest copy of an object we applied (its resourceVersion goes into the state record). */
+  /** Keeps the resourceVersion of the freshest copy of an object we applied. */
   private noteLive(obj: K8sObject): void {
     const key = keyOf(refOf(obj));
-    if (this.responses.has(key)) this.responses.set(key, obj);
+    if (this.versions.has(key) && obj.metadata.resourceVersion) this.versions.set(key, String(obj.metadata.resourceVersion));
   }
 
-  /** Reads the objects, in order; undefined for one that is gone. */
-  private async readAll(component: ComponentName, objects: readonly K8sObject[]): Promise<(K8sObject | undefined)[]> {
+  /**
+   * Takes the digests of the apply answers not digested yet. Hashing a large CRD takes
+   * milliseconds; done while a readiness read is on the wire, it costs no wall time, where done
+   * as each answer arrives it would hold up the answers behind it.
+   */
+  private digestPending(): void {
+    for (const { key, response } of this.undigested.splice(0)) this.fingerprints.set(key, fingerprint(response));
+  }
+
+  /**
+   * Returns live copies of `objects`, in order (undefined for one that is gone). Reads asked for
+   * while components are still applying wait for them (at most MAX_READ_HOLD_MS), and all reads
+   * waiting go out together: components installed side by side share their lists.
+   */
+  private readLive(objects: readonly K8sObject[]): Promise<(K8sObject | undefined)[]> {
+    return new Promise((resolve, reject) => {
+      this.reads.push({ objects, resolve, reject });
+      if (this.reads.length === 1) void this.whenSettled().then(() => this.flushReads());
+    });
+  }
+
+  /** Resolves on a later turn of the event loop once no component is applying, or after MAX_READ_HOLD_MS. */
+  private whenSettled(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.applying === 0) {
+        setImmediate(resolve);
+        return;
+      }
+      const settled = () => {
+        clearTimeout(timer);
+        this.onSettled.delete(settled);
+        // Let the component that just finished applying queue its own read first.
+        setImmediate(resolve);
+      };
+      const timer = setTimeout(settled, MAX_READ_HOLD_MS);
+      this.onSettled.add(settled);
+    });
+  }
+
+  private async flushReads(): Promise<void> {
+    const batch = this.reads.splice(0);
+    try {
+      const reading = this.readAll(batch.flatMap((r) => r.objects));
+      // The requests are written by the time the check phase comes round; hash while they travel.
+      setImmediate(() => this.digestPending());
+      const live = await reading;
+      let at = 0;
+      for (const r of batch) {
+        r.resolve(live.slice(at, at + r.objects.length));
+        at += r.objects.length;
+      }
+    } catch (err) {
+      for (const r of batch) r.reject(err);
+    }
+  }
+
+  /**
+   * Reads the objects, in order; undefined for one that is gone. Several objects of one kind in
+   * one namespace are read with one list (owner-label selector), a single one with a GET.
+   */
+  private async readAll(objects: readonly K8sObject[]): Promise<(K8sObject | undefined)[]> {
     const groups = new Map<string, number[]>();
     objects.forEach((o, i) => {
       const g = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`;
@@ -494,10 +609,11 @@ class Installer {
       const first = objects[idx[0]!]!;
       if (idx.length > 1 && first.kind !== 'Namespace') {
         const byName = new Map<string, K8sObject>();
-        const selector = `${LABEL.owningResource}=${this.stateName},${LABEL.component}=${component}`;
+        const selector = `${LABEL.owningResource}=${this.stateName}`;
         for await (const o of this.client.list(first.apiVersion, first.kind, { namespace: first.metadata.namespace, labelSelector: selector })) byName.set(o.metadata.name, o);
         for (const i of idx) result[i] = byName.get(objects[i]!.metadata.name);
       }
+      // Not listed (a single object, or one whose owner labels someone changed): read it by name.
       await mapLimit(idx.filter((i) => !result[i]), APPLY_CONCURRENCY, this.opts.signal, async (i) => {
         result[i] = await this.client.get(refOf(objects[i]!));
       });
@@ -548,11 +664,14 @@ class Installer {
   /** Writes the installed-state ConfigMap last, so an interrupted run leaves the previous record (and its prune list) in place. */
   private async writeState(desired: readonly Desired[]): Promise<void> {
     const { config } = this.req;
+    this.digestPending();
     const inventory: RecordedEntry[] = desired.map((d) => {
-      const r = this.responses.get(d.key);
       const entry: RecordedEntry = { ...refOf(d.object), component: d.component };
-      if (r?.metadata.resourceVersion) entry.resourceVersion = String(r.metadata.resourceVersion);
-      if (r) entry.fingerprint = fingerprint(r);
+      const version = this.versions.get(d.key);
+      if (version) entry.resourceVersion = version;
+      // The apply answer's digest: a later copy differs only in fields the digest leaves out (status, generation, resourceVersion).
+      const digest = this.fingerprints.get(d.key);
+      if (digest) entry.fingerprint = digest;
       return entry;
     });
     const state: InstalledState = {
@@ -640,9 +759,10 @@ function formatSeconds(ms: number): string {
  * Installs (or upgrades) the rendering into the cluster, per Istio 1.30.3's installer (reference
  * section 2.4): Kubernetes version check (warning only), installed-state and version-skew
  * warnings, confirmation unless `yes` or `dryRun`, namespaces, then components in dependency
- * order by server-side apply (field manager `meshctl`, force, owner labels) with CRDs Established
- * before anything else of their component and each component's workloads ready before its
- * dependents, then prune, then the installed-state record. With `dryRun` nothing is written: the
+ * order by server-side apply (field manager `meshctl`, force, owner labels; a component's objects
+ * side by side) with its CRDs Established and its workloads ready before its dependents start,
+ * then prune, then the installed-state record. With `yes`, the namespaces are written in the same
+ * round trip as the version and state reads. With `dryRun` nothing is written: the
  * result holds per-object diffs against the live objects.
  *
  * Returns counts of created/configured/unchanged objects and the pruned refs; `cancelled` when

@@ -1,24 +1,15 @@
 /**
  * Progress on the terminal for long-running cluster commands: an ora spinner with the current
  * waiting status on a terminal, plain lines without colour or escape codes otherwise (logs, CI,
- * pipes). Persistent lines (`✔ Istiod installed`) look the same in both modes.
+ * pipes). Persistent lines (`✔ Istiod installed`) look the same in both modes. The plain mode
+ * lives in plain-progress.ts: a caller that already knows it has no terminal imports only that,
+ * since loading ora (and the Unicode tables it pulls in) costs start-up time.
  */
 import ora, { type Ora } from 'ora';
 import type { OutStream } from '../deps.js';
+import { plainProgress, type Progress } from './plain-progress.js';
 
-/** Progress output of one command run. */
-export interface Progress {
-  /**
-   * Shows what is being waited for (spinner text on a terminal). Without a terminal the text is
-   * printed as `- <text>` once each time it changes, so logs show progress without repeating.
-   * `undefined` clears the status.
-   */
-  status(text: string | undefined): void;
-  /** Prints a line that stays (the spinner, if any, is redrawn below it). */
-  line(text: string): void;
-  /** Removes the spinner; call before the command returns or fails. Idempotent. */
-  stop(): void;
-}
+export type { Progress };
 
 /** Options of `createProgress`. */
 export interface ProgressOptions {
@@ -94,22 +85,6 @@ export function createProgress(out: OutStream, opts: ProgressOptions): Progress 
     stop() {
       spinner?.stop();
       spinner = undefined;
-    },
-  };
-}
-
-function plainProgress(out: OutStream): Progress {
-  let last: string | undefined;
-  return {
-    status(text) {
-      if (text !== undefined && text !== last) out.write(`- ${text}\n`);
-      last = text;
-    },
-    line(text) {
-      out.write(`${text}\n`);
-    },
-    stop() {
-      last = undefined;
     },
   };
 }

@@ -3,6 +3,7 @@
  * approximated as a merge patch, and JSON patch (RFC 6902).
  */
 import { badRequest } from './status.js';
+import { cloneJson } from './store.js';
 
 type Json = unknown;
 
@@ -12,7 +13,7 @@ function isObject(v: Json): v is Record<string, Json> {
 
 /** Returns `target` with the RFC 7386 merge patch applied (null deletes, objects merge, the rest replaces). */
 export function mergePatch(target: Json, patch: Json): Json {
-  if (!isObject(patch)) return structuredClone(patch);
+  if (!isObject(patch)) return cloneJson(patch);
   const out: Record<string, Json> = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
@@ -82,16 +83,16 @@ function removeAt(doc: Json, path: string): Json {
 
 function addAt(doc: Json, path: string, value: Json, replace: boolean): Json {
   const tokens = pointer(path);
-  if (tokens.length === 0) return structuredClone(value);
+  if (tokens.length === 0) return cloneJson(value);
   const { parent, last } = parentOf(doc, tokens, path);
   if (Array.isArray(parent)) {
     const i = last === '-' ? parent.length : Number(last);
     if (!(i >= 0 && i <= parent.length)) throw badRequest(`jsonpatch: index out of range in "${path}"`);
-    if (replace) parent[i] = structuredClone(value);
-    else parent.splice(i, 0, structuredClone(value));
+    if (replace) parent[i] = cloneJson(value);
+    else parent.splice(i, 0, cloneJson(value));
   } else if (isObject(parent)) {
     if (replace && !(last in parent)) throw badRequest(`jsonpatch: path "${path}" does not exist`);
-    parent[last] = structuredClone(value);
+    parent[last] = cloneJson(value);
   } else {
     throw badRequest(`jsonpatch: path "${path}" does not exist`);
   }
@@ -101,7 +102,7 @@ function addAt(doc: Json, path: string, value: Json, replace: boolean): Json {
 /** Returns `target` with the RFC 6902 operations applied. Throws ApiError 400 on a bad operation or failed test. */
 export function jsonPatch(target: Json, ops: Json): Json {
   if (!Array.isArray(ops)) throw badRequest('jsonpatch: the patch must be a list of operations');
-  let doc = structuredClone(target);
+  let doc = cloneJson(target);
   for (const raw of ops) {
     if (!isObject(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string') throw badRequest('jsonpatch: operation without op or path');
     const { op, path } = raw;

@@ -12,6 +12,7 @@ import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { Api, type ApiResponse } from './api.js';
@@ -95,7 +96,8 @@ function startCrdController(store: MemoryStore, delayMs: number): () => void {
   const establish = (name: string): void => {
     timers.delete(name);
     const ref = { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition', name };
-    const crd = store.get(ref);
+    // Only read: putStatus writes a new object.
+    const crd = store.peek(ref);
     if (!crd || isEstablished(crd) || crdTypes(crd).length === 0) return;
     const spec = crd.spec as { names: Record<string, unknown>; versions?: Array<{ name: string; storage?: boolean }> };
     const now = timestamp(store.now());
@@ -109,7 +111,8 @@ function startCrdController(store: MemoryStore, delayMs: number): () => void {
       storedVersions: (spec.versions ?? []).filter((v) => v.storage).map((v) => v.name),
     });
   };
-  const unsubscribe = store.subscribe((event: StoreEvent) => {
+  // The controller only reads the events, so it takes the stored objects rather than copies.
+  const unsubscribe = store.subscribeShared((event: StoreEvent) => {
     const obj = event.object;
     if (obj.kind !== 'CustomResourceDefinition' || obj.apiVersion !== 'apiextensions.k8s.io/v1') return;
     const name = obj.metadata.name;
@@ -151,6 +154,8 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   let faults: FaultPlan | undefined = opts.faults;
   let seq = 0;
   const closing = new AbortController();
+  // Every delayed request listens on it for the duration of its delay; many at once is normal here.
+  setMaxListeners(0, closing.signal);
   const sockets = new Set<Socket>();
   const watches = new Set<() => void>();
 
