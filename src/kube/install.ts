@@ -732,7 +732,8 @@ class Installer {
     const verb = { create: 'would be created', change: 'would be changed', unchanged: 'unchanged', prune: 'would be pruned' } as const;
     this.out.line('Dry run: nothing in the cluster was changed.');
     for (const ns of missing) this.out.line(`  + Namespace/${ns} would be created`);
-    for (const d of diffs) this.out.line(`  ${mark[d.change]} ${d.key} ${verb[d.change]}`);
+    // Unchanged objects are only counted: on a rerun they are nearly all of them, and they would bury the changes.
+    for (const d of diffs) if (d.change !== 'unchanged') this.out.line(`  ${mark[d.change]} ${d.key} ${verb[d.change]}`);
     const { created, configured, unchanged } = this.counts;
     this.out.line(`Dry run: ${desired.length} objects (${created} to create, ${configured} to change, ${unchanged} unchanged), ${doomed.length} to prune`
       + `${missing.size ? `, ${missing.size} namespace${missing.size === 1 ? '' : 's'} to create` : ''}.`);
