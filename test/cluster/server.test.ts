@@ -524,7 +524,8 @@ describe('CustomResourceDefinitions', () => {
   const widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1', namespace: 'default' }, spec: { size: 3 } };
 
   it('serves custom resources only once the CRD is Established, and removes them with it', async () => {
-    const other = await startTestCluster({ crdEstablishDelayMs: 50, tls: false });
+    // Long enough that the two 'not yet' checks below finish first even on a loaded machine.
+    const other = await startTestCluster({ crdEstablishDelayMs: 1000, tls: false });
     try {
       const okc = new KubeConfig();
       okc.loadFromFile(other.kubeconfigPath);

@@ -13,7 +13,8 @@ import type { TestCluster } from '../cluster/server.js';
 import { repoRoot, run } from '../helpers.js';
 
 /** The Bookinfo sample (Istio 1.30.3 samples/bookinfo), read by tests only. */
-export const BOOKINFO = join(repoRoot, '..', 'shared', 'samples', 'bookinfo', 'bookinfo.yaml');
+/** Bookinfo as the Istio project ships it (the copy kept with the analyze test data, so a clean clone has it). */
+export const BOOKINFO = join(repoRoot, 'test', 'testdata', 'analyze', 'output', 'bookinfo', 'bookinfo.yaml');
 
 /** Environment that points meshctl at the test cluster. */
 export function clusterEnv(cluster: TestCluster): Record<string, string> {
