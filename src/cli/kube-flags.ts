@@ -4,6 +4,7 @@
  * only when a command really talks to a cluster (DESIGN.md rule 5).
  */
 import type { Deps } from '../deps.js';
+import { kubeconfigPaths } from '../kube/kubeconfig-paths.js';
 import type { KubeClient } from '../kube/types.js';
 import { parseDuration } from './duration.js';
 
@@ -25,6 +26,8 @@ export const DEFAULT_REQUEST_TIMEOUT = '30s';
  */
 export async function connectCluster(deps: Deps, globals: KubeGlobals, tuning: { retryAttempts?: number } = {}): Promise<KubeClient> {
   const requestTimeoutMs = parseDuration('--request-timeout', globals.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT);
+  // Fails fast, before client-node loads, when no kubeconfig exists at all.
+  kubeconfigPaths(deps.env, globals.kubeconfig);
   const { connect } = await import('../kube/connect.js');
   return connect({
     env: deps.env,

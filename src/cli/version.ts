@@ -1,19 +1,11 @@
 /**
- * `meshctl version`: the client's version and the Istio version it installs, then the versions of
- * the control plane (istiod pods) and data plane (proxies) of the current cluster, with a warning
- * when they are outside Istio's skew policy. Facts per Istio 1.30 istioctl/pkg/version and
- * pkg/version/cobra.go (reference istio-1.30.md section 6).
+ * `meshctl version`: flags only; the report and the cluster lookup are in `version-impl.ts`,
+ * loaded when the command runs, so other commands do not pay for them at start-up.
  */
 import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import type { AnyCommand } from './program.js';
 import type { Deps } from '../deps.js';
-import { ISTIO_VERSION } from '../render/context.js';
-import { toJson, toYaml } from '../manifest/serialize.js';
-import { connectCluster, type KubeGlobals } from './kube-flags.js';
-import { ClusterUnreachableError, KubeConfigError, KubeError } from '../kube/errors.js';
-import {
-  clientSkewWarning, countVersions, meshVersions, skewProblems, skewWarning, type MeshVersions,
-} from '../kube/mesh-versions.js';
+import type { KubeGlobals } from './kube-flags.js';
 
 /** Options of `meshctl version` as commander parses them. */
 export interface VersionOptions {
@@ -26,134 +18,6 @@ export interface VersionOptions {
   istioNamespace: string;
   /** Only this control-plane revision and its proxies. */
   revision?: string;
-}
-
-/** istioctl's `meshVersion` entry (keys capitalised: Go's ServerInfo has no json tags). */
-export interface MeshVersionEntry {
-  Component: string;
-  Revision: string;
-  Info: { version: string };
-}
-
-/** istioctl's `dataPlaneVersion` entry (Go's ProxyInfo, keys capitalised). */
-export interface DataPlaneVersionEntry {
-  ID: string;
-  IstioVersion: string;
-  Type: 'sidecar' | 'gateway';
-}
-
-/**
- * The report `-o json|yaml` prints. `meshVersion` and `dataPlaneVersion` are present only when the
- * cluster was read (empty lists when it runs no istiod or no proxy), absent with `--remote=false`
- * or when the cluster could not be reached.
- */
-export interface VersionInfo {
-  clientVersion: { version: string; istioVersion: string };
-  meshVersion?: MeshVersionEntry[];
-  dataPlaneVersion?: DataPlaneVersionEntry[];
-}
-
-/** Returns the client part of the version report. */
-export function versionInfo(deps: Deps): VersionInfo {
-  return { clientVersion: { version: deps.version, istioVersion: ISTIO_VERSION } };
-}
-
-/** Returns the report with the cluster's versions added in istioctl's JSON shape. */
-export function withMeshVersions(info: VersionInfo, versions: MeshVersions): VersionInfo {
-  return {
-    ...info,
-    meshVersion: versions.controlPlane.map((c) => ({ Component: c.component, Revision: c.revision, Info: { version: c.version } })),
-    dataPlaneVersion: versions.dataPlane.map((p) => ({ ID: p.id, IstioVersion: p.version, Type: p.type })),
-  };
-}
-
-/** The outcome of the cluster lookup: versions, or why there are none. */
-type Remote = { versions: MeshVersions } | { unreachable: string };
-
-/** Errors that mean "no answer about the cluster", reported as a note instead of failing. */
-function clusterProblem(e: unknown): string | undefined {
-  if (e instanceof KubeConfigError) {
-    const text = firstLine(e.message);
-    return text.startsWith('no cluster configured') ? text : `no cluster configured: ${text}`;
-  }
-  if (e instanceof ClusterUnreachableError) return `cluster unreachable: ${firstLine(e.message)}`;
-  if (e instanceof KubeError) return `cluster error: ${firstLine(e.message)}`;
-  return undefined;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0]!.trim();
-}
-
-async function lookUp(deps: Deps, opts: VersionOptions, globals: KubeGlobals): Promise<Remote> {
-  try {
-    // Two attempts: a lookup asked in passing should not sit through a full retry budget.
-    const client = await connectCluster(deps, globals, { retryAttempts: 2 });
-    const versions = await meshVersions(client, {
-      istioNamespace: opts.istioNamespace,
-      ...(opts.revision !== undefined ? { revision: opts.revision } : {}),
-    });
-    return { versions };
-  } catch (e) {
-    const problem = clusterProblem(e);
-    if (problem === undefined) throw e;
-    return { unreachable: problem };
-  }
-}
-
-/**
- * Prints the version report: data (the version lines, or JSON/YAML) to stdout; notes about an
- * unreachable cluster, a missing control plane and skew warnings to stderr. Never fails because
- * of the cluster: exit 0 whether or not it answered (as istioctl). Throws only what commander
- * or an unexpected programming error would.
- */
-export async function runVersion(deps: Deps, opts: VersionOptions, globals: KubeGlobals = {}): Promise<void> {
-  const info = versionInfo(deps);
-  if (opts.short) {
-    deps.stdout.write(`${info.clientVersion.version}\n`);
-    return;
-  }
-  const remote = opts.remote ? await lookUp(deps, opts, globals) : undefined;
-  const report = remote && 'versions' in remote ? withMeshVersions(info, remote.versions) : info;
-
-  if (opts.output === 'json') deps.stdout.write(toJson(report));
-  else if (opts.output === 'yaml') deps.stdout.write(toYaml(report));
-  else {
-    deps.stdout.write(`client version: ${info.clientVersion.version} (Istio ${info.clientVersion.istioVersion})\n`);
-    if (remote && 'versions' in remote) deps.stdout.write(versionLines(remote.versions));
-  }
-
-  if (!remote) return;
-  if ('unreachable' in remote) {
-    deps.stderr.write(`control plane version: unknown (${remote.unreachable})\n`);
-    return;
-  }
-  const { versions } = remote;
-  if (versions.controlPlane.length === 0) {
-    const which = opts.revision ? ` of revision "${opts.revision}"` : '';
-    deps.stderr.write(`Istio is not present in the cluster: no running, ready istiod pods${which} in "${opts.istioNamespace}" (another namespace: -i; a revision: -r)\n`);
-  }
-  const clientSkew = clientSkewWarning(ISTIO_VERSION, versions.controlPlane);
-  if (clientSkew) deps.stderr.write(`Warning: ${clientSkew}\n`);
-  for (const p of skewProblems(versions)) deps.stderr.write(`Warning: ${skewWarning(p)}\n`);
-}
-
-/**
- * Returns the `control plane version:` and `data plane version:` lines. One control-plane version
- * is printed alone; several are listed with their revisions. Proxy versions come with their
- * counts, most common first: `1.30.3 (10 proxies), 1.29.1 (2 proxies)`, or `none`.
- */
-export function versionLines(versions: MeshVersions): string {
-  const cp = versions.controlPlane;
-  let control: string;
-  const distinct = [...new Set(cp.map((c) => c.version))];
-  if (cp.length === 0) control = 'none';
-  else if (distinct.length === 1) control = distinct[0]!;
-  else control = [...new Set(cp.map((c) => `${c.version} (revision ${c.revision})`))].join(', ');
-  const proxies = countVersions(versions.dataPlane);
-  const data = proxies.length === 0 ? 'none'
-    : proxies.map((v) => `${v.version} (${v.count} ${v.count === 1 ? 'proxy' : 'proxies'})`).join(', ');
-  return `control plane version: ${control}\ndata plane version: ${data}\n`;
 }
 
 function parseBool(value: string): boolean {
@@ -178,7 +42,7 @@ the Istio namespace; the data-plane versions from the istio-proxy (proxyv2) imag
 pod. Without a reachable cluster the client version is printed and a note goes to stderr (exit 0).
 A warning on stderr flags proxies outside Istio's skew policy: the control plane may be at most one
 minor version ahead of its proxies, never behind.`)
-    .action(async (opts, cmd) => runVersion(deps, {
+    .action(async (opts, cmd) => (await import('./version-impl.js')).runVersion(deps, {
       short: opts.short === true,
       output: opts.output,
       remote: opts.remote !== false,

@@ -15,6 +15,8 @@ import type { K8sObject } from '../manifest/objects.js';
 import { InterruptedError } from '../errors.js';
 import { ClusterUnreachableError, KubeError } from './errors.js';
 import { FIELD_MANAGER } from './owner.js';
+import { formatRef, refOf } from './refs.js';
+import { sleep } from './sleep.js';
 import type {
   ApplyOptions, ClusterIdentity, DeleteOptions, KubeClient, ListOptions, ObjectRef, RequestStats, ResourceInfo, ServerVersion, WriteOptions,
 } from './types.js';
@@ -59,21 +61,6 @@ export interface ClientOptions {
   requestTimeoutMs: number;
   signal?: AbortSignal;
   retry?: Partial<RetryPolicy>;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new InterruptedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function errorCode(err: unknown): string {
@@ -263,7 +250,7 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async get<T extends K8sObject = K8sObject>(ref: ObjectRef): Promise<T | undefined> {
-    const action = `get ${describe(ref)}`;
+    const action = `get ${formatRef(ref)}`;
     // A built-in kind a server does not serve answers 404 as well, which means the same here.
     if (!BUILTIN_RESOURCES.has(`${ref.apiVersion}|${ref.kind}`) && !(await this.resourceFor(ref.apiVersion, ref.kind))) return undefined;
     const res = await this.send({ method: HttpMethod.GET, path: await this.path(ref, action) });
@@ -288,10 +275,10 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async apply<T extends K8sObject = K8sObject>(obj: T, opts: ApplyOptions = {}): Promise<T> {
-    const action = `apply ${describe(objRef(obj))}`;
+    const action = `apply ${formatRef(refOf(obj))}`;
     return this.json<T>({
       method: HttpMethod.PATCH,
-      path: await this.path(objRef(obj), action),
+      path: await this.path(refOf(obj), action),
       query: { fieldManager: FIELD_MANAGER, force: opts.force ? 'true' : undefined, dryRun: opts.dryRun ? 'All' : undefined },
       body: obj,
       contentType: 'application/apply-patch+yaml',
@@ -299,8 +286,8 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async create<T extends K8sObject = K8sObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
-    const ref = objRef(obj);
-    const action = `create ${describe(ref)}`;
+    const ref = refOf(obj);
+    const action = `create ${formatRef(ref)}`;
     return this.json<T>({
       method: HttpMethod.POST,
       path: await this.path({ ...ref, name: undefined }, action),
@@ -310,7 +297,7 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async mergePatch<T extends K8sObject = K8sObject>(ref: ObjectRef, patch: object, opts: WriteOptions = {}): Promise<T> {
-    const action = `patch ${describe(ref)}`;
+    const action = `patch ${formatRef(ref)}`;
     return this.json<T>({
       method: HttpMethod.PATCH,
       path: await this.path(ref, action),
@@ -321,7 +308,7 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async delete(ref: ObjectRef, opts: DeleteOptions = {}): Promise<boolean> {
-    const action = `delete ${describe(ref)}`;
+    const action = `delete ${formatRef(ref)}`;
     if (!BUILTIN_RESOURCES.has(`${ref.apiVersion}|${ref.kind}`) && !(await this.resourceFor(ref.apiVersion, ref.kind))) return false;
     const res = await this.send({
       method: HttpMethod.DELETE,
@@ -347,13 +334,4 @@ export class ClientNodeKubeClient implements KubeClient {
     const reason = review.status?.reason || review.status?.evaluationError || undefined;
     return reason ? { allowed, reason } : { allowed };
   }
-}
-
-function objRef(obj: K8sObject): ObjectRef {
-  return { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: obj.metadata.namespace };
-}
-
-/** `Kind/namespace/name` or `Kind/name`, for messages. */
-function describe(ref: ObjectRef): string {
-  return ref.namespace ? `${ref.kind}/${ref.namespace}/${ref.name}` : `${ref.kind}/${ref.name}`;
 }

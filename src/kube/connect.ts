@@ -3,11 +3,12 @@
  * the authentication (tokens, client certificates, exec and OIDC plugins) and TLS; this file
  * only decides which file and context to use.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { KubeConfigError } from './errors.js';
 import { ClientNodeKubeClient, type RetryPolicy } from './client.js';
+import { kubeconfigPaths } from './kubeconfig-paths.js';
+
+export { kubeconfigPaths };
 import type { KubeClient } from './types.js';
 
 /** What selects and tunes a connection. */
@@ -23,28 +24,6 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** Retry tuning; defaults suit a real cluster. */
   retry?: Partial<RetryPolicy>;
-}
-
-/**
- * Returns the kubeconfig files to read, in precedence order: `--kubeconfig`, else every path in
- * `KUBECONFIG` (colon-separated, missing files skipped, as kubectl does), else `$HOME/.kube/config`.
- * Throws KubeConfigError when `--kubeconfig` names a missing file or nothing is found at all.
- */
-export function kubeconfigPaths(env: ConnectOptions['env'], flag?: string): string[] {
-  if (flag) {
-    if (!existsSync(flag)) throw new KubeConfigError(`kubeconfig file ${flag} (--kubeconfig) does not exist`);
-    return [flag];
-  }
-  const fromEnv = (env.KUBECONFIG ?? '').split(':').filter((p) => p !== '');
-  if (fromEnv.length) {
-    const present = fromEnv.filter((p) => existsSync(p));
-    if (!present.length) throw new KubeConfigError(`none of the kubeconfig files in KUBECONFIG exist (${fromEnv.join(', ')})`);
-    return present;
-  }
-  const home = env.HOME ?? env.USERPROFILE;
-  const dflt = home ? join(home, '.kube', 'config') : undefined;
-  if (dflt && existsSync(dflt)) return [dflt];
-  throw new KubeConfigError('no cluster configured: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config');
 }
 
 /**

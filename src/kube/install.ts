@@ -17,7 +17,10 @@ import {
   FIELD_MANAGER, LABEL, ownerLabels, readInstalledState, stateConfigMap, stateConfigMapName,
   type InstalledState, type InventoryEntry,
 } from './owner.js';
-import { explainUnready, formatRef, isWaitedKind, readinessOf, refOf } from './readiness.js';
+import { explainUnready, isWaitedKind, readinessOf } from './readiness.js';
+import { formatRef, refOf } from './refs.js';
+import { compareVersions, minorGap, minorOf } from './mesh-versions.js';
+import { sleep } from './sleep.js';
 import type { KubeClient, ObjectRef } from './types.js';
 
 export { InterruptedError };
@@ -192,12 +195,6 @@ export function classifyApply(response: K8sObject, recorded: Pick<RecordedEntry,
   return others.length ? 'configured' : 'created';
 }
 
-/** Parses `1.30.3` (or `v1.30.3-beta.0`) into major and minor; undefined when it is not a version. */
-export function parseMinor(version: string): { major: number; minor: number } | undefined {
-  const m = /^v?(\d+)\.(\d+)/.exec(version.trim());
-  return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
-}
-
 /**
  * Returns warnings about moving from the installed Istio version to this one. For every command:
  * upgrade/downgrade notes as istioctl prints them. For `upgrade`: Istio supports moving one minor
@@ -211,12 +208,10 @@ export function versionWarnings(command: 'install' | 'upgrade', installed: strin
     return out;
   }
   if (installed === target) return out;
-  const from = parseMinor(installed);
-  const to = parseMinor(target);
-  const older = from && to && (from.major < to.major || from.major === to.major && from.minor < to.minor);
-  out.push(older || !from || !to ? `Istio is being upgraded from ${installed} to ${target}.` : `Istio is being downgraded from ${installed} to ${target}.`);
-  if (command !== 'upgrade' || !from || !to) return out;
-  const gap = (to.major - from.major) * 100 + (to.minor - from.minor);
+  const gap = minorGap(installed, target);
+  const from = minorOf(installed);
+  out.push(compareVersions(installed, target) < 0 || gap === undefined ? `Istio is being upgraded from ${installed} to ${target}.` : `Istio is being downgraded from ${installed} to ${target}.`);
+  if (command !== 'upgrade' || gap === undefined || !from) return out;
   if (gap > 1) {
     out.push(`upgrading from ${installed} to ${target} skips ${gap - 1} minor version${gap > 2 ? 's' : ''}: Istio supports upgrades of one minor version at a time, `
       + `and proxies may be at most one minor version behind the control plane. Upgrade to ${from.major}.${from.minor + 1} first, `
@@ -226,22 +221,6 @@ export function versionWarnings(command: 'install' | 'upgrade', installed: strin
       + `prefer reinstalling ${installed} with the meshctl release that installed it`);
   }
   return out;
-}
-
-/** Sleeps `ms`, rejecting with InterruptedError when `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError());
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new InterruptedError());
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**

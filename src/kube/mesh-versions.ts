@@ -196,6 +196,17 @@ export function minorOf(version: string): { major: number; minor: number } | und
   return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
 }
 
+/**
+ * Returns how many minor versions `to` is ahead of `from` (negative: behind; a major version
+ * counts as 100 minors), or undefined when either does not parse. Istio's upgrade policy is
+ * stated in these steps: one forward at a time, none backward.
+ */
+export function minorGap(from: string, to: string): number | undefined {
+  const a = minorOf(from);
+  const b = minorOf(to);
+  return a && b ? (b.major - a.major) * 100 + (b.minor - a.minor) : undefined;
+}
+
 /** Orders versions numerically (`1.9.0` < `1.30.3`); versions that do not parse sort first, by text. */
 export function compareVersions(a: string, b: string): number {
   const parts = (v: string): number[] | undefined => {

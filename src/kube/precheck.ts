@@ -12,7 +12,7 @@
 import { formatMessage, type Level, type MessageType } from '../analyze/messages.js';
 import { ISTIO_VERSION } from '../render/context.js';
 import type { K8sObject } from '../manifest/objects.js';
-import { compareVersions, controlPlaneOf, minorOf } from './mesh-versions.js';
+import { compareVersions, controlPlaneOf, minorGap, minorOf } from './mesh-versions.js';
 import { LABEL, readInstalledState, stateConfigMapName } from './owner.js';
 import type { KubeClient } from './types.js';
 
@@ -203,12 +203,11 @@ export async function findInstallations(client: KubeClient): Promise<FoundInstal
  * in place (istio.io "Supported releases" and upgrade guides). Returns `{ within, text }`.
  */
 export function upgradeVerdict(installed: string, target: string): { within: boolean; text: string } {
-  const from = minorOf(installed);
+  const steps = minorGap(installed, target);
   const to = minorOf(target);
-  if (!from || !to) return { within: true, text: `installing ${target} would replace version ${installed}, which could not be compared` };
+  if (steps === undefined || !to) return { within: true, text: `installing ${target} would replace version ${installed}, which could not be compared` };
   const cmp = compareVersions(target, installed);
   if (cmp === 0) return { within: true, text: `installing ${target} again would reconfigure it in place` };
-  const steps = (to.major - from.major) * 1000 + (to.minor - from.minor);
   if (cmp > 0 && steps <= 1) return { within: true, text: `installing ${target} would be an upgrade within Istio's policy (at most one minor version at a time)` };
   if (cmp > 0) {
     return { within: false, text: `installing ${target} would skip ${steps - 1} minor version(s); Istio supports upgrading one minor version at a time (two with a canary revision): upgrade through 1.${to.minor - 1} first, or install ${target} as a new revision (-r) and move workloads over` };

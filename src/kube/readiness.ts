@@ -5,24 +5,13 @@
  * verify-install and uninstall.
  */
 import { isObject, type Json, type JsonObject, type K8sObject } from '../manifest/objects.js';
+import { refOf } from './refs.js';
 import type { KubeClient, ObjectRef } from './types.js';
 
 /** An object that is not ready, with why (e.g. `container failed to start: ImagePullBackOff: Back-off pulling image "..."` and recent Warning events). */
 export interface Unready {
   ref: ObjectRef;
   reason: string;
-}
-
-/** Returns the ref of an object (namespace omitted for cluster-scoped objects). */
-export function refOf(obj: Pick<K8sObject, 'apiVersion' | 'kind' | 'metadata'>): ObjectRef {
-  const ref: ObjectRef = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name };
-  if (obj.metadata.namespace) ref.namespace = obj.metadata.namespace;
-  return ref;
-}
-
-/** Returns `Kind/namespace/name` (or `Kind/name`), the form istioctl uses in wait messages. */
-export function formatRef(ref: ObjectRef): string {
-  return ref.namespace ? `${ref.kind}/${ref.namespace}/${ref.name}` : `${ref.kind}/${ref.name}`;
 }
 
 /** Kinds whose readiness is checked; every other kind is ready once it exists. */

@@ -7,11 +7,11 @@
  * owner-label selector lists over the kinds istioctl prunes (operator/pkg/uninstall/prune.go,
  * Istio 1.30.3; reference section 2.5).
  */
-import { apiGroup, type K8sObject } from '../manifest/objects.js';
+import type { K8sObject } from '../manifest/objects.js';
 import { sortForInstall } from '../render/render.js';
 import { KubeError } from './errors.js';
 import { LABEL, readInstalledState, stateConfigMapName, type InstalledState } from './owner.js';
-import { formatRef, refOf } from './readiness.js';
+import { formatRef, refKey, refOf } from './refs.js';
 import type { KubeClient, ObjectRef } from './types.js';
 
 /** A kind uninstall lists, with whether it is namespaced. */
@@ -114,10 +114,6 @@ export function revisionLabel(revision: string): string {
 }
 
 /** Returns the key that identifies an object across API versions: group/kind/namespace/name. */
-function keyOf(ref: ObjectRef): string {
-  return `${apiGroup(ref.apiVersion)}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
-}
-
 /** True when the pod is run by a controller; it goes away with its owner, so uninstall does not delete it by itself. */
 function ownedByController(obj: K8sObject): boolean {
   const owners = obj.metadata.ownerReferences;
@@ -148,7 +144,7 @@ function isStateConfigMap(ref: ObjectRef): boolean {
 export async function planUninstall(client: KubeClient, target: UninstallTarget): Promise<UninstallPlan> {
   const found = new Map<string, UninstallItem>();
   const add = (item: UninstallItem) => {
-    const key = keyOf(item.ref);
+    const key = refKey(item.ref);
     if (!found.has(key)) found.set(key, item);
   };
   const kinds = target.purge ? [...PRUNABLE_KINDS, ...PURGE_ONLY_KINDS] : PRUNABLE_KINDS;
@@ -191,7 +187,7 @@ export async function planUninstall(client: KubeClient, target: UninstallTarget)
     }
   }
   const items = orderForDeletion([...found.values()]);
-  for (const ref of stateRefs.sort((a, b) => keyOf(a).localeCompare(keyOf(b)))) items.push({ ref, component: 'Base', state: true });
+  for (const ref of stateRefs.sort((a, b) => refKey(a).localeCompare(refKey(b)))) items.push({ ref, component: 'Base', state: true });
   return { target, items, ...(state ? { state } : {}) };
 }
 
@@ -209,7 +205,7 @@ async function addInventory(client: KubeClient, state: InstalledState, purge: bo
   for (const entry of state.inventory) {
     if (!purge && entry.component === 'Base') continue;
     const ref: ObjectRef = { apiVersion: entry.apiVersion, kind: entry.kind, name: entry.name, ...(entry.namespace ? { namespace: entry.namespace } : {}) };
-    if (found.has(keyOf(ref)) || ref.kind === 'Namespace' || isStateConfigMap(ref)) continue;
+    if (found.has(refKey(ref)) || ref.kind === 'Namespace' || isStateConfigMap(ref)) continue;
     if (!(await client.resourceFor(ref.apiVersion, ref.kind))) continue;
     const live = await client.get(ref);
     if (live && !live.metadata.deletionTimestamp) add({ ref, component: entry.component });

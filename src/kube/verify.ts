@@ -5,10 +5,11 @@
  * lacks are extra. istioctl removed its verifier in 1.24; its output lines are kept
  * (`✔ Deployment: istiod.istio-system checked successfully`, reference section 1.1).
  */
-import { apiGroup, isObject, type Json, type K8sObject } from '../manifest/objects.js';
+import { isObject, type Json, type K8sObject } from '../manifest/objects.js';
 import type { RenderedObject } from '../render/render.js';
 import { LABEL, stateConfigMapName } from './owner.js';
-import { explainUnready, isWaitedKind, readinessOf, refOf } from './readiness.js';
+import { explainUnready, isWaitedKind, readinessOf } from './readiness.js';
+import { refKey, refOf } from './refs.js';
 import type { KubeClient, ObjectRef } from './types.js';
 import { PRUNABLE_KINDS, PURGE_ONLY_KINDS, revisionLabel } from './uninstall.js';
 
@@ -167,10 +168,6 @@ function autoscaledWorkloads(rendering: readonly RenderedObject[]): Set<string> 
   return out;
 }
 
-function keyOf(ref: ObjectRef): string {
-  return `${apiGroup(ref.apiVersion)}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
-}
-
 /**
  * Compares the rendering with the cluster and returns the verdict on every rendered object
  * (in rendering order) and on every extra object: one the revision owns (labels `istio.io/rev`
@@ -186,7 +183,7 @@ export async function verifyInstallation(client: KubeClient, input: VerifyInput)
   const rendered = new Set<string>();
   for (const { component, object } of input.rendering) {
     const ref = refOf(object);
-    rendered.add(keyOf(ref));
+    rendered.add(refKey(ref));
     const live = await client.get(ref);
     if (!live) {
       objects.push({ ref, component, status: 'missing' });
@@ -231,7 +228,7 @@ async function findExtra(client: KubeClient, revision: string, rendered: Set<str
     if (!(await client.resourceFor(k.apiVersion, k.kind))) continue;
     for await (const live of client.list(k.apiVersion, k.kind, { labelSelector })) {
       const ref = refOf({ ...live, apiVersion: k.apiVersion });
-      if (rendered.has(keyOf(ref))) continue;
+      if (rendered.has(refKey(ref))) continue;
       if (live.metadata.labels?.[LABEL.notPruned] === 'true') continue;
       if (k.kind === 'ConfigMap' && (ref.name === stateName || ref.name.startsWith(`${stateName}-`))) continue;
       if (live.metadata.deletionTimestamp) continue;
