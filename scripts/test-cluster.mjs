@@ -1,19 +1,27 @@
-// `npm run test-cluster`: runs the Kubernetes API test server (test/cluster/) as a process, for
-// trying meshctl or kubectl by hand. The server is TypeScript under test/, so it is bundled with
-// esbuild first (dependencies stay external and resolve from node_modules). Flags are passed on:
-// `npm run test-cluster -- --help`.
+// `npm run test-cluster`: runs the real test control plane (test/control-plane/: etcd,
+// kube-apiserver, kube-controller-manager, kube-scheduler, kwok) for trying meshctl or kubectl by
+// hand. The binaries are built first when missing or stale (scripts/build-control-plane.mjs); the
+// launcher is TypeScript under test/, so it is bundled with esbuild (dependencies stay external and
+// resolve from node_modules). Flags are passed on: `npm run test-cluster -- --help`.
+import { spawnSync } from 'node:child_process';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const wantsHelp = process.argv.slice(2).some((a) => a === '-h' || a === '--help');
+if (!wantsHelp) {
+  // Build output goes to stderr: stdout carries only the KUBECONFIG= line.
+  const built = spawnSync(process.execPath, [join(root, 'scripts', 'build-control-plane.mjs')], { stdio: ['ignore', 2, 2] });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
 const cache = join(root, 'node_modules', '.cache', 'meshctl');
 await mkdir(cache, { recursive: true });
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: ['test/cluster/standalone.ts'],
+  entryPoints: ['test/control-plane/standalone.ts'],
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -1,33 +1,32 @@
 /**
- * The test cluster as a process of its own, for trying meshctl (or kubectl) by hand:
- * `npm run test-cluster` (scripts/test-cluster.mjs bundles and runs this file). It prints exactly
- * one line on stdout, `KUBECONFIG=<absolute path>`, once the server accepts connections, a hint
- * on stderr, and serves until SIGINT or SIGTERM; then it closes the server, removes the
- * kubeconfig it wrote and exits 0. A bad flag exits 64 with a message on stderr.
+ * The test control plane as a process of its own, for trying meshctl (or kubectl) by hand:
+ * `npm run test-cluster` (scripts/test-cluster.mjs builds the binaries when needed, bundles and
+ * runs this file). It prints exactly one line on stdout, `KUBECONFIG=<absolute path>`, once the API
+ * server answers, a hint on stderr, and runs until SIGINT or SIGTERM; then it stops every process
+ * it started, removes the kubeconfig it wrote and exits 0. A bad flag exits 64 with a message on stderr.
  *
- *   npm run test-cluster -- [--kubeconfig-out PATH] [--port N] [--ready-delay MS]
- *                           [--fail NS/NAME=REASON]... [--latency MS] [--seed N --fault-rate P] [--http]
+ *   npm run test-cluster -- [--kubeconfig-out PATH] [--ready-delay MS] [--kubelet-version V]
+ *                           [--fail NS/NAME=REASON]... [--latency MS] [--seed N --fault-rate P]
  *
- * PORT and TEST_CLUSTER_KUBECONFIG in the environment set the port and the kubeconfig path
- * (flags win). Default kubeconfig path: ./.test-cluster/kubeconfig.
+ * TEST_CLUSTER_KUBECONFIG in the environment sets the kubeconfig path (the flag wins). Default
+ * kubeconfig path: ./.test-cluster/kubeconfig.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { latencyPlan, seededFaultPlan } from './faults.js';
-import { startTestCluster } from './server.js';
-import type { FaultPlan, TestCluster, WorkloadBehaviour } from './types.js';
+import { startControlPlane, type ControlPlane, type WorkloadBehaviour } from './control-plane.js';
+import type { FaultPlan } from './types.js';
 
 const USAGE = `usage: npm run test-cluster -- [options]
 
   --kubeconfig-out PATH   where to write the kubeconfig (env TEST_CLUSTER_KUBECONFIG; default ./.test-cluster/kubeconfig)
-  --port N                port on 127.0.0.1 (env PORT; default any free port)
-  --ready-delay MS        time until workloads become ready (default 1000)
+  --ready-delay MS        time until Pods become ready (default 1000)
+  --kubelet-version V     kubelet version of the Node (default v1.35.3; below v1.29 means no native sidecars)
   --fail NS/NAME=REASON   make a workload fail: ImagePullBackOff, ErrImagePull or CrashLoopBackOff (repeatable)
   --latency MS            delay every API request
   --seed N                seed of random faults (with --fault-rate; default 1)
   --fault-rate P          probability 0..1 of a 429/500/503/dropped connection per request
-  --http                  serve plain HTTP instead of HTTPS
   -h, --help              show this help
 `;
 
@@ -40,16 +39,14 @@ class FlagError extends Error {}
 export interface StandaloneOptions {
   /** Absolute path the kubeconfig is copied to. */
   kubeconfigOut: string;
-  /** Port on 127.0.0.1; 0 for any free port. */
-  port: number;
   /** Default readiness delay of workloads, ms. */
   readyDelayMs: number;
   /** Behaviours from `--fail`, keyed `namespace/name`. */
   workloads: Record<string, WorkloadBehaviour>;
   /** From `--latency` and/or `--seed`/`--fault-rate`; absent when neither is given. */
   faults?: FaultPlan;
-  /** False with `--http`. */
-  tls: boolean;
+  /** From `--kubelet-version`. */
+  kubeletVersion?: string;
   help: boolean;
 }
 
@@ -58,6 +55,11 @@ function number(flag: string, text: string | undefined, fallback: number, max = 
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0 || n > max) throw new FlagError(`${flag}: expected a number between 0 and ${max}, got "${text}"`);
   return n;
+}
+
+function kubeletVersionOf(text: string): string {
+  if (!/^v?\d+\.\d+\.\d+$/.test(text)) throw new FlagError(`--kubelet-version: expected a version like v1.35.3, got "${text}"`);
+  return text.startsWith('v') ? text : `v${text}`;
 }
 
 /**
@@ -71,13 +73,12 @@ export function parseStandaloneArgs(argv: string[], env: NodeJS.ProcessEnv): Sta
       args: argv,
       options: {
         'kubeconfig-out': { type: 'string' },
-        port: { type: 'string' },
+        'kubelet-version': { type: 'string' },
         'ready-delay': { type: 'string' },
         fail: { type: 'string', multiple: true },
         latency: { type: 'string' },
         seed: { type: 'string' },
         'fault-rate': { type: 'string' },
-        http: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -110,11 +111,10 @@ export function parseStandaloneArgs(argv: string[], env: NodeJS.ProcessEnv): Sta
   }
   return {
     kubeconfigOut: resolve(values['kubeconfig-out'] ?? env.TEST_CLUSTER_KUBECONFIG ?? '.test-cluster/kubeconfig'),
-    port: number('--port', values.port ?? env.PORT, 0, 65535),
     readyDelayMs: number('--ready-delay', values['ready-delay'], 1000),
     workloads,
     ...(faults ? { faults } : {}),
-    tls: !values.http,
+    ...(values['kubelet-version'] ? { kubeletVersion: kubeletVersionOf(values['kubelet-version']) } : {}),
     help: values.help ?? false,
   };
 }
@@ -134,14 +134,20 @@ export async function runStandalone(argv: string[], env: NodeJS.ProcessEnv): Pro
     return 0;
   }
 
-  const cluster: TestCluster = await startTestCluster({
-    port: opts.port,
-    readyDelayMs: opts.readyDelayMs,
-    workloads: opts.workloads,
-    tls: opts.tls,
-    ...(opts.faults ? { faults: opts.faults } : {}),
-  });
-  // The server's kubeconfig lives in a temp dir it removes on close; copy it to the stable path.
+  process.stderr.write('test cluster: starting etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok ...\n');
+  let cluster: ControlPlane;
+  try {
+    cluster = await startControlPlane({
+      readyDelayMs: opts.readyDelayMs,
+      workloads: opts.workloads,
+      ...(opts.kubeletVersion ? { kubeletVersion: opts.kubeletVersion } : {}),
+    });
+  } catch (err) {
+    process.stderr.write(`test-cluster: ${(err as Error).message}\n`);
+    return 1;
+  }
+  if (opts.faults) cluster.setFaults(opts.faults);
+  // The control plane's kubeconfig lives in a temp dir it removes on close; copy it to the stable path.
   await mkdir(dirname(opts.kubeconfigOut), { recursive: true });
   await writeFile(opts.kubeconfigOut, await readFile(cluster.kubeconfigPath), { mode: 0o600 });
 
@@ -150,7 +156,7 @@ export async function runStandalone(argv: string[], env: NodeJS.ProcessEnv): Pro
     process.once('SIGTERM', () => done('SIGTERM'));
   });
   process.stdout.write(`KUBECONFIG=${opts.kubeconfigOut}\n`);
-  process.stderr.write(`test cluster serving at ${cluster.url} (ready delay ${opts.readyDelayMs} ms${Object.keys(opts.workloads).length ? `, failing: ${Object.keys(opts.workloads).join(', ')}` : ''})\n`
+  process.stderr.write(`test cluster: kube-apiserver ${cluster.apiServerUrl}, through the fault proxy at ${cluster.url}; up in ${cluster.startupMs} ms (ready delay ${opts.readyDelayMs} ms${Object.keys(opts.workloads).length ? `, failing: ${Object.keys(opts.workloads).join(', ')}` : ''})\n`
     + `  export KUBECONFIG=${opts.kubeconfigOut}; meshctl install --set profile=demo -y\n`
     + 'Stop with Ctrl-C.\n');
 

@@ -1,0 +1,37 @@
+// Two projects: the unit tests run in parallel; the cluster tests each start a real control plane
+// (test/control-plane/: etcd, kube-apiserver, controllers, kwok), so their files run one at a time
+// to keep two cores from being shared by several API servers.
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Test files that start a control plane. */
+export const CLUSTER_TESTS = [
+  'test/control-plane/**/*.cluster.test.ts',
+  'test/install/{install,faults,prune,dry-run,upgrade,failure}.test.ts',
+  'test/live/{analyze,kube-inject,version}.test.ts',
+  'test/kube/client.test.ts',
+  'test/e2e/*.test.ts',
+  'test/uninstall/uninstall.test.ts',
+  'test/verify-install/verify-install.test.ts',
+  'test/precheck/precheck.test.ts',
+];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...CLUSTER_TESTS] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: CLUSTER_TESTS,
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
