@@ -21,7 +21,7 @@ import { rsaKeyPem } from './pki.js';
 
 /** One admission request the stand-in answered. */
 export interface AdmissionRecord {
-  /** The webhook path, e.g. `/inject/cluster/Kubernetes/net/network1` or `/validate`. */
+  /** The webhook path without its query, e.g. `/inject/cluster/Kubernetes/net/network1` or `/validate`. */
   path: string;
   /** The server name the API server asked for (TLS SNI), e.g. `istiod.istio-system.svc`. */
   serverName: string;
@@ -94,7 +94,7 @@ export async function startEgress(ca: CertificateAuthority, socketPath: string):
       }
       const r = review.request ?? {};
       admissions.push({
-        path: req.url ?? '/',
+        path: (req.url ?? '/').split('?')[0]!,
         serverName: (req.socket as tls.TLSSocket).servername || '',
         operation: r.operation ?? '',
         kind: r.kind?.kind ?? '',

@@ -2,10 +2,10 @@
 // meshctl's templates (manifests/injection/*.tmpl) can be tested against real Go
 // text/template + sprig semantics rather than a re-implementation of them.
 //
-// Build/run in GOPATH mode (no modules), with the Debian packages golang-go and
-// golang-github-masterminds-sprig-dev installed:
+// A Go module (go.mod beside this file) pinning sprig v3.3.0 and yaml.v2 v2.4.0 as Istio
+// 1.30.3 does; build and run with any Go 1.25 or newer and the Go module proxy:
 //
-//	GO111MODULE=off GOPATH=/usr/share/gocode go run main.go < request.json
+//	go run . < request.json
 //
 // Request on stdin (JSON):
 //
@@ -58,7 +58,7 @@ import (
 	"text/template"
 	"time"
 
-	sprig "github.com/Masterminds/sprig"
+	sprig "github.com/Masterminds/sprig/v3"
 	yaml "gopkg.in/yaml.v2"
 )
 
