@@ -1,8 +1,10 @@
-// Install benchmark: `meshctl install --set profile=demo -y` into the Kubernetes API test server
-// with 20 ms of latency on every request, against `kubectl apply --server-side -f` of the same
-// rendered manifest, interleaved round by round in the same run. Each round starts a fresh
-// cluster per tool. Figures: median wall time as a ratio to kubectl's, and request counts from
-// the server's log (meshctl's against the objects it writes plus its discovery requests).
+// Install benchmark: `meshctl install --set profile=demo -y` into the real test control plane
+// (test/control-plane/: kube-apiserver, etcd, controllers, kwok) with 20 ms of latency added to every
+// request by the fault proxy, against `kubectl apply --server-side -f` (the kubectl of the same
+// Kubernetes release) of the same rendered manifest, interleaved round by round in the same run.
+// Each run gets a fresh control plane. Figures: median wall time as a ratio to kubectl's, and
+// request counts from the proxy's log (meshctl's against the objects it writes plus its discovery
+// requests). meshctl also waits until CRDs are Established and the workloads Ready; kubectl does not.
 //
 //   npm run bench:cluster                 5 rounds (default)
 //   node bench/cluster.mjs --rounds 10 --latency 20
@@ -19,13 +21,16 @@ const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0
 const rounds = arg('--rounds', 5);
 const latency = arg('--latency', 20);
 
-// The test server is TypeScript under test/; bundle it for this plain-Node script.
+// The control plane's binaries (built when missing or stale), and its launcher, which is TypeScript
+// under test/: bundled for this plain-Node script.
+const built = spawnSync(process.execPath, [join(root, 'scripts', 'build-control-plane.mjs')], { stdio: 'inherit' });
+if (built.status !== 0) throw new Error('building the control plane failed');
 const cache = join(root, 'node_modules', '.cache', 'meshctl-bench');
 mkdirSync(cache, { recursive: true });
 const entry = join(cache, 'cluster-entry.ts');
-writeFileSync(entry, `export { startTestCluster } from ${JSON.stringify(join(root, 'test', 'cluster', 'server.ts'))};\nexport { latencyPlan } from ${JSON.stringify(join(root, 'test', 'cluster', 'faults.ts'))};\n`);
+writeFileSync(entry, `export { startControlPlane, kubectlPath } from ${JSON.stringify(join(root, 'test', 'control-plane', 'control-plane.ts'))};\nexport { latencyPlan } from ${JSON.stringify(join(root, 'test', 'control-plane', 'faults.ts'))};\n`);
 await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: join(cache, 'cluster.mjs'), logLevel: 'warning', absWorkingDir: root });
-const { startTestCluster, latencyPlan } = await import(pathToFileURL(join(cache, 'cluster.mjs')).href);
+const { startControlPlane, kubectlPath, latencyPlan } = await import(pathToFileURL(join(cache, 'cluster.mjs')).href);
 
 // The manifest kubectl applies: the Namespace first (meshctl creates it itself), then the rendering.
 const rendered = spawnSync(process.execPath, [bin, 'manifest', 'generate', '--set', 'profile=demo'], { encoding: 'utf8' });
@@ -34,20 +39,21 @@ const manifestPath = join(cache, 'demo.yaml');
 writeFileSync(manifestPath, `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: istio-system\n---\n${rendered.stdout}`);
 const objects = (rendered.stdout.match(/^kind: /gm) ?? []).length;
 
-const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-if (kubectl.status !== 0) throw new Error('kubectl is needed for the baseline (Debian: kubernetes-client)');
+const kubectl = kubectlPath();
 
 const isDiscovery = (r) => r.method === 'GET' && /^\/(version|api|apis|api\/v1|apis\/[^/]+\/[^/]+|apis\/[^/]+)$/.test(r.path);
 
 async function once(tool) {
-  const cluster = await startTestCluster({ faults: latencyPlan(latency), readyDelayMs: 0 });
+  const cluster = await startControlPlane({ readyDelayMs: 0 });
+  cluster.setFaults(latencyPlan(latency));
+  cluster.resetRequests();
   try {
     const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath, NO_COLOR: '1' };
     const argv = tool === 'meshctl'
       ? [process.execPath, [bin, 'install', '--set', 'profile=demo', '-y']]
-      : ['kubectl', ['apply', '--server-side', '--field-manager=bench', '--validate=false', '-f', manifestPath]];
+      : [kubectl, ['apply', '--server-side', '--field-manager=bench', '--validate=false', '-f', manifestPath]];
     const start = process.hrtime.bigint();
-    // Asynchronous: the server runs in this process and must keep answering meanwhile.
+    // Asynchronous: the proxy runs in this process and must keep answering meanwhile.
     const r = await execa(argv[0], argv[1], { env, reject: false });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (r.exitCode !== 0) throw new Error(`${tool} exited ${r.exitCode}: ${r.stderr}`);
@@ -61,7 +67,7 @@ async function once(tool) {
 }
 
 const samples = { meshctl: [], kubectl: [] };
-await once('meshctl'); // warm-up: file cache, first TLS key generation
+await once('meshctl'); // warm-up: file cache
 await once('kubectl');
 for (let i = 0; i < rounds; i++) {
   samples.kubectl.push(await once('kubectl'));
