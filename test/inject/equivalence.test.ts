@@ -23,7 +23,7 @@ const inputDir = join(repoRoot, 'test/testdata/inject/input');
 const corpus = readdirSync(inputDir).sort();
 
 const goMissing = !hasGo();
-const skipReason = 'needs the Go toolchain and sprig (apt-get install -y golang-go golang-github-masterminds-sprig-dev); CI installs them';
+const skipReason = 'needs Go 1.25 or newer and the Go module proxy (sprig v3.3.0 comes from test/inject/gotemplate/go.mod); CI has both';
 if (goMissing && process.env.MESHCTL_REQUIRE_GO) throw new Error(`MESHCTL_REQUIRE_GO is set but the Go harness cannot run: ${skipReason}`);
 const title = (name: string): string => (goMissing ? `${name} [skipped: ${skipReason}]` : name);
 

@@ -18,8 +18,12 @@ import { execa } from 'execa';
 
 const harnessDir = join(dirname(fileURLToPath(import.meta.url)), 'gotemplate');
 
-/** Module mode with the pinned go.sum: a changed dependency fails the build instead of updating it. */
-const goEnv = { GO111MODULE: 'on', GOFLAGS: '-mod=readonly' };
+/**
+ * Environment for building and running the harness: module mode with the pinned go.sum, so a
+ * changed dependency fails the build instead of updating it. The harness process sees it on top
+ * of the test process's environment, which is what istiod's `env` helper reads there.
+ */
+export const harnessEnv: Readonly<Record<string, string>> = { GO111MODULE: 'on', GOFLAGS: '-mod=readonly' };
 
 /** Returns whether the Go toolchain is installed, i.e. whether the harness can be built (modules come from the proxy). */
 export function hasGo(): boolean {
@@ -42,7 +46,7 @@ function buildHarness(): Promise<string> {
     mkdirSync(dir, { recursive: true });
     // Build under a private name and rename, so parallel test workers never run a half-written binary.
     const partial = `${bin}.${process.pid}.partial`;
-    await execa('go', ['build', '-o', partial, '.'], { cwd: harnessDir, env: goEnv });
+    await execa('go', ['build', '-o', partial, '.'], { cwd: harnessDir, env: harnessEnv });
     renameSync(partial, bin);
     return bin;
   })();
@@ -68,7 +72,7 @@ export async function executeGoTemplate(
   const bin = await buildHarness();
   const result = await execa(bin, {
     input: JSON.stringify({ template, data, output: options.output ?? 'raw' }),
-    env: goEnv,
+    env: harnessEnv,
     reject: false,
     stripFinalNewline: false,
   });

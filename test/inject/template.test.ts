@@ -41,7 +41,7 @@ it('ships the template files unchanged in the rendered ConfigMap', () => {
 
 const goMissing = !hasGo();
 const skipReason =
-  'needs the Go toolchain and sprig (apt-get install -y golang-go golang-github-masterminds-sprig-dev); CI installs them';
+  'needs Go 1.25 or newer and the Go module proxy (sprig v3.3.0 comes from test/inject/gotemplate/go.mod); CI has both';
 // CI sets MESHCTL_REQUIRE_GO so a missing toolchain fails the run instead of skipping these tests.
 if (goMissing && process.env.MESHCTL_REQUIRE_GO) throw new Error(`MESHCTL_REQUIRE_GO is set but the Go harness cannot run: ${skipReason}`);
 /** Test title, with the reason appended when the Go harness cannot run here. */

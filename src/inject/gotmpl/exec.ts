@@ -9,7 +9,7 @@
  */
 
 import { formatValue } from './format.js';
-import type { CallContext, FuncMap, GoFunc } from './funcs.js';
+import { type CallContext, type FuncMap, type GoFunc, callFunction } from './funcs.js';
 import {
   type AnyNode,
   type ArgNode,
@@ -22,6 +22,7 @@ import {
   type TemplateNode,
   type Tree,
   type VariableNode,
+  isStackOverflow,
   nodeString,
 } from './parse.js';
 import {
@@ -42,6 +43,7 @@ import {
   isTrue,
   isUintKind,
   makeNum,
+  reflectValueString,
   sortedKeys,
   typeOf,
   utf8Length,
@@ -70,11 +72,6 @@ export class ExecError extends Error {
   ) {
     super(message);
   }
-}
-
-/** Whether an error is the JS engine running out of stack (kept cheap: it runs with little stack left). */
-function isStackOverflow(err: unknown): boolean {
-  return err instanceof RangeError && err.message.includes('call stack');
 }
 
 class BreakSignal {}
@@ -262,7 +259,24 @@ function evalCall(st: State, dot: Val, fn: GoFunc, isBuiltin: boolean, node: Any
     else t = fn.params[fn.params.length - 1]!;
     argv[i] = validateType(st, final, t);
   }
+  if (isBuiltin && name === 'call') {
+    // Go's evalCall hands `call` the callee's name as an extra first argument, for its errors.
+    const callee = calleeName(argNodes, final);
+    const named: GoFunc = { params: fn.params, variadic: fn.variadic, call: ([f, ...rest]) => callFunction(callee, f ?? null, rest) };
+    return invoke(st, named, argv, node, name);
+  }
   return invoke(st, fn, argv, node, name);
+}
+
+/**
+ * The name Go's `call` gives its callee: the source text of the first argument node (`.Values.f`,
+ * `"a"`, a parenthesized pipeline without its parentheses) or, when the callee is the value of
+ * the preceding pipeline command, reflect.Value.String() of that value.
+ */
+function calleeName(argNodes: readonly ArgNode[], final: Final): string {
+  const first = argNodes[0];
+  if (first) return nodeString(first);
+  return final === MISSING ? '' : reflectValueString(dig(final));
 }
 
 function invoke(st: State, fn: GoFunc, argv: GoValue[], node: AnyNode, name: string): GoValue {
@@ -760,7 +774,8 @@ export class Program {
       };
     }
     const f = fn;
-    const special = isBuiltin && (name === 'and' || name === 'or');
+    // and/or short-circuit and call is told its callee's name: evalCall's special cases.
+    const special = isBuiltin && (name === 'and' || name === 'or' || name === 'call');
     // Fast path: right arity, no pipeline value; arguments pre-compiled for their parameter types.
     if (!special && (f.variadic ? argNodes.length >= f.params.length : argNodes.length === f.params.length)) {
       const evals = argNodes.map((a, i) => this.argEval(a, i < f.params.length ? f.params[i]! : f.variadic!));

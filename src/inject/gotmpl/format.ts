@@ -20,7 +20,7 @@ import {
   isIntKind,
   isUintKind,
   sortedKeys,
-  typeOf,
+  typeString,
   utf8Bytes,
 } from './values.js';
 
@@ -286,10 +286,6 @@ function pad(s: string, f: Flags): string {
   return (f.zero ? '0' : ' ').repeat(n) + s;
 }
 
-function typeName(v: GoValue): string {
-  return typeOf(v)?.str ?? '<nil>';
-}
-
 class Printer {
   out = '';
 
@@ -304,7 +300,7 @@ class Printer {
     if (v === undefined || v === null) {
       this.out += '<nil>';
     } else {
-      this.out += `${typeName(v)}=`;
+      this.out += `${typeString(v)}=`;
       const saved = this.f;
       this.f = noFlags;
       this.printArg(v, 'v', 0);
@@ -463,7 +459,7 @@ class Printer {
       return;
     }
     if (verb === 'T') {
-      this.out += pad(typeName(v), this.f);
+      this.out += pad(typeString(v), this.f);
       return;
     }
     switch (typeof v) {
@@ -713,7 +709,7 @@ export function sprintf(format: string, args: readonly GoValue[]): string {
       if (k > 0) p.out += ', ';
       if (a === null) p.out += '<nil>';
       else {
-        p.out += `${typeName(a)}=`;
+        p.out += `${typeString(a)}=`;
         p.printArg(a, 'v', 0);
       }
     });

@@ -27,7 +27,9 @@ import {
   isTrue,
   isUintKind,
   lengthOf,
+  reflectValueString,
   typeOf,
+  typeString,
   utf8Bytes,
   zeroOf,
 } from './values.js';
@@ -111,8 +113,12 @@ function comparable(t: GoType): boolean {
   return true;
 }
 
-function valueString(v: GoValue): string {
-  return sprintf('%s', [v]);
+/**
+ * The error for operands of different basic kinds (other than a signed and an unsigned integer,
+ * which compare by value). Go names both dynamic types, so `eq 1 1.0` reads "int and float64".
+ */
+function incompatible(a: GoValue, b: GoValue): GoError {
+  return new GoError(`incompatible types for comparison: ${typeString(a)} and ${typeString(b)}`);
 }
 
 /** Returns eq(a, bs...) with Go's rules; throws GoError for incomparable operands. */
@@ -126,7 +132,7 @@ function goEq(a: GoValue, bs: readonly GoValue[]): boolean {
       if ((k1 === 'int' && k2 === 'uint') || (k1 === 'uint' && k2 === 'int')) {
         truth = num(a) >= 0 && num(a) === num(b);
       } else if (a !== null && b !== null) {
-        throw new GoError('incompatible types for comparison');
+        throw incompatible(a, b);
       }
     } else {
       switch (k1) {
@@ -143,12 +149,13 @@ function goEq(a: GoValue, bs: readonly GoValue[]): boolean {
           const ta = typeOf(a);
           const tb = typeOf(b);
           if (ta && tb && ta.kind !== tb.kind) {
-            throw new GoError(`non-comparable types ${valueString(a)}: ${ta.str}, ${tb.str}: ${valueString(b)}`);
+            // Go's format is "%s: %v, %s: %v": the first value prints with %s, the second with %v.
+            throw new GoError(`non-comparable types ${sprintf('%s', [a])}: ${ta.str}, ${tb.str}: ${sprintf('%v', [b])}`);
           }
           if (isNilValue(a) || isNilValue(b)) {
             truth = isNilValue(a) === isNilValue(b);
           } else {
-            if (tb && !comparable(tb)) throw new GoError(`non-comparable type ${valueString(b)}: ${tb.str}`);
+            if (tb && !comparable(tb)) throw new GoError(`non-comparable type ${sprintf('%s', [b])}: ${tb.str}`);
             if (a instanceof GoPtr || b instanceof GoPtr) truth = a === b || (a instanceof GoPtr && b instanceof GoPtr && a.elem === b.elem);
             else truth = ta === tb && deepEqual(a, b);
           }
@@ -168,7 +175,7 @@ function goLt(a: GoValue, b: GoValue): boolean {
   if (k1 !== k2) {
     if (k1 === 'int' && k2 === 'uint') return num(a) < 0 || num(a) < num(b);
     if (k1 === 'uint' && k2 === 'int') return num(b) >= 0 && num(a) < num(b);
-    throw new GoError('incompatible types for comparison');
+    throw incompatible(a, b);
   }
   switch (k1) {
     case 'bool':
@@ -243,6 +250,19 @@ function goLen(item: GoValue): number {
   const n = lengthOf(item);
   if (n < 0) throw new GoError(`len of type ${typeOf(item)?.str ?? ''}`);
   return n;
+}
+
+/**
+ * Runs text/template's `call` builtin on `f`. `callee` is the name Go's executor gives the callee
+ * in errors: the source text of the callee argument (`.Values.x`, `"a"`, `$f`), or, when the callee
+ * is the value of the preceding pipeline command, reflect.Value.String() of that value (a string's
+ * own text, `<int Value>`). Throws {@link GoError}.
+ */
+export function callFunction(callee: string, f: GoValue, _args: readonly GoValue[]): GoValue {
+  if (f === null) throw new GoError('call of nil');
+  // Template data never holds Go func values (the value model has none), so whatever is left is
+  // not callable; Go reports that before it looks at the arguments.
+  throw new GoError(`non-function ${callee} of type ${typeString(f)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,17 +370,9 @@ export const builtins: FuncMap = new Map<string, GoFunc>([
   ['le', fn([rv, rv], ([a, b]) => goLt(a ?? null, b ?? null) || goEq(a ?? null, [b ?? null]))],
   ['gt', fn([rv, rv], ([a, b]) => !(goLt(a ?? null, b ?? null) || goEq(a ?? null, [b ?? null])))],
   ['ge', fn([rv, rv], ([a, b]) => !goLt(a ?? null, b ?? null))],
-  [
-    'call',
-    fn(
-      [rv],
-      ([f]) => {
-        if (f === null || f === undefined) throw new GoError('call of nil');
-        throw new GoError(`non-function of type ${typeOf(f)?.str ?? ''}`);
-      },
-      rv,
-    ),
-  ],
+  // The executor names the callee itself (see callFunction); without a source text to go on, a
+  // callee is named as Go names one that arrives through a pipeline.
+  ['call', fn([rv], ([f, ...args]) => callFunction(reflectValueString(f ?? null), f ?? null, args), rv)],
   ['html', fn([], (args) => htmlEscape(evalArgs(args)), T.any)],
   ['js', fn([], (args) => jsEscape(evalArgs(args)), T.any)],
   ['urlquery', fn([], (args) => queryEscape(evalArgs(args)), T.any)],

@@ -401,9 +401,11 @@ export function lex(input: string): Token[] {
           parenDepth++;
           continue;
         case ')':
-          emit(Tok.RightParen);
+          // An unmatched ")" is a lexical error reported in its place, so the parser never sees
+          // the paren itself (it would otherwise say `unexpected ")" in command`).
           parenDepth--;
-          if (parenDepth < 0) return fail(`unexpected right paren ${describeRune(r)}`);
+          if (parenDepth < 0) return fail('unexpected right paren');
+          emit(Tok.RightParen);
           continue;
         default:
       }

@@ -2,7 +2,8 @@
  * The parser of Go text/template (text/template/parse semantics): builds one tree per template
  * (the top level plus every `{{define}}` and `{{block}}`), checks variables and function names
  * as Go does, and reports errors with Go's wording and line (`template: inject:3: unexpected
- * "}" in operand`). Also supports `{{else with}}` (Go 1.23).
+ * "}" in operand`). Also supports `{{else with}}` (Go 1.23) and bounds the nesting of
+ * parenthesized pipelines as Go 1.25 does.
  */
 
 import { quoteString } from './format.js';
@@ -136,6 +137,17 @@ export interface Tree {
   readonly root: ListNode;
 }
 
+/**
+ * How deeply parenthesized pipelines may nest: Go's maxStackDepth (Go 1.25), past which Go
+ * reports "max expression depth exceeded" rather than exhausting its stack.
+ */
+export const maxExpressionDepth = 10000;
+
+/** Whether an error is the JS engine running out of stack (kept cheap: it runs with little stack left). */
+export function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && err.message.includes('call stack');
+}
+
 /** Thrown for syntax errors; `message` is Go's full text (`template: inject:3: ...`). */
 export class ParseError extends Error {
   override name = 'ParseError';
@@ -171,7 +183,7 @@ export function nodeString(n: AnyNode): string {
     case 'list':
       return n.nodes.map(nodeString).join('');
     case 'pipe': {
-      const decl = n.decl.length > 0 ? `${n.decl.map(nodeString).join(', ')} := ` : '';
+      const decl = n.decl.length > 0 ? `${n.decl.map(nodeString).join(', ')} ${n.isAssign ? '=' : ':='} ` : '';
       return decl + n.cmds.map(nodeString).join(' | ');
     }
     case 'command':
@@ -401,6 +413,7 @@ class Parser {
   private furthest = 0;
   private vars: string[] = ['$'];
   private rangeDepth = 0;
+  private parenDepth = 0;
   private actionLine = 0;
   private readonly tokens: Token[];
 
@@ -409,6 +422,7 @@ class Parser {
     text: string,
     private readonly hasFunction: (name: string) => boolean,
     private readonly trees: Map<string, Tree>,
+    private readonly maxParenDepth: number,
   ) {
     this.tokens = lex(text);
   }
@@ -445,6 +459,30 @@ class Parser {
   errorf(msg: string, pos?: number): never {
     const line = this.fetch(this.furthest).line;
     throw new ParseError(`template: ${this.name}:${line}: ${msg}`, line, pos ?? this.fetch(this.furthest).pos);
+  }
+
+  /**
+   * Reports that the parser ran out of JS stack. It recurses once per nesting level (of
+   * parentheses, and of if/range/with blocks), and the JS stack runs out after a few thousand
+   * levels where Go's growable stack does not. Running out of stack is what Go's bound on
+   * parentheses exists to report, so this reports Go's error, at the parenthesis of the action
+   * being parsed that goes past the bound, which is where Go reports it. When the action stays
+   * within the bound, Go would accept the template; it is reported at the furthest token read
+   * instead of escaping as a RangeError.
+   */
+  outOfStack(): never {
+    let i = this.furthest;
+    while (i > 0 && this.tokens[i]!.typ !== Tok.LeftDelim) i--;
+    for (let depth = 0; i < this.tokens.length; i++) {
+      const t = this.tokens[i]!;
+      if (t.typ === Tok.RightDelim || t.typ === Tok.Error || t.typ === Tok.EOF) break;
+      if (t.typ === Tok.RightParen) depth--;
+      if (t.typ === Tok.LeftParen && ++depth > this.maxParenDepth) {
+        this.furthest = i;
+        this.errorf('max expression depth exceeded', t.pos);
+      }
+    }
+    this.errorf('max expression depth exceeded');
   }
 
   private unexpected(token: Token, context: string): never {
@@ -792,7 +830,13 @@ class Parser {
         }
       // falls through (errorf never returns)
       case Tok.LeftParen:
-        return this.pipeline('parenthesized pipeline', Tok.RightParen);
+        if (this.parenDepth >= this.maxParenDepth) this.errorf('max expression depth exceeded', t.pos);
+        this.parenDepth++;
+        try {
+          return this.pipeline('parenthesized pipeline', Tok.RightParen);
+        } finally {
+          this.parenDepth--;
+        }
       case Tok.String:
       case Tok.RawString:
         return { kind: 'string', pos: t.pos, quoted: t.val, text: this.unquoteOrFail(t.val) };
@@ -818,9 +862,23 @@ function isEmptyTree(n: Node): boolean {
 /**
  * Parses a template and the templates it defines. Returns the trees by name; throws
  * {@link ParseError} with Go's message.
+ *
+ * `maxParenDepth` is Go's bound on nested parenthesized pipelines; it is a parameter only so that
+ * the bound itself can be exercised at small depths, as Go's own tests lower maxStackDepth.
  */
-export function parse(name: string, text: string, hasFunction: (name: string) => boolean): Map<string, Tree> {
+export function parse(
+  name: string,
+  text: string,
+  hasFunction: (name: string) => boolean,
+  maxParenDepth: number = maxExpressionDepth,
+): Map<string, Tree> {
   const trees = new Map<string, Tree>();
-  new Parser(name, text, hasFunction, trees).parse();
+  const parser = new Parser(name, text, hasFunction, trees, maxParenDepth);
+  try {
+    parser.parse();
+  } catch (err) {
+    if (!isStackOverflow(err)) throw err;
+    parser.outOfStack();
+  }
   return trees;
 }

@@ -234,6 +234,26 @@ export function typeOf(v: GoValue): GoType | null {
   }
 }
 
+/**
+ * Returns the name Go prints for a value's dynamic type (reflect.Type.String(): `int`, `float64`,
+ * `[]interface {}`, `v1alpha1.ProxyConfig_InboundInterceptionMode`), or `<nil>` for nil, which
+ * is how fmt prints a nil reflect.Type. Error messages that name operand types use this, so they
+ * read as Go's do.
+ */
+export function typeString(v: GoValue): string {
+  return typeOf(v)?.str ?? '<nil>';
+}
+
+/**
+ * Returns reflect.Value.String() of a value: the text itself for a string, `<invalid Value>` for
+ * nil, and `<T Value>` naming the dynamic type for anything else. text/template prints this where
+ * it names a value that has no source text (the callee of `call` given through a pipeline).
+ */
+export function reflectValueString(v: GoValue): string {
+  if (typeof v === 'string') return v;
+  return v === null ? '<invalid Value>' : `<${typeString(v)} Value>`;
+}
+
 /** Returns reflect.Kind of a value's dynamic type, `invalid` for nil. */
 export function kindOf(v: GoValue): Kind | 'invalid' {
   const t = typeOf(v);
