@@ -1,10 +1,12 @@
 /** What `meshctl uninstall` does, loaded only when it runs. */
 import type { Deps, OutStream } from '../deps.js';
 import { InterruptedError, UsageError } from '../errors.js';
+import type { KubeClient } from '../kube/types.js';
 import {
-  componentTitle, executeUninstall, findProxies, itemName, planUninstall, revisionLabel,
-  type DeletionResult, type ProxyUsage, type UninstallPlan, type UninstallTarget,
+  componentTitle, executeUninstall, findProxies, findTerminatingNamespaces, itemName, planUninstall, revisionLabel, waitForDeletion,
+  type DeletionResult, type ProxyUsage, type UninstallItem, type UninstallPlan, type UninstallTarget,
 } from '../kube/uninstall.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { connectCluster, type KubeGlobals } from './kube-flags.js';
 import { confirm } from './prompt.js';
 import { configurationFrom, printWarnings } from './render-options.js';
@@ -18,6 +20,10 @@ export interface UninstallOptions {
   purge: boolean;
   yes: boolean;
   dryRun: boolean;
+  /** `--timeout`: longest wait for the deleted objects to be gone. */
+  timeout: string;
+  /** `--poll-interval` (hidden): longest interval between deletion checks. */
+  pollInterval: string;
   istioNamespace: string;
 }
 
@@ -47,11 +53,16 @@ async function resolveTarget(deps: Deps, opts: UninstallOptions): Promise<Uninst
 
 /**
  * Lists what will be deleted, warns about proxies that still use the revision, asks (unless -y
- * or --dry-run; refuses without a terminal), deletes in order, one line per object, and ends with
- * `✔ Uninstall complete`. With --dry-run the list goes to stdout (it is the result) and nothing
- * is deleted. Throws when any delete failed (after trying the rest) or when interrupted.
+ * or --dry-run; refuses without a terminal), deletes in order, one line per object, waits until
+ * the deleted objects are gone (up to `--timeout`), warns about namespaces of the installation
+ * that are Terminating (with what holds them), and ends with `✔ Uninstall complete`. With
+ * --dry-run the list goes to stdout (it is the result) and nothing is deleted. Throws when any
+ * delete failed (after trying the rest), when deleted objects are still there at the timeout
+ * (naming what holds each), or when interrupted; UsageError for a bad duration.
  */
 export async function runUninstall(deps: Deps, opts: UninstallOptions, globals: KubeGlobals): Promise<void> {
+  const timeoutMs = parseDuration('--timeout', opts.timeout);
+  const pollIntervalMs = Math.max(1, parseDuration('--poll-interval', opts.pollInterval));
   if (opts.purge && (opts.revision !== undefined || opts.filename !== undefined)) {
     deps.stderr.write('Purge uninstall will remove all Istio resources, ignoring the specified revision or operator file\n');
   }
@@ -60,6 +71,7 @@ export async function runUninstall(deps: Deps, opts: UninstallOptions, globals: 
   const plan = await planUninstall(client, target);
   if (plan.items.length === 0) {
     deps.stderr.write('No resources will be pruned from the cluster. Please double check the input configs\n');
+    await printTerminatingNamespaces(deps.stderr, client, plan.namespaces);
     return;
   }
   const listing = opts.dryRun ? deps.stdout : deps.stderr;
@@ -70,6 +82,7 @@ export async function runUninstall(deps: Deps, opts: UninstallOptions, globals: 
 
   if (opts.dryRun) {
     deps.stderr.write(`Dry run: nothing was deleted (${plan.items.length} object${plan.items.length === 1 ? '' : 's'} would be).\n`);
+    await printTerminatingNamespaces(deps.stderr, client, plan.namespaces);
     return;
   }
   if (!opts.yes) {
@@ -93,12 +106,54 @@ export async function runUninstall(deps: Deps, opts: UninstallOptions, globals: 
     throw err;
   }
   if (results.length < plan.items.length) throw interrupted();
+
+  // The server answers a delete before the object is gone: wait for garbage collection and finalizers.
+  const deleted = results.filter((r) => r.outcome === 'deleted').map((r) => r.item);
+  const lingering = timeoutMs > 0 && deleted.length
+    ? await waitForDeletion(client, deleted, {
+      timeoutMs, pollIntervalMs, signal: deps.signal,
+      onWaiting: (pending) => deps.stderr.write(`Waiting for ${pending.length} deleted object${pending.length === 1 ? '' : 's'} to be gone: ${listNames(pending)}\n`),
+    }).catch((err: unknown) => {
+      if (err instanceof InterruptedError) {
+        throw new InterruptedError(`uninstall interrupted while waiting for the ${deleted.length} deleted objects to be gone; their deletion goes on in the cluster`);
+      }
+      throw err;
+    })
+    : [];
+  for (const l of lingering) deps.stderr.write(`  ✘ ${itemName(l.item)} is still there after ${formatDuration(timeoutMs)}: ${l.reason}\n`);
+  await printTerminatingNamespaces(deps.stderr, client, plan.namespaces);
+
   const failed = results.filter((r) => r.outcome === 'failed');
   if (failed.length) {
     const removed = results.filter((r) => r.outcome === 'deleted').length;
     throw new Error(`uninstall: ${failed.length} of ${plan.items.length} objects could not be removed (${removed} removed): ${failed.map((f) => itemName(f.item)).join(', ')}; fix the cause above and run the same command again`);
   }
+  if (lingering.length) {
+    throw new Error(`uninstall: ${lingering.length} deleted object${lingering.length === 1 ? ' is' : 's are'} still in the cluster after ${formatDuration(timeoutMs)}: ${listNames(lingering.map((l) => l.item))}; `
+      + 'they go once what holds them (above) is resolved; run the same command again to check');
+  }
   deps.stderr.write('✔ Uninstall complete\n');
+}
+
+/** How many names a one-line list shows before `and N more`. */
+const NAMES_LISTED = 5;
+
+/** Returns the names of the items, the first few, for one-line messages. */
+function listNames(items: readonly UninstallItem[]): string {
+  const names = items.slice(0, NAMES_LISTED).map(itemName).join(', ');
+  return items.length > NAMES_LISTED ? `${names} and ${items.length - NAMES_LISTED} more` : names;
+}
+
+/**
+ * Warns about each namespace of the installation that is being deleted, with what holds it (the
+ * namespace controller's conditions): one stuck on a finalizer nobody removes stays Terminating
+ * for good, and nothing can be installed into it until it is gone.
+ */
+async function printTerminatingNamespaces(err: OutStream, client: KubeClient, namespaces: readonly string[]): Promise<void> {
+  for (const ns of await findTerminatingNamespaces(client, namespaces)) {
+    err.write(`! Namespace ${ns.name} is being deleted (Terminating since ${ns.since}) and is still there: ${ns.reason}. `
+      + 'Nothing can be installed into it until it is gone.\n');
+  }
 }
 
 /** Writes the deletion list, grouped by component in deletion order. */

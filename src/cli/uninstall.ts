@@ -1,4 +1,5 @@
 /** `meshctl uninstall`: remove a control plane revision, or with --purge everything Istio installed. */
+import { Option } from '@commander-js/extra-typings';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import { collect, type AnyCommand } from './program.js';
@@ -19,11 +20,16 @@ export function registerUninstall(program: AnyCommand, deps: Deps): void {
     .option('--purge', 'remove every object with an Istio owner label in all namespaces, CRDs included (the namespaces stay)')
     .option('-y, --skip-confirmation', 'do not ask for confirmation')
     .option('--dry-run', 'list what would be deleted and delete nothing')
+    .option('--timeout <duration>', 'longest wait for the deleted objects to be gone (dependents garbage-collected, finalizers done), e.g. 300s or 5m; 0s does not wait', '300s')
+    .addOption(new Option('--poll-interval <duration>', 'longest interval between deletion checks').default('2s').hideHelp())
     .option('-i, --istio-namespace <namespace>', 'namespace of the control plane (where its installed state is kept)', 'istio-system')
     .addHelpText('after', `
 Without --purge, the revision's gateways and istiod are removed and Base (the CRDs and the
 reader service account) stays, as istioctl does. Objects are found by the installed state's
-inventory and by owner labels, deleted in reverse install order (webhooks first).
+inventory and by owner labels, deleted in reverse install order (webhooks first). Deletes finish
+in the background (a Deployment's pods go first; a CRD's custom resources go with it); uninstall
+waits until the objects are gone and names any that something still holds, and any namespace of
+the installation that is stuck Terminating.
 
 Examples:
   meshctl uninstall -r canary
@@ -43,6 +49,8 @@ Examples:
         purge: opts.purge === true,
         yes: opts.skipConfirmation === true,
         dryRun: opts.dryRun === true,
+        timeout: opts.timeout,
+        pollInterval: opts.pollInterval,
         istioNamespace: opts.istioNamespace,
       }, cmd.optsWithGlobals());
     });

@@ -7,11 +7,12 @@
  *
  * The IST messages are Istio's (messages.yaml, Istio 1.30.3). They live here rather than in the
  * analyzer catalog because no analyzer reports them and their origin is the cluster, not a
- * resource. The installation messages are meshctl's own (codes MSH0101-MSH0102).
+ * resource. The installation messages are meshctl's own (codes MSH0101-MSH0103).
  */
 import { formatMessage, type Level, type MessageType } from '../analyze/messages.js';
 import { ISTIO_VERSION } from '../render/context.js';
 import type { K8sObject } from '../manifest/objects.js';
+import { KubeError } from './errors.js';
 import { compareVersions, controlPlaneOf, minorGap, minorOf } from './mesh-versions.js';
 import { LABEL, readInstalledState, stateConfigMapName } from './owner.js';
 import type { KubeClient } from './types.js';
@@ -48,6 +49,11 @@ export const PRECHECK_MESSAGES = {
     name: 'UpgradeOutsidePolicy', code: 'MSH0102', level: 'Warning',
     template: '%s',
     summary: 'Installing this Istio version over the existing one is outside Istio\'s upgrade policy.',
+  },
+  CheckNotRun: {
+    name: 'CheckNotRun', code: 'MSH0103', level: 'Warning',
+    template: '%s',
+    summary: 'A check could not run: the user may not read what it needs.',
   },
 } as const satisfies Record<string, MessageType>;
 
@@ -102,16 +108,32 @@ export interface PrecheckOptions {
 
 /**
  * Runs every check and returns the findings sorted by level (worst first), then code, then
- * origin. Throws KubeError / ClusterUnreachableError when the cluster cannot be read at all.
+ * origin. A check the user may not read the objects for (403) becomes MSH0103. Throws KubeError /
+ * ClusterUnreachableError when the cluster cannot be read at all.
  */
 export async function precheck(client: KubeClient, opts: PrecheckOptions): Promise<PrecheckMessage[]> {
   const msgs: PrecheckMessage[] = [];
   msgs.push(...await checkKubernetesVersion(client));
   msgs.push(...await checkPermissions(client, opts.istioNamespace));
-  msgs.push(...await checkGatewayApi(client));
-  msgs.push(...await checkExistingInstallation(client, opts));
+  msgs.push(...await unlessForbidden('the Gateway API CRD versions (IST0156)', () => checkGatewayApi(client)));
+  msgs.push(...await unlessForbidden('for an existing installation', () => checkExistingInstallation(client, opts)));
   const rank: Record<Level, number> = { Error: 0, Warning: 1, Info: 2 };
   return msgs.sort((a, b) => rank[a.type.level] - rank[b.type.level] || a.type.code.localeCompare(b.type.code) || a.origin.localeCompare(b.origin) || a.message.localeCompare(b.message));
+}
+
+/**
+ * Runs a check that reads cluster objects and returns its findings; when the user may not read
+ * them (403: a user allowed to create what an install needs is not always allowed to list it
+ * cluster-wide) returns MSH0103 instead, naming the check and the server's refusal, so that the
+ * permission findings still get printed. Other errors are thrown.
+ */
+async function unlessForbidden(what: string, check: () => Promise<PrecheckMessage[]>): Promise<PrecheckMessage[]> {
+  try {
+    return await check();
+  } catch (err) {
+    if (!(err instanceof KubeError) || err.status !== 403) throw err;
+    return [message(PRECHECK_MESSAGES.CheckNotRun, 'Cluster', `Could not check ${what}: ${err.message}`)];
+  }
 }
 
 /** Returns IST0142 when the server is older than Kubernetes 1.MIN_KUBERNETES_MINOR. */

@@ -6,6 +6,7 @@
  */
 import { isObject, type Json, type JsonObject, type K8sObject } from '../manifest/objects.js';
 import { refOf } from './refs.js';
+import { terminationReason } from './terminating.js';
 import type { KubeClient, ObjectRef } from './types.js';
 
 /** An object that is not ready, with why (e.g. `container failed to start: ImagePullBackOff: Back-off pulling image "..."` and recent Warning events). */
@@ -151,9 +152,12 @@ const MAX_EVENTS = 3;
  * Returns why `obj` is not ready, for timeout messages: its readiness reason, the waiting reason of
  * each distinct failing container among its pods (`container failed to start: ImagePullBackOff:
  * Back-off pulling image "..."`), and the last 3 Warning events of the object and its pods
- * (`event: <reason>: <message>`), joined with `; `. Events are listed in the object's namespace
- * and filtered here, since field selectors differ between servers. Never throws for a missing
- * object (says `not found`); throws KubeError / ClusterUnreachableError from the client.
+ * (`event: <reason>: <message>`), joined with `; `. An object being deleted also gets what keeps
+ * it (`terminationReason`: for a Namespace, its controller's conditions such as `Some content in
+ * the namespace has finalizers remaining: example.com/hold in 1 resource instances`). Events are
+ * listed in the object's namespace and filtered here, since field selectors differ between
+ * servers. Never throws for a missing object (says `not found`); throws KubeError /
+ * ClusterUnreachableError from the client.
  */
 export async function explainUnready(client: KubeClient, obj0: K8sObject): Promise<string> {
   const live = await client.get(refOf(obj0));
@@ -161,6 +165,9 @@ export async function explainUnready(client: KubeClient, obj0: K8sObject): Promi
   const parts: string[] = [];
   const why = readinessOf(live);
   if (why) parts.push(why);
+  // An object being deleted says what holds it: a Namespace stuck on a finalizer nobody removes never becomes Active again.
+  const held = terminationReason(live);
+  if (held) parts.push(held);
   if (!['Deployment', 'DaemonSet', 'StatefulSet'].includes(live.kind)) return parts.join('; ') || 'ready';
   const pods = await podsOf(client, live);
   const problems = new Set<string>();

@@ -12,6 +12,8 @@ import { sortForInstall } from '../render/render.js';
 import { KubeError } from './errors.js';
 import { LABEL, readInstalledState, stateConfigMapName, type InstalledState } from './owner.js';
 import { formatRef, refKey, refOf } from './refs.js';
+import { sleep } from './sleep.js';
+import { isTerminating, terminationReason } from './terminating.js';
 import type { KubeClient, ObjectRef } from './types.js';
 
 /** A kind uninstall lists, with whether it is namespaced. */
@@ -106,6 +108,12 @@ export interface UninstallPlan {
   items: UninstallItem[];
   /** The revision's installed state, when one was found (not with purge). */
   state?: InstalledState;
+  /**
+   * Namespaces the installation occupies, sorted: the target namespace, the namespaces of the
+   * objects to delete, and those named by their `install.operator.istio.io/owning-resource-namespace`
+   * labels (so a namespace whose content is already gone is still known by its cluster-scoped objects).
+   */
+  namespaces: string[];
 }
 
 /** The label value istioctl and meshctl put in `istio.io/rev` for a revision (`default` for ''). */
@@ -113,7 +121,6 @@ export function revisionLabel(revision: string): string {
   return revision || 'default';
 }
 
-/** Returns the key that identifies an object across API versions: group/kind/namespace/name. */
 /** True when the pod is run by a controller; it goes away with its owner, so uninstall does not delete it by itself. */
 function ownedByController(obj: K8sObject): boolean {
   const owners = obj.metadata.ownerReferences;
@@ -151,12 +158,16 @@ export async function planUninstall(client: KubeClient, target: UninstallTarget)
   const labelSelector = target.purge ? LABEL.component : `${LABEL.revision}=${revisionLabel(target.revision)},${LABEL.component}`;
   let revisionSeen = false;
   const states: ObjectRef[] = [];
+  const namespaces = new Set<string>([target.namespace]);
   for (const k of kinds) {
     if (!(await client.resourceFor(k.apiVersion, k.kind))) continue;
     for await (const obj of client.list(k.apiVersion, k.kind, { labelSelector })) {
       if (k.kind === 'Pod' && ownedByController(obj)) continue;
       revisionSeen = true;
       const ref = refOf({ ...obj, apiVersion: k.apiVersion });
+      if (ref.namespace) namespaces.add(ref.namespace);
+      const owningNamespace = obj.metadata.labels?.[LABEL.owningResourceNamespace];
+      if (owningNamespace) namespaces.add(owningNamespace);
       if (isStateConfigMap(ref)) {
         states.push(ref);
         continue;
@@ -188,7 +199,8 @@ export async function planUninstall(client: KubeClient, target: UninstallTarget)
   }
   const items = orderForDeletion([...found.values()]);
   for (const ref of stateRefs.sort((a, b) => refKey(a).localeCompare(refKey(b)))) items.push({ ref, component: 'Base', state: true });
-  return { target, items, ...(state ? { state } : {}) };
+  for (const item of items) if (item.ref.namespace) namespaces.add(item.ref.namespace);
+  return { target, items, ...(state ? { state } : {}), namespaces: [...namespaces].sort() };
 }
 
 /** Returns the revision encoded in an installed-state ConfigMap name ('' for the default revision). */
@@ -324,4 +336,96 @@ export async function executeUninstall(client: KubeClient, plan: UninstallPlan, 
 /** Returns `Kind/namespace/name` of an item (`Kind/name` when cluster-scoped). */
 export function itemName(item: UninstallItem): string {
   return formatRef(item.ref);
+}
+
+/** A deleted object still in the cluster when the wait ended, with why. */
+export interface LingeringObject {
+  item: UninstallItem;
+  /** What keeps it, from `terminationReason` (finalizers, dependents, custom resources). */
+  reason: string;
+}
+
+/** Options of `waitForDeletion`. */
+export interface DeletionWaitOptions {
+  /** Longest wait, ms. */
+  timeoutMs: number;
+  /** Longest interval between checks, ms; the first checks come sooner, as most deletes finish within a second. */
+  pollIntervalMs: number;
+  /** Ctrl-C: the wait stops with InterruptedError. */
+  signal?: AbortSignal;
+  /** Called with the objects still there after the first check, when there are any. */
+  onWaiting?: (pending: readonly UninstallItem[]) => void;
+  /** Clock, ms since the epoch (injected for tests). Default Date.now. */
+  now?: () => number;
+}
+
+/** First interval between deletion checks, ms; doubled up to the poll interval. */
+const FIRST_DELETION_CHECK_MS = 50;
+
+/** Reads at once while waiting for deletions: enough to check a whole installation in one round trip time. */
+const DELETION_CHECK_CONCURRENCY = 8;
+
+/**
+ * Waits until the deleted objects are gone from the cluster and returns [] then, or at the
+ * deadline the objects still there with why. A delete on a real API server finishes later than
+ * its answer: a Deployment deleted with foreground propagation stays until the garbage collector
+ * has deleted its ReplicaSets and their Pods, a CRD until its custom resources are deleted, any
+ * object while a controller's finalizer remains. An object found without a deletionTimestamp was
+ * created anew after the delete (by someone else) and is not waited for. Throws InterruptedError
+ * when `signal` is aborted, KubeError / ClusterUnreachableError from the client.
+ */
+export async function waitForDeletion(client: KubeClient, items: readonly UninstallItem[], opts: DeletionWaitOptions): Promise<LingeringObject[]> {
+  const now = opts.now ?? Date.now;
+  const deadline = now() + opts.timeoutMs;
+  let pending: readonly UninstallItem[] = items;
+  let delay = FIRST_DELETION_CHECK_MS;
+  for (let first = true; ; first = false) {
+    const live = await getAll(client, pending.map((item) => item.ref));
+    const left = pending.flatMap((item, i) => {
+      const l = live[i];
+      return l && isTerminating(l) ? [{ item, live: l }] : [];
+    });
+    if (left.length === 0) return [];
+    pending = left.map((l) => l.item);
+    if (first) opts.onWaiting?.(pending);
+    const remaining = deadline - now();
+    if (remaining <= 0) return left.map((l) => ({ item: l.item, reason: terminationReason(l.live) ?? 'its deletion is in progress' }));
+    await sleep(Math.min(delay, remaining), opts.signal);
+    delay = Math.min(delay * 2, opts.pollIntervalMs);
+  }
+}
+
+/** Reads the objects, at most DELETION_CHECK_CONCURRENCY at a time; undefined for one that is gone. */
+async function getAll(client: KubeClient, refs: readonly ObjectRef[]): Promise<(K8sObject | undefined)[]> {
+  const out: (K8sObject | undefined)[] = new Array(refs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < refs.length) {
+      const i = next++;
+      out[i] = await client.get(refs[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DELETION_CHECK_CONCURRENCY, refs.length) }, worker));
+  return out;
+}
+
+/** A namespace of the installation that is being deleted, with what keeps it. */
+export interface TerminatingNamespace {
+  name: string;
+  /** When its deletion began (RFC 3339). */
+  since: string;
+  /** The namespace controller's account of what holds it (`terminationReason`). */
+  reason: string;
+}
+
+/**
+ * Returns the namespaces among `names` that are Terminating, with what keeps each one. A
+ * namespace held by a finalizer nobody removes stays Terminating for good, and nothing can be
+ * installed into it meanwhile. Throws KubeError / ClusterUnreachableError from the client.
+ */
+export async function findTerminatingNamespaces(client: KubeClient, names: readonly string[]): Promise<TerminatingNamespace[]> {
+  const live = await getAll(client, names.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', name })));
+  return live.flatMap((ns) => (ns && isTerminating(ns)
+    ? [{ name: ns.metadata.name, since: String(ns.metadata.deletionTimestamp), reason: terminationReason(ns) ?? '' }]
+    : []));
 }

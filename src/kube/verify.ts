@@ -88,8 +88,13 @@ const SERVER_METADATA = new Set(['managedFields', 'resourceVersion', 'uid', 'cre
  * server-populated metadata, `status`, the controller-owned fields above, and `spec.replicas` when
  * `scaledByAutoscaler` (an HPA owns it) and the `alsoIgnore` patterns. Owner labels are skipped
  * too: install sets them over the chart's. Lists are compared element by element and must have the
- * same length. A rendered `null`, `{}` or `[]` matches an absent live field. Resource quantities
- * compare by value (`2000m` equals `2`), as the API server canonicalises them.
+ * same length. A rendered zero value matches an absent live field (see `isZeroValue`): the API
+ * server stores objects through Go types whose `omitempty` fields drop `""`, `0`, `false`, `null`,
+ * `{}` and `[]`, so a rendered `- name: PLATFORM` / `value: ""` reads back without `value`. Resource
+ * quantities compare by value (`2000m` equals `2`), as the API server canonicalises them.
+ *
+ * The cost of the zero-value rule: a pointer field (which the server keeps even when zero, such as
+ * `automountServiceAccountToken: false`) that someone deleted from the live object is not reported.
  */
 export function diffRendered(want: K8sObject, live: K8sObject, scaledByAutoscaler = false, alsoIgnore: readonly string[] = []): FieldDrift[] {
   const ignored = new Set([...CONTROLLER_OWNED[want.kind] ?? [], ...alsoIgnore]);
@@ -98,7 +103,7 @@ export function diffRendered(want: K8sObject, live: K8sObject, scaledByAutoscale
   const walk = (w: Json | undefined, h: Json | undefined, path: string, pattern: string): void => {
     if (ignored.has(pattern)) return;
     if (w === undefined) return;
-    if (isEmpty(w) && (h === undefined || isEmpty(h))) return;
+    if (isZeroValue(w) && (h === undefined || isEmpty(h))) return;
     if (isObject(w)) {
       if (!isObject(h)) {
         out.push({ path, want: w, have: h });
@@ -131,6 +136,16 @@ export function diffRendered(want: K8sObject, live: K8sObject, scaledByAutoscale
 
 function isEmpty(v: Json): boolean {
   return v === null || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
+}
+
+/**
+ * True for a value the API server may leave out when it stores an object: `null`, `""`, `0`,
+ * `false`, `[]`, `{}`, and an object all of whose fields are such values (Go's `omitempty` drops
+ * each of them, so such an object reads back as `{}` or not at all).
+ */
+function isZeroValue(v: Json): boolean {
+  if (v === '' || v === 0 || v === false || isEmpty(v)) return true;
+  return isObject(v) && Object.values(v).every(isZeroValue);
 }
 
 const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;

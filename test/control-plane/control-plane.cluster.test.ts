@@ -101,6 +101,26 @@ describe('the control plane', () => {
     await eventually('broken healed', async () => condition(await cp.store.get({ group: 'apps', kind: 'Deployment', namespace: 'apps', name: 'broken' }), 'Available') === 'True');
   });
 
+  it('fails the running Pods of a workload that turns bad (phase stays Running, as for a restarting container), and heals them', async () => {
+    await cp.setWorkload('apps/web', { kind: 'fail', reason: 'CrashLoopBackOff' });
+    const crashing = await eventually('web Pods crash-looping', async () => {
+      const pods = (await cp.store.list('', 'Pod', 'apps')).filter((p) => p.metadata.name.startsWith('web-'));
+      const waiting = pods.filter((p) => (p.status as { containerStatuses?: { state?: { waiting?: { reason?: string } } }[] }).containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff');
+      return waiting.length === 2 ? waiting : undefined;
+    });
+    for (const p of crashing) {
+      expect((p.status as { phase: string }).phase).toBe('Running');
+      expect(condition(p, 'Ready')).toBe('False');
+      expect((p.status as { containerStatuses: { restartCount: number }[] }).containerStatuses[0]!.restartCount).toBeGreaterThan(0);
+    }
+    await eventually('web unavailable', async () => condition(await cp.store.get({ group: 'apps', kind: 'Deployment', namespace: 'apps', name: 'web' }), 'Available') === 'False');
+    await cp.setWorkload('apps/web', { kind: 'ready' });
+    await eventually('web healed', async () => {
+      const pods = (await cp.store.list('', 'Pod', 'apps')).filter((p) => p.metadata.name.startsWith('web-'));
+      return pods.length === 2 && pods.every((p) => condition(p, 'Ready') === 'True');
+    });
+  });
+
   it('deletes dependents through the real garbage collector, and finalizes namespaces', async () => {
     await cp.store.remove({ group: 'apps', kind: 'Deployment', namespace: 'apps', name: 'web' });
     await eventually('web ReplicaSets and Pods gone', async () => {

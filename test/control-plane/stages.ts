@@ -123,7 +123,9 @@ function waitingStatus(reason: string): string {
       startedAt: {{ $now | Quote }}
       finishedAt: {{ $now | Quote }}`
     : '';
-  const phase = reason === 'CrashLoopBackOff' ? 'Running' : 'Pending';
+  // A Pod that has run keeps phase Running while its containers wait (a kubelet never moves a Pod
+  // back to Pending); one that never ran stays Pending while its images cannot be pulled.
+  const phase = reason === 'CrashLoopBackOff' ? 'Running' : '{{ if eq (or .status.phase "") "Running" }}Running{{ else }}Pending{{ end }}';
   return `{{ $now := Now }}{{ $pod := . }}
 phase: ${phase}
 startTime: {{ or .status.startTime $now | Quote }}

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { orderForDeletion, sidecarRevision, type UninstallItem } from '../../src/kube/uninstall.js';
+import { terminationReason } from '../../src/kube/terminating.js';
+import type { KubeClient, ObjectRef } from '../../src/kube/types.js';
+import { orderForDeletion, sidecarRevision, waitForDeletion, type UninstallItem } from '../../src/kube/uninstall.js';
 import { run } from '../helpers.js';
 
 const item = (component: string, apiVersion: string, kind: string, name: string, namespace?: string): UninstallItem =>
@@ -61,6 +63,71 @@ describe('sidecarRevision', () => {
   });
 });
 
+describe('terminationReason', () => {
+  const deleting = (kind: string, finalizers: string[], status?: object) => ({
+    apiVersion: 'v1', kind, metadata: { name: 'x', deletionTimestamp: '2026-01-01T00:00:00Z', finalizers }, ...(status ? { status } : {}),
+  }) as any;
+
+  it('is undefined for an object that is not being deleted', () => {
+    expect(terminationReason({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', finalizers: ['example.com/hold'] } } as any)).toBeUndefined();
+  });
+
+  it('names what holds an object: dependents, custom resources, other finalizers', () => {
+    expect(terminationReason(deleting('Deployment', ['foregroundDeletion']))).toBe('its dependents (such as a Deployment\'s ReplicaSets and their Pods) are still being deleted');
+    expect(terminationReason(deleting('CustomResourceDefinition', ['customresourcecleanup.apiextensions.k8s.io'], {
+      conditions: [{ type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' }],
+    }))).toBe('its custom resources are still being deleted (CustomResource deletion is in progress)');
+    expect(terminationReason(deleting('ConfigMap', ['example.com/hold', 'example.com/other']))).toBe('held by finalizers example.com/hold, example.com/other, which nothing has removed yet');
+    expect(terminationReason(deleting('ConfigMap', []))).toBe('its deletion is in progress');
+  });
+
+  it('gives a namespace\'s own account: the conditions that hold it, finalizers first', () => {
+    const conditions = [
+      { type: 'NamespaceDeletionDiscoveryFailure', status: 'False', message: 'All resources successfully discovered' },
+      { type: 'NamespaceContentRemaining', status: 'True', message: 'Some resources are remaining: configmaps. has 1 resource instances' },
+      { type: 'NamespaceFinalizersRemaining', status: 'True', message: 'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances' },
+    ];
+    expect(terminationReason(deleting('Namespace', [], { phase: 'Terminating', conditions }))).toBe(
+      'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances; Some resources are remaining: configmaps. has 1 resource instances');
+    // Before the namespace controller's first pass there are no conditions yet.
+    expect(terminationReason(deleting('Namespace', [], { phase: 'Terminating' }))).toBe('its content is still being deleted');
+  });
+});
+
+describe('waitForDeletion', () => {
+  const cm = (name: string): UninstallItem => item('Pilot', 'v1', 'ConfigMap', name, 'istio-system');
+  const object = (ref: ObjectRef, metadata: object) => ({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace, ...metadata } });
+  const deleting = { deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['example.com/hold'] };
+
+  it('waits for objects being deleted, not for one created anew, and names what still holds one at the deadline', async () => {
+    let clock = 0;
+    const reads: string[] = [];
+    // `going` is gone from the second read on; `recreated` exists again without a deletionTimestamp; `held` never goes.
+    const client = {
+      get: async (ref: ObjectRef) => {
+        reads.push(ref.name);
+        clock += 400;
+        if (ref.name === 'going') return reads.filter((n) => n === 'going').length > 1 ? undefined : object(ref, deleting);
+        if (ref.name === 'recreated') return object(ref, {});
+        return object(ref, deleting);
+      },
+    } as unknown as KubeClient;
+    const waiting: string[][] = [];
+    const left = await waitForDeletion(client, [cm('going'), cm('recreated'), cm('held')], {
+      timeoutMs: 2000, pollIntervalMs: 1, now: () => clock, onWaiting: (p) => waiting.push(p.map((i) => i.ref.name)),
+    });
+    expect(waiting).toEqual([['going', 'held']]);
+    expect(left).toEqual([{ item: cm('held'), reason: 'held by finalizer example.com/hold, which nothing has removed yet' }]);
+    expect(reads.filter((n) => n === 'recreated')).toHaveLength(1);
+  });
+
+  it('returns [] at once when everything is gone', async () => {
+    const client = { get: async () => undefined } as unknown as KubeClient;
+    const onWaiting = () => { throw new Error('nothing to wait for'); };
+    expect(await waitForDeletion(client, [cm('a'), cm('b')], { timeoutMs: 1000, pollIntervalMs: 1, onWaiting })).toEqual([]);
+  });
+});
+
 describe('uninstall flags', () => {
   it('needs one of --revision, --filename or --purge (exit 64), before any cluster access', async () => {
     const r = await run(['uninstall']);
@@ -70,5 +137,8 @@ describe('uninstall flags', () => {
   it('rejects an invalid revision and positional arguments', async () => {
     expect((await run(['uninstall', '-r', 'Not_Valid'])).code).toBe(64);
     expect((await run(['uninstall', '--purge', 'extra'])).code).toBe(64);
+    const badTimeout = await run(['uninstall', '--purge', '--timeout', 'soon']);
+    expect(badTimeout.code).toBe(64);
+    expect(badTimeout.stderr).toContain('invalid --timeout "soon"');
   });
 });

@@ -36,6 +36,23 @@ describe('diffRendered', () => {
     expect(diffRendered(want, live2).map((d) => d.path)).toEqual(['spec.template.spec.containers[0].resources.limits.cpu']);
   });
 
+  it('treats rendered zero values as equal to fields the API server left out (omitempty)', () => {
+    // The rendering has `- name: PLATFORM` / `value: ""`; a real API server stores the EnvVar without `value`.
+    const env = [{ name: 'REVISION', value: 'default' }, { name: 'PLATFORM', value: '' }];
+    const want = deployment({ paused: false, minReadySeconds: 0, template: { spec: { containers: [{ name: 'discovery', env, ports: [{ containerPort: 8080, hostPort: 0, name: '' }], securityContext: { privileged: false, procMount: '' } }] } } });
+    const live = deployment({ template: { spec: { containers: [{ name: 'discovery', env: [{ name: 'REVISION', value: 'default' }, { name: 'PLATFORM' }], ports: [{ containerPort: 8080 }], securityContext: {} }] } } });
+    expect(diffRendered(want, live)).toEqual([]);
+    // A zero value is still compared with a live value that is present, and a non-zero value with an absent one.
+    const changed = deployment({ paused: true, template: { spec: { containers: [{ name: 'discovery', env: [{ name: 'REVISION', value: 'default' }, { name: 'PLATFORM', value: 'gcp' }], ports: [{ containerPort: 8080, hostPort: 80 }] }] } } });
+    expect(diffRendered(want, changed)).toEqual([
+      { path: 'spec.paused', want: false, have: true },
+      { path: 'spec.template.spec.containers[0].env[1].value', want: '', have: 'gcp' },
+      { path: 'spec.template.spec.containers[0].ports[0].hostPort', want: 0, have: 80 },
+    ]);
+    expect(diffRendered(deployment({ template: { spec: { containers: [{ name: 'discovery', env: [{ name: 'PLATFORM', value: 'gcp' }] }] } } }), deployment({ template: { spec: { containers: [{ name: 'discovery', env: [{ name: 'PLATFORM' }] }] } } })))
+      .toEqual([{ path: 'spec.template.spec.containers[0].env[0].value', want: 'gcp', have: undefined }]);
+  });
+
   it('skips owner labels, replicas scaled by an autoscaler, and webhook fields istiod manages', () => {
     const want = deployment({ replicas: 1 }, { labels: { 'install.operator.istio.io/owning-resource': 'unknown' } });
     const live = deployment({ replicas: 3 }, { labels: { 'install.operator.istio.io/owning-resource': 'meshctl-installed-state' } });
