@@ -5,8 +5,11 @@ import {
   injectionConfigFromObjects, injectorSettingsFromText, meshFromText, valuesFromText, type InjectionConfig,
 } from '../inject/config.js';
 import { formatReportLine, injectFile, uninjectFile, type FileResult } from '../inject/documents.js';
+import { NATIVE_SIDECARS_ENV, nativeSidecarMode, nativeSidecarsOnNodes } from '../inject/native-sidecars.js';
 import { createInjector } from '../inject/pod.js';
-import type { K8sObject } from '../manifest/objects.js';
+import { KubeError } from '../kube/errors.js';
+import type { KubeClient } from '../kube/types.js';
+import { isObject, type K8sObject } from '../manifest/objects.js';
 import { renderManifests } from '../render/render.js';
 import { connectCluster, type KubeGlobals } from './kube-flags.js';
 import { expandInputPaths, readInputFiles, splitFileFlags, STDIN_NAME, writeOutputFile } from './inputs.js';
@@ -44,16 +47,15 @@ async function readOne(deps: Deps, path: string): Promise<string> {
  * UsageError when --from-cluster is combined with rendering flags, and the cluster's errors
  * (missing ConfigMaps, unreachable cluster: exit 1) when it is read.
  */
-async function injectionConfig(deps: Deps, opts: KubeInjectOptions, globals: KubeGlobals): Promise<InjectionConfig> {
+async function injectionConfig(deps: Deps, opts: KubeInjectOptions, cluster: () => Promise<KubeClient>): Promise<InjectionConfig> {
   const needsBase = !opts.injectConfigFile || !opts.valuesFile || !opts.meshConfigFile;
   if (opts.fromCluster && (opts.set?.length || opts.operatorFileName)) {
     throw new UsageError('--set and --operatorFileName shape a rendered configuration; they cannot be combined with --from-cluster');
   }
   let base: InjectionConfig | undefined;
   if (needsBase && opts.fromCluster) {
-    const client = await connectCluster(deps, globals);
     const { injectionConfigFromCluster } = await import('../kube/inject-config.js');
-    base = await injectionConfigFromCluster(client, {
+    base = await injectionConfigFromCluster(await cluster(), {
       istioNamespace: opts.istioNamespace ?? 'istio-system',
       ...(opts.revision !== undefined ? { revision: opts.revision } : {}),
     });
@@ -114,11 +116,50 @@ async function runOver(deps: Deps, opts: OutputOptions, process: (text: string, 
   if (!workloads.length) deps.stderr.write(`no workloads found in ${files.map((f) => f.name).join(', ')}; output equals input\n`);
 }
 
+/** The sidecar layout kube-inject uses: one answer for every pod, and per Node for pods bound to one. */
+interface SidecarLayout {
+  nativeSidecars: boolean;
+  nativeSidecarsOnNode?: ReadonlyMap<string, boolean>;
+}
+
+/**
+ * Decides between native and classic sidecars as Istio does (src/inject/native-sidecars.ts).
+ * `--native-sidecar` comes first. Then the `ENABLE_NATIVE_SIDECARS` setting: meshctl's own
+ * environment (what istioctl reads), else the istiod setting carried in the injector values
+ * (`pilot.env`, which the chart gives istiod as its environment), else `auto`. In `auto` the
+ * cluster's Nodes decide with --from-cluster; without a cluster the layout is classic. Nodes that
+ * may not be listed (403) leave classic sidecars, with a warning.
+ */
+async function sidecarLayout(deps: Deps, opts: KubeInjectOptions, config: InjectionConfig, cluster: () => Promise<KubeClient>): Promise<SidecarLayout> {
+  if (opts.nativeSidecar === true) return { nativeSidecars: true };
+  const pilotEnv = isObject(config.values.pilot) && isObject(config.values.pilot.env) ? config.values.pilot.env : {};
+  const fromValues = pilotEnv[NATIVE_SIDECARS_ENV];
+  const setting = deps.env[NATIVE_SIDECARS_ENV]
+    ?? (typeof fromValues === 'string' || typeof fromValues === 'boolean' ? String(fromValues) : undefined);
+  const { mode, warning } = nativeSidecarMode(setting);
+  if (warning) printWarnings(deps, [warning]);
+  if (mode !== 'auto') return { nativeSidecars: mode === 'enabled' };
+  if (!opts.fromCluster) return { nativeSidecars: false };
+  const { nodeKubelets } = await import('../kube/inject-config.js');
+  try {
+    const nodes = nativeSidecarsOnNodes(await nodeKubelets(await cluster()));
+    return { nativeSidecars: nodes.all, nativeSidecarsOnNode: nodes.byNode };
+  } catch (e) {
+    if (!(e instanceof KubeError && e.status === 403)) throw e;
+    printWarnings(deps, [`cannot list Nodes to see whether their kubelets run native sidecars (${e.message}); injecting classic sidecars (--native-sidecar or ${NATIVE_SIDECARS_ENV}=true for native ones)`]);
+    return { nativeSidecars: false };
+  }
+}
+
 /** `meshctl kube-inject`. */
 export async function runKubeInject(deps: Deps, opts: KubeInjectOptions, globals: KubeGlobals = {}): Promise<void> {
   const paths = splitFileFlags(opts.filename);
   checkOutputFlags(opts, paths);
-  const injector = createInjector(await injectionConfig(deps, opts, globals), { nativeSidecars: opts.nativeSidecar === true });
+  // One connection, made only when the cluster is read (its ConfigMaps, its Nodes).
+  let client: Promise<KubeClient> | undefined;
+  const cluster = (): Promise<KubeClient> => (client ??= connectCluster(deps, globals));
+  const config = await injectionConfig(deps, opts, cluster);
+  const injector = createInjector(config, await sidecarLayout(deps, opts, config, cluster));
   await runOver(deps, opts, (text, name) => injectFile(injector, text, name));
 }
 

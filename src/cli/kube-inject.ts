@@ -13,7 +13,7 @@ export function registerKubeInject(program: AnyCommand, deps: Deps): void {
     .option('-o, --output <file>', 'write the result to this file (atomically) instead of stdout')
     .option('--in-place', 'rewrite each input file with its result (atomically)')
     .option('-r, --revision <revision>', 'control plane revision to inject for')
-    .option('--native-sidecar', 'put istio-proxy in initContainers with restartPolicy: Always (Kubernetes 1.29+)')
+    .option('--native-sidecar', 'put istio-proxy in initContainers with restartPolicy: Always (Kubernetes 1.29+), whatever ENABLE_NATIVE_SIDECARS and the Nodes say')
     .option('-s, --set <path=value>', 'configuration override, as for manifest generate (e.g. values.global.proxy.resources.requests.cpu=50m); repeatable', collect)
     .option('--operatorFileName <file>', 'IstioOperator file to take the configuration from')
     .option('--injectConfigFile <file>', 'injection configuration (the "config" key of the istio-sidecar-injector ConfigMap) or a bare sidecar template')
@@ -26,6 +26,11 @@ Without config files the configuration is what the default profile renders, chan
 --operatorFileName and -r. With --from-cluster it is what the cluster's control plane (revision -r)
 uses, as istiod would inject it; --injectConfigFile, --valuesFile and --meshConfigFile still replace
 their part. The YAML goes to stdout; a report line per workload goes to stderr.
+
+Native or classic sidecars, as Istio decides: ENABLE_NATIVE_SIDECARS (the environment, else istiod's
+pilot.env in the injector values) true or false; unset or auto, with --from-cluster, native when
+every Node's kubelet is 1.33 or later (a pod bound to a Node follows its Node), otherwise classic.
+--native-sidecar always gives native sidecars.
 
 Examples:
   meshctl kube-inject -f app.yaml | kubectl apply -f -

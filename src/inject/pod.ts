@@ -35,8 +35,13 @@ export class InjectionError extends Error {
 export interface Injector {
   config: InjectionConfig;
   templates: ReadonlyMap<string, Template>;
-  /** Use the native-sidecar layout unless a pod says otherwise (`--native-sidecar`). */
+  /** Use the native-sidecar layout unless a pod says otherwise (`--native-sidecar`, or what the cluster allows). */
   nativeSidecars: boolean;
+  /**
+   * The layout for pods already bound to a Node (`spec.nodeName`), by Node name, when the cluster's
+   * Nodes decide it: istiod asks the pod's own Node first. A Node not listed falls back to `nativeSidecars`.
+   */
+  nativeSidecarsOnNode?: ReadonlyMap<string, boolean>;
   /** istiod's environment as templates see it through `env` (empty offline). */
   env: Readonly<Record<string, string>>;
 }
@@ -45,7 +50,10 @@ export interface Injector {
  * Returns an injector for a configuration, parsing every template once. Throws InjectionError
  * naming the template when one does not parse.
  */
-export function createInjector(config: InjectionConfig, options: { nativeSidecars?: boolean; env?: Record<string, string> } = {}): Injector {
+export function createInjector(
+  config: InjectionConfig,
+  options: { nativeSidecars?: boolean; nativeSidecarsOnNode?: ReadonlyMap<string, boolean>; env?: Record<string, string> } = {},
+): Injector {
   const templates = new Map<string, Template>();
   for (const [name, text] of Object.entries(config.templates)) {
     try {
@@ -54,7 +62,10 @@ export function createInjector(config: InjectionConfig, options: { nativeSidecar
       throw new InjectionError(`injection template "${name}": ${(e as Error).message}`);
     }
   }
-  return { config, templates, nativeSidecars: options.nativeSidecars ?? false, env: options.env ?? {} };
+  return {
+    config, templates, nativeSidecars: options.nativeSidecars ?? false, env: options.env ?? {},
+    ...(options.nativeSidecarsOnNode ? { nativeSidecarsOnNode: options.nativeSidecarsOnNode } : {}),
+  };
 }
 
 /** A pod template as kube-inject sees it, plus the workload that owns it. */
@@ -267,7 +278,7 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
     MeshConfig: mesh,
     Values: values,
     Revision: config.revision,
-    NativeSidecars: injector.nativeSidecars,
+    NativeSidecars: injector.nativeSidecarsOnNode?.get(str(spec.nodeName)) ?? injector.nativeSidecars,
     ProxyImage: proxyImage(values, proxyConfig, annotations),
     ProxyUID: 1337,
     ProxyGID: 1337,

@@ -4,10 +4,12 @@
  * config from `istio[-<rev>]` (key `mesh`), in the control-plane namespace. istioctl kube-inject
  * reads the same ConfigMaps (Istio 1.30 istioctl/pkg/kubeinject/kubeinject.go; reference
  * istio-1.30.md 3.1), after first trying istiod's webhook through a port-forward, which meshctl
- * does not need: the ConfigMaps are what that webhook renders from.
+ * does not need: the ConfigMaps are what that webhook renders from. The Nodes' kubelet versions,
+ * which decide between native and classic sidecars, come from here too.
  */
 import type { K8sObject } from '../manifest/objects.js';
 import { injectionConfigFromObjects, type InjectionConfig } from '../inject/config.js';
+import type { NodeKubelet } from '../inject/native-sidecars.js';
 import type { KubeClient } from './types.js';
 
 /** Where to look. */
@@ -55,4 +57,18 @@ export async function injectionConfigFromCluster(client: KubeClient, opts: Clust
     throw new InjectionConfigNotFoundError(`${list} not found in namespace "${opts.istioNamespace}" (or without the injector's "config" key): ${hint}`);
   }
   return injectionConfigFromObjects(found as K8sObject[], revision);
+}
+
+/**
+ * Returns every Node's name and kubelet version, which decide whether the cluster's istiod injects
+ * native sidecars (src/inject/native-sidecars.ts). Read page by page; throws what the client
+ * throws (a KubeError 403 when the user may not list Nodes).
+ */
+export async function nodeKubelets(client: KubeClient): Promise<NodeKubelet[]> {
+  const nodes: NodeKubelet[] = [];
+  for await (const node of client.list<K8sObject>('v1', 'Node')) {
+    const info = (node.status as { nodeInfo?: { kubeletVersion?: unknown } } | undefined)?.nodeInfo;
+    nodes.push({ name: node.metadata.name, kubeletVersion: typeof info?.kubeletVersion === 'string' ? info.kubeletVersion : '' });
+  }
+  return nodes;
 }

@@ -39,21 +39,11 @@ const READY_STATUS = `{{ $now := Now }}
 phase: Running
 startTime: {{ or .status.startTime $now | Quote }}
 conditions:
-- type: PodReadyToStartContainers
+{{ range list "PodReadyToStartContainers" "Initialized" "ContainersReady" "Ready" "PodScheduled" }}
+- type: {{ . }}
   status: "True"
   lastTransitionTime: {{ $now | Quote }}
-- type: Initialized
-  status: "True"
-  lastTransitionTime: {{ $now | Quote }}
-- type: ContainersReady
-  status: "True"
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: "True"
-  lastTransitionTime: {{ $now | Quote }}
-- type: PodScheduled
-  status: "True"
-  lastTransitionTime: {{ $now | Quote }}
+{{ end }}
 {{ range .spec.readinessGates }}
 - type: {{ .conditionType | Quote }}
   status: "True"

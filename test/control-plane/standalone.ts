@@ -22,7 +22,7 @@ const USAGE = `usage: npm run test-cluster -- [options]
 
   --kubeconfig-out PATH   where to write the kubeconfig (env TEST_CLUSTER_KUBECONFIG; default ./.test-cluster/kubeconfig)
   --ready-delay MS        time until Pods become ready (default 1000)
-  --kubelet-version V     kubelet version of the Node (default v1.35.3; below v1.29 means no native sidecars)
+  --kubelet-version V     kubelet version of the Node (default v1.35.3; Istio 1.30 injects native sidecars from v1.33)
   --fail NS/NAME=REASON   make a workload fail: ImagePullBackOff, ErrImagePull or CrashLoopBackOff (repeatable)
   --latency MS            delay every API request
   --seed N                seed of random faults (with --fault-rate; default 1)

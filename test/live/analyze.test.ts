@@ -1,6 +1,6 @@
 /**
- * `meshctl analyze` in cluster mode against the Kubernetes API test server: live resources,
- * files laid over them, namespaces as istioctl chooses them, paginated and slimmed reads.
+ * `meshctl analyze` in cluster mode against the real test control plane: live resources, files
+ * laid over them, namespaces as istioctl chooses them, paginated and slimmed reads.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveResources, MAX_CONFIGMAP_VALUE_CHARS } from '../../src/kube/live-resources.js';
 import type { KubeClient } from '../../src/kube/types.js';
 import type { K8sObject } from '../../src/manifest/objects.js';
-import { startTestCluster, type TestCluster } from '../cluster/server.js';
+import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import { run } from '../helpers.js';
-import { applyAll, clientFor, clusterEnv, ensureNamespace, rendered } from './seed.js';
+import { applyAll, clientFor, clusterEnv, ensureNamespace, rendered, waitUntil } from './seed.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshctl-live-analyze-'));
 function file(name: string, text: string): string {
@@ -28,15 +28,15 @@ const unnamedPortService: K8sObject = {
 const IST0118 = 'Info [IST0118] (Service shop/legacy) Port name  (port: 8080, targetPort: 8080) doesn\'t follow the naming convention of Istio port.\n';
 
 describe('analyze --use-kube', () => {
-  let cluster: TestCluster;
+  let cluster: ControlPlane;
   let client: KubeClient;
   const analyze = (...args: string[]) => run(['analyze', ...args], { env: clusterEnv(cluster) });
 
   beforeAll(async () => {
-    cluster = await startTestCluster({ readyDelayMs: 0 });
+    cluster = await startControlPlane({ readyDelayMs: 0 });
     client = await clientFor(cluster);
     await ensureNamespace(client, 'shop', { 'istio-injection': 'enabled' });
-    await applyAll(client, [unnamedPortService]);
+    await applyAll(cluster, client, [unnamedPortService]);
   });
   afterAll(async () => {
     await cluster?.close();
@@ -66,7 +66,7 @@ describe('analyze --use-kube', () => {
   });
 
   it('reports on the context namespace by default, every namespace with -A, and says when -n does not exist', async () => {
-    await applyAll(client, [{ ...unnamedPortService, metadata: { name: 'other', namespace: 'default' } }]);
+    await applyAll(cluster, client, [{ ...unnamedPortService, metadata: { name: 'other', namespace: 'default' } }]);
     const byDefault = await analyze();
     expect(byDefault.stdout).toContain('(Service default/other)');
     expect(byDefault.stdout).not.toContain('shop/');
@@ -88,8 +88,8 @@ describe('analyze --use-kube', () => {
     const verbose = await analyze('-n', 'shop', '--verbose');
     expect(verbose.stderr).toMatch(/Not served by the cluster \(skipped\): [^\n]*VirtualService\.networking\.istio\.io/);
 
-    await applyAll(client, (await rendered([])).filter((o) => o.kind === 'CustomResourceDefinition'));
-    await applyAll(client, [{
+    await applyAll(cluster, client, (await rendered([])).filter((o) => o.kind === 'CustomResourceDefinition'));
+    await applyAll(cluster, client, [{
       apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'legacy', namespace: 'shop' },
       spec: { hosts: ['legacy'], gateways: ['shop/missing'], http: [{ route: [{ destination: { host: 'legacy' } }] }] },
     }]);
@@ -113,17 +113,21 @@ describe('analyze --use-kube', () => {
         annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"big":true}', 'note': 'kept' } },
       data: { small: 'kept', blob: big, values: big },
     }));
-    await applyAll(client, maps);
+    await applyAll(cluster, client, maps);
+    // A real namespace also gets the cluster's CA bundle as a ConfigMap (root-ca-certificate-publisher),
+    // a moment after it is created: 24 ConfigMaps in all, read in pages of 5.
+    await waitUntil('kube-root-ca.crt in bulk', async () => (await cluster.store.list('', 'ConfigMap', 'bulk')).length === 24);
 
     cluster.resetRequests();
     const live = await liveResources(client, { kinds: ['ConfigMap', 'Service', 'NoSuchKind.example.com'], namespace: 'bulk', pageSize: 5 });
     const pages = cluster.requests.filter((q) => q.path === '/api/v1/namespaces/bulk/configmaps');
     expect(pages).toHaveLength(5);
     expect(pages.every((q) => q.query.limit === '5')).toBe(true);
+    expect(pages[0]!.query.continue).toBeUndefined();
     expect(pages.slice(1).every((q) => q.query.continue)).toBe(true);
     expect(live.unserved).toStrictEqual(['NoSuchKind.example.com']);
     const cms = live.resources.filter((r) => r.kind === 'ConfigMap');
-    expect(cms.map((r) => r.name)).toStrictEqual(maps.map((m) => m.metadata.name));
+    expect(cms.map((r) => r.name)).toStrictEqual([...maps.map((m) => m.metadata.name), 'kube-root-ca.crt']);
     const first = cms[0]!.object as any;
     expect(first.metadata.managedFields).toBeUndefined();
     expect(first.metadata.annotations).toStrictEqual({ note: 'kept' });

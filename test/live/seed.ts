@@ -1,29 +1,30 @@
 /**
- * Seeding the Kubernetes API test server for the live tests: objects go in through the real HTTP
- * API (server-side apply with meshctl's client), rendered by meshctl itself, and workloads are
- * injected with `meshctl kube-inject` before they are applied, so the simulated kubelet starts
- * Pods from injected templates as a cluster with the webhook would.
+ * Seeding the real test control plane (test/control-plane/) for the live tests: objects go in
+ * through the API server (server-side apply with meshctl's client), rendered by meshctl itself,
+ * and workloads are injected with `meshctl kube-inject` before they are applied, so the
+ * controllers and the kubelet stand-in (kwok) run Pods from injected templates as a cluster with
+ * the webhook would.
  */
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { connect } from '../../src/kube/connect.js';
 import type { KubeClient } from '../../src/kube/types.js';
 import type { K8sObject } from '../../src/manifest/objects.js';
-import type { TestCluster } from '../cluster/server.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
 import { repoRoot, run } from '../helpers.js';
 
-/** The Bookinfo sample (Istio 1.30.3 samples/bookinfo), read by tests only. */
 /** Bookinfo as the Istio project ships it (the copy kept with the analyze test data, so a clean clone has it). */
 export const BOOKINFO = join(repoRoot, 'test', 'testdata', 'analyze', 'output', 'bookinfo', 'bookinfo.yaml');
 
-/** Environment that points meshctl at the test cluster. */
-export function clusterEnv(cluster: TestCluster): Record<string, string> {
-  return { KUBECONFIG: cluster.kubeconfigPath };
+/** Environment that points meshctl at the control plane (through its fault proxy, which logs requests). */
+export function clusterEnv(cp: ControlPlane): Record<string, string> {
+  return { KUBECONFIG: cp.kubeconfigPath };
 }
 
-/** Returns a client on the test cluster (fast retries: the server is local). */
-export function clientFor(cluster: TestCluster): Promise<KubeClient> {
-  return connect({ env: clusterEnv(cluster), requestTimeoutMs: 10_000, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+/** Returns a meshctl client on the control plane (short retries: the server is local). */
+export function clientFor(cp: ControlPlane): Promise<KubeClient> {
+  return connect({ env: clusterEnv(cp), requestTimeoutMs: 10_000, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
 }
 
 /** Returns the objects of a YAML stream (empty documents dropped). */
@@ -46,10 +47,38 @@ export async function injectedBookinfo(args: string[] = []): Promise<K8sObject[]
 }
 
 /**
- * Server-side applies `objects` in order, into `namespace` when given (objects without one), and
- * creates the namespaces they need first.
+ * Polls `check` every 50 ms until it returns true; throws after `timeoutMs` with `what`. A real
+ * cluster gets there on its own time (controllers, the scheduler, kwok), so tests wait for state
+ * instead of expecting it right after a write.
  */
-export async function applyAll(client: KubeClient, objects: readonly K8sObject[], namespace?: string): Promise<void> {
+export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Waits until every CustomResourceDefinition among `objects` is Established: only then does the
+ * API server serve its kind (a create right after the CRD's would be a 404).
+ */
+export async function waitEstablished(cp: ControlPlane, objects: readonly K8sObject[]): Promise<void> {
+  const names = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name);
+  await waitUntil(`CRDs established: ${names.join(', ')}`, async () => {
+    const crds = await cp.store.list('apiextensions.k8s.io', 'CustomResourceDefinition');
+    const established = new Set(crds.filter((c) => ((c.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [])
+      .some((x) => x.type === 'Established' && x.status === 'True')).map((c) => c.metadata.name));
+    return names.every((n) => established.has(n));
+  });
+}
+
+/**
+ * Server-side applies `objects` in order, into `namespace` when given (objects without one), and
+ * creates the namespaces they need first. CRDs among them are waited for until Established, so
+ * the objects after them (and the caller's) can use their kinds.
+ */
+export async function applyAll(cp: ControlPlane, client: KubeClient, objects: readonly K8sObject[], namespace?: string): Promise<void> {
   const placed = objects.map((o) => {
     const copy = structuredClone(o);
     if (namespace && copy.kind !== 'Namespace' && copy.kind !== 'CustomResourceDefinition' && !copy.kind.startsWith('Cluster')
@@ -58,7 +87,10 @@ export async function applyAll(client: KubeClient, objects: readonly K8sObject[]
   });
   const namespaces = new Set(placed.map((o) => o.metadata.namespace).filter((n): n is string => !!n));
   for (const name of namespaces) await ensureNamespace(client, name);
-  for (const o of placed) await client.apply(o, { force: true });
+  const crds = placed.filter((o) => o.kind === 'CustomResourceDefinition');
+  for (const o of crds) await client.apply(o, { force: true });
+  if (crds.length > 0) await waitEstablished(cp, crds);
+  for (const o of placed) if (o.kind !== 'CustomResourceDefinition') await client.apply(o, { force: true });
 }
 
 /**
@@ -70,20 +102,12 @@ export async function ensureNamespace(client: KubeClient, name: string, labels: 
   await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } }, { force: true });
 }
 
-/** Polls `check` every 10 ms until it returns true; throws after `timeoutMs` with `what`. */
-export async function waitUntil(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Returns how many Pods of the store are Running and Ready, in `namespace` or everywhere. */
-export function readyPods(cluster: TestCluster, namespace?: string): number {
-  return cluster.store.list('', 'Pod', namespace).filter((p) => {
+/** Returns how many Pods are Running and Ready (and not being deleted), in `namespace` or everywhere. */
+export async function readyPods(cp: ControlPlane, namespace?: string): Promise<number> {
+  return (await cp.store.list('', 'Pod', namespace)).filter((p) => {
     const status = p.status as { phase?: string; conditions?: { type: string; status: string }[] } | undefined;
-    return status?.phase === 'Running' && (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+    return !p.metadata.deletionTimestamp && status?.phase === 'Running'
+      && (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
   }).length;
 }
 

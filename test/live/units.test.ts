@@ -1,4 +1,4 @@
-/** The pure parts of the cluster readers: image versions, proxy detection, skew policy, version choice, slimming. */
+/** The pure parts of the cluster readers: image versions, proxy detection, skew policy, version choice, slimming, native-sidecar detection. */
 import { describe, expect, it } from 'vitest';
 import {
   chooseResources, MAX_ANNOTATION_CHARS, overlayFiles, slimLiveObject, versionRank,
@@ -7,6 +7,9 @@ import {
   clientSkewWarning, compareVersions, controlPlaneOf, countVersions, parseImage, proxyOf, skewProblems, skewWarning, versionOfImage,
   type ControlPlaneVersion, type MeshVersions, type ProxyVersion,
 } from '../../src/kube/mesh-versions.js';
+import {
+  kubeletAllowsNativeSidecars, kubeletMinor, nativeSidecarMode, nativeSidecarsOnNodes, NATIVE_SIDECAR_MIN_KUBELET_MINOR,
+} from '../../src/inject/native-sidecars.js';
 import type { ResourceInfo } from '../../src/kube/types.js';
 import type { K8sObject } from '../../src/manifest/objects.js';
 import type { Resource } from '../../src/analyze/resource.js';
@@ -146,5 +149,41 @@ describe('live source helpers', () => {
     expect(merged.map((m) => `${m.key}/${m.namespace}/${m.name}=${m.object.from}`)).toStrictEqual([
       'Service/b/x=live', 'ConfigMap/a/x=live', 'Service/a/x=file', 'Service/a/y=file',
     ]);
+  });
+});
+
+describe('native-sidecar detection (Istio 1.30 DetectNativeSidecar and ENABLE_NATIVE_SIDECARS)', () => {
+  it.each([
+    [undefined, 'auto'], ['', 'auto'], ['auto', 'auto'], ['true', 'enabled'], ['false', 'disabled'],
+  ] as const)('reads ENABLE_NATIVE_SIDECARS=%j as %s', (value, mode) => {
+    expect(nativeSidecarMode(value)).toStrictEqual({ mode });
+  });
+
+  it('treats any other value as disabled, with a warning, case-sensitively as istiod does', () => {
+    for (const value of ['True', 'yes', '1']) {
+      const r = nativeSidecarMode(value);
+      expect(r.mode).toBe('disabled');
+      expect(r.warning).toContain(`ENABLE_NATIVE_SIDECARS="${value}"`);
+    }
+  });
+
+  it.each([
+    ['v1.35.3', 35, true], ['1.33.0', 33, true], ['v1.32.9', 32, false], ['v1.29.4+k3s1', 29, false],
+    ['v1.33.1-eks-5e0fdde', 33, true], ['v1.34.0-gke.1000', 34, true], ['v1.33.0-rc.1', 33, true], ['v2.0.0', 0, false],
+    ['v1', 0, false], ['', undefined, false], ['unknown', undefined, false], ['v1.x', undefined, false],
+  ] as const)('kubelet %j: minor %j, native sidecars %j', (version, minor, allowed) => {
+    expect(kubeletMinor(version)).toBe(minor);
+    expect(kubeletAllowsNativeSidecars(version)).toBe(allowed);
+  });
+
+  it('needs every Node at 1.33 or later, and answers per Node for pods bound to one', () => {
+    expect(NATIVE_SIDECAR_MIN_KUBELET_MINOR).toBe(33);
+    const mixed = nativeSidecarsOnNodes([{ name: 'new', kubeletVersion: 'v1.35.3' }, { name: 'old', kubeletVersion: 'v1.32.9' }]);
+    expect(mixed.all).toBe(false);
+    expect([...mixed.byNode]).toStrictEqual([['new', true], ['old', false]]);
+    expect(nativeSidecarsOnNodes([{ name: 'a', kubeletVersion: 'v1.33.0' }, { name: 'b', kubeletVersion: 'v1.34.1' }]).all).toBe(true);
+    // A Node without a readable version blocks native sidecars; no Nodes at all do not.
+    expect(nativeSidecarsOnNodes([{ name: 'a', kubeletVersion: 'v1.35.3' }, { name: 'b', kubeletVersion: '' }]).all).toBe(false);
+    expect(nativeSidecarsOnNodes([]).all).toBe(true);
   });
 });

@@ -1,35 +1,40 @@
 /**
- * `meshctl version` against the Kubernetes API test server: control plane from the istiod pods,
+ * `meshctl version` against the real test control plane: control plane from the istiod pods,
  * data plane from the proxies of injected workloads, skew warnings, and a cluster that cannot be
  * reached.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { KubeClient } from '../../src/kube/types.js';
 import type { K8sObject } from '../../src/manifest/objects.js';
-import { startTestCluster, type TestCluster } from '../cluster/server.js';
+import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import { run } from '../helpers.js';
 import { applyAll, clientFor, clusterEnv, injectedBookinfo, proxyDeployment, readyPods, rendered, waitUntil } from './seed.js';
 
 const CLIENT_LINE = 'client version: 0.0.0-test (Istio 1.30.3)\n';
 
+// One control plane for the file; the unreachable-cluster test reuses its credentials.
+let cluster: ControlPlane;
+beforeAll(async () => {
+  cluster = await startControlPlane({ readyDelayMs: 0 });
+});
+afterAll(async () => {
+  await cluster?.close();
+});
+
 describe('version against a cluster', () => {
-  let cluster: TestCluster;
   let client: KubeClient;
   let controlPlane: K8sObject[];
   const version = (...args: string[]) => run(['version', ...args], { env: clusterEnv(cluster) });
 
   beforeAll(async () => {
-    cluster = await startTestCluster({ readyDelayMs: 0 });
     client = await clientFor(cluster);
     // The default profile without its CRDs: istiod, the ingress gateway and what they need.
     controlPlane = (await rendered([])).filter((o) => o.kind !== 'CustomResourceDefinition');
-  });
-  afterAll(async () => {
-    await cluster?.close();
   });
 
   it('says there is no control plane and no proxy in an empty cluster (exit 0)', async () => {
@@ -54,9 +59,9 @@ describe('version against a cluster', () => {
   });
 
   it('reports istiod and the proxies of the gateway and injected Bookinfo', async () => {
-    await applyAll(client, controlPlane);
-    await applyAll(client, await injectedBookinfo(), 'bookinfo');
-    await waitUntil('istiod, the gateway and 6 Bookinfo pods ready', () => readyPods(cluster) === 8);
+    await applyAll(cluster, client, controlPlane);
+    await applyAll(cluster, client, await injectedBookinfo(), 'bookinfo');
+    await waitUntil('istiod, the gateway and 6 Bookinfo pods ready', async () => await readyPods(cluster) === 8);
     cluster.resetRequests();
     const r = await version();
     expect(r).toStrictEqual({
@@ -78,16 +83,16 @@ describe('version against a cluster', () => {
   });
 
   it('counts proxies per version and stays quiet inside the skew policy', async () => {
-    await applyAll(client, [proxyDeployment('old-a', 'docker.io/istio/proxyv2:1.29.1'), proxyDeployment('old-b', 'docker.io/istio/proxyv2:1.29.1-distroless')], 'legacy');
-    await waitUntil('two 1.29 pods', () => readyPods(cluster, 'legacy') === 2);
+    await applyAll(cluster, client, [proxyDeployment('old-a', 'docker.io/istio/proxyv2:1.29.1'), proxyDeployment('old-b', 'docker.io/istio/proxyv2:1.29.1-distroless')], 'legacy');
+    await waitUntil('two 1.29 pods', async () => await readyPods(cluster, 'legacy') === 2);
     const r = await version();
     expect(r.stdout).toBe(`${CLIENT_LINE}control plane version: 1.30.3\ndata plane version: 1.30.3 (7 proxies), 1.29.1 (2 proxies)\n`);
     expect(r.stderr).toBe('');
   });
 
   it('warns about proxies newer than istiod or more than one minor version behind, saying what to do', async () => {
-    await applyAll(client, [proxyDeployment('ancient', 'docker.io/istio/proxyv2:1.28.0'), proxyDeployment('future', 'docker.io/istio/proxyv2:1.31.0')], 'skewed');
-    await waitUntil('two skewed pods', () => readyPods(cluster, 'skewed') === 2);
+    await applyAll(cluster, client, [proxyDeployment('ancient', 'docker.io/istio/proxyv2:1.28.0'), proxyDeployment('future', 'docker.io/istio/proxyv2:1.31.0')], 'skewed');
+    await waitUntil('two skewed pods', async () => await readyPods(cluster, 'skewed') === 2);
     const r = await version();
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${CLIENT_LINE}control plane version: 1.30.3\ndata plane version: 1.30.3 (7 proxies), 1.29.1 (2 proxies), 1.31.0 (1 proxy), 1.28.0 (1 proxy)\n`);
@@ -100,13 +105,16 @@ describe('version against a cluster', () => {
   });
 
   it('judges proxies against their own revision and filters by -r', async () => {
-    const canary = (await rendered(['-r', 'canary'])).filter((o) => o.kind === 'Deployment' && o.metadata.name === 'istiod-canary');
-    expect(canary).toHaveLength(1);
-    const spec = (canary[0]!.spec as any).template.spec;
+    // The canary istiod's Deployment and its ServiceAccount: a real API server refuses Pods whose
+    // ServiceAccount does not exist, so the Deployment alone would never run.
+    const canary = (await rendered(['-r', 'canary'])).filter((o) => (o.kind === 'Deployment' || o.kind === 'ServiceAccount') && o.metadata.name === 'istiod-canary');
+    expect(canary.map((o) => o.kind).sort()).toStrictEqual(['Deployment', 'ServiceAccount']);
+    const spec = (canary.find((o) => o.kind === 'Deployment')!.spec as any).template.spec;
+    expect(spec.serviceAccountName).toBe('istiod-canary');
     spec.containers[0].image = 'docker.io/istio/pilot:1.31.0';
-    await applyAll(client, canary);
-    await applyAll(client, [proxyDeployment('canary-app', 'docker.io/istio/proxyv2:1.31.0', { 'istio.io/rev': 'canary' })], 'canary-apps');
-    await waitUntil('canary istiod and app ready', () => readyPods(cluster, 'canary-apps') === 1 && readyPods(cluster, 'istio-system') === 3);
+    await applyAll(cluster, client, canary);
+    await applyAll(cluster, client, [proxyDeployment('canary-app', 'docker.io/istio/proxyv2:1.31.0', { 'istio.io/rev': 'canary' })], 'canary-apps');
+    await waitUntil('canary istiod and app ready', async () => await readyPods(cluster, 'canary-apps') === 1 && await readyPods(cluster, 'istio-system') === 3);
 
     const all = await version();
     expect(all.stdout).toBe(`${CLIENT_LINE}control plane version: 1.30.3 (revision default), 1.31.0 (revision canary)\n`
@@ -136,17 +144,26 @@ describe('version without a reachable cluster', () => {
   });
 
   it('prints the client version and the reason when the server refuses connections, never the token', async () => {
-    const gone = await startTestCluster();
+    // The control plane's own kubeconfig (CA, token, context), pointed at a port nothing listens
+    // on any more: a cluster that went away, without starting and stopping a second one.
+    const closedPort = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
     const dir = mkdtempSync(join(tmpdir(), 'meshctl-gone-'));
     const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, readFileSync(gone.kubeconfigPath));
-    const token = gone.token;
-    await gone.close();
+    const config = parse(readFileSync(cluster.kubeconfigPath, 'utf8'));
+    config.clusters[0].cluster.server = `https://127.0.0.1:${closedPort}`;
+    writeFileSync(kubeconfig, stringify(config));
+    const token = cluster.token;
+    expect(readFileSync(kubeconfig, 'utf8')).toContain(token);
     for (const env of [{ KUBECONFIG: kubeconfig }]) {
       const r = await run(['version'], { env });
       expect(r.code).toBe(0);
       expect(r.stdout).toBe(CLIENT_LINE);
-      expect(r.stderr).toMatch(/^control plane version: unknown \(cluster unreachable: cannot reach the cluster at https:\/\/127\.0\.0\.1:\d+ \(context "test-cluster"\)[^\n]*\)\n$/);
+      expect(r.stderr).toMatch(new RegExp(`^control plane version: unknown \\(cluster unreachable: cannot reach the cluster at https://127\\.0\\.0\\.1:${closedPort} \\(context "test-cluster"\\)[^\\n]*\\)\\n$`));
       expect(r.stderr + r.stdout).not.toContain(token);
       const json = await run(['version', '-o', 'json'], { env });
       expect(JSON.parse(json.stdout)).toStrictEqual({ clientVersion: { version: '0.0.0-test', istioVersion: '1.30.3' } });
