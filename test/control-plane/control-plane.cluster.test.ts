@@ -93,9 +93,11 @@ describe('the control plane', () => {
     expect(status.phase).toBe('Pending');
     expect(status.containerStatuses[0]!.state.waiting.message).toBe('Back-off pulling image "example.test/broken:1"');
     expect(condition(pod, 'Ready')).toBe('False');
-    const events = await eventually('a Failed event', async () => (await cp.store.list('', 'Event', 'apps')).filter((e) => (e as { reason?: string }).reason === 'Failed' && (e as { involvedObject: { name: string } }).involvedObject.name === pod.metadata.name).at(0));
-    expect((events as { type?: string; message?: string }).type).toBe('Warning');
-    expect((events as { message?: string }).message).toBe('Error: ImagePullBackOff');
+    type Event = { reason?: string; type?: string; message?: string; involvedObject: { name: string } };
+    const event = await eventually('a Failed event', async () => (await cp.store.list('', 'Event', 'apps') as unknown as Event[])
+      .find((e) => e.reason === 'Failed' && e.involvedObject.name === pod.metadata.name));
+    expect(event.type).toBe('Warning');
+    expect(event.message).toBe('Error: ImagePullBackOff');
 
     await cp.setWorkload('apps/broken', { kind: 'ready' });
     await eventually('broken healed', async () => condition(await cp.store.get({ group: 'apps', kind: 'Deployment', namespace: 'apps', name: 'broken' }), 'Available') === 'True');

@@ -234,7 +234,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   let egress: Egress | undefined;
   let proxy: FaultProxy | undefined;
   let rest: Rest | undefined;
-  let stopWebhookWatch: (() => void)[] = [];
+  const stopWebhookWatch: (() => void)[] = [];
   const cleanup = async (): Promise<void> => {
     for (const s of stopWebhookWatch) s();
     rest?.close();
