@@ -8,6 +8,7 @@
  * checks that depend on the cluster's Kubernetes version (a real server of an old release cannot be
  * built here). Everything else is the real server's answer; `proxy.test.ts` checks that byte for byte.
  */
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
@@ -74,6 +75,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   let version: KubeVersion | undefined;
   let seq = 0;
   const closing = new AbortController();
+  // Every delayed request listens on this one signal; hundreds may wait at once.
+  setMaxListeners(0, closing.signal);
   const upstream = new URL(opts.upstream);
   const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: opts.upstreamCaPem });
   const sockets = new Set<Socket>();
