@@ -38,6 +38,24 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 200, maxDelayMs: 
 /** Statuses worth another attempt: throttling and server-side failures that are usually transient. */
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 
+/**
+ * Messages of 500 answers that say the request itself is wrong, so another attempt gets the same
+ * answer: kube-apiserver answers a server-side apply whose object does not convert to the typed
+ * object (a malformed quantity such as `cpu: lots`, a string where a number belongs) with 500
+ * InternalError, not with 400 or 422.
+ */
+const PERMANENT_INTERNAL_ERRORS = [/failed to convert new object/, /unable to convert unstructured object/];
+
+/**
+ * Returns whether an answer with `status` and body `text` is worth another attempt: throttling
+ * (429) and server-side failures (5xx) are, except a 500 whose message says the request can
+ * never succeed (see PERMANENT_INTERNAL_ERRORS).
+ */
+export function isRetryableStatus(status: number, text: string): boolean {
+  if (!RETRYABLE_STATUS.has(status)) return false;
+  return !(status === 500 && PERMANENT_INTERNAL_ERRORS.some((re) => re.test(text)));
+}
+
 /** Network errors that mean the connection broke, not that the address or TLS is wrong. */
 const RETRYABLE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE']);
 
@@ -175,7 +193,7 @@ export class ClientNodeKubeClient implements KubeClient {
         const reason = timeout.aborted ? `no response within ${this.opts.requestTimeoutMs} ms` : (err instanceof Error ? err.message : String(err));
         throw new ClusterUnreachableError(`cannot reach the cluster at ${this.identity.server} (context "${this.identity.context}"): ${reason}${attempt ? ` (after ${attempt + 1} attempts)` : ''}`);
       }
-      if (!last && RETRYABLE_STATUS.has(res.httpStatusCode)) {
+      if (!last && isRetryableStatus(res.httpStatusCode, text)) {
         await sleep(retryDelayMs(this.policy, attempt, res.headers['retry-after']), this.opts.signal);
         continue;
       }

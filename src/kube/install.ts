@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InterruptedError } from '../errors.js';
-import { isObject, type K8sObject } from '../manifest/objects.js';
+import { isObject, type Json, type K8sObject } from '../manifest/objects.js';
 import { toJson, toYaml } from '../manifest/serialize.js';
 import { ISTIO_VERSION } from '../render/context.js';
 import type { MeshConfiguration } from '../render/config.js';
@@ -17,6 +17,8 @@ import {
   FIELD_MANAGER, LABEL, ownerLabels, readInstalledState, stateConfigMap, stateConfigMapName,
   type InstalledState, type InventoryEntry,
 } from './owner.js';
+import { applyEntry, projectFields } from './managed-fields.js';
+import { KubeError } from './errors.js';
 import { explainUnready, isWaitedKind, readinessOf } from './readiness.js';
 import { formatRef, refOf } from './refs.js';
 import { compareVersions, minorGap, minorOf } from './mesh-versions.js';
@@ -143,9 +145,12 @@ export class ComponentError extends Error {
 
 /** An inventory entry with what the installer remembers about the applied object, to tell unchanged objects on the next run. */
 interface RecordedEntry extends InventoryEntry {
-  /** resourceVersion the apply answered with. */
+  /**
+   * resourceVersion the apply answered with. Written by earlier releases only: other managers
+   * move it (status, caBundle writes), so a record holding it would change on every run.
+   */
   resourceVersion?: string;
-  /** Digest of the object without server-populated fields (status, managedFields, ...). */
+  /** `fingerprint()` of the apply answer. */
   fingerprint?: string;
 }
 
@@ -169,19 +174,37 @@ function withOwnerLabels(obj: K8sObject, component: ComponentName, config: MeshC
   return { ...obj, metadata: { ...obj.metadata, labels } };
 }
 
-/** Returns a short digest of an object's content (server-populated fields excluded). */
+/**
+ * Returns a short digest of what meshctl's apply holds in an object: the values of the fields
+ * meshctl's managedFields entry owns, with that entry's API version and time. Fields other
+ * managers own are left out: on a real cluster istiod writes the webhooks' caBundle, the
+ * deployment controller a revision annotation and status, and none of that is a change meshctl
+ * made. The server updates the entry's time whenever meshctl's apply changes one of its fields,
+ * so an apply that takes back a field someone else had changed to the old value still shows. An
+ * object without a meshctl entry (a server that does not track managed fields) is digested whole,
+ * without server-populated fields.
+ */
 export function fingerprint(obj: K8sObject): string {
-  // withoutServerFields changes only `status` and `metadata`: strip a copy of the metadata rather
-  // than a deep copy of the whole object (a CRD's schema is hundreds of KB). Same digest.
-  const { status: _status, ...content } = obj;
-  const metadata = withoutServerFields({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata })!.metadata;
-  return createHash('sha256').update(toJson({ ...content, metadata })).digest('hex').slice(0, 16);
+  const entry = applyEntry(obj, FIELD_MANAGER);
+  let content: unknown;
+  if (entry && isObject(entry.fieldsV1)) {
+    content = { apiVersion: entry.apiVersion ?? null, time: entry.time ?? null, owned: projectFields(obj as unknown as Json, entry.fieldsV1) };
+  } else {
+    // withoutServerFields changes only `status` and `metadata`: strip a copy of the metadata rather
+    // than a deep copy of the whole object (a CRD's schema is hundreds of KB). Same digest.
+    const { status: _status, ...rest } = obj;
+    const metadata = withoutServerFields({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata })!.metadata;
+    content = { ...rest, metadata };
+  }
+  return createHash('sha256').update(toJson(content)).digest('hex').slice(0, 16);
 }
 
 /**
  * Returns how an apply turned out, from its response and what the last install recorded: the
- * same resourceVersion, or the same content (controllers bump resourceVersion with status
- * writes), is `unchanged`. Without a record, an object some other manager also wrote to is
+ * same fingerprint (meshctl's fields and their values as recorded: a server-side apply that
+ * changes nothing leaves them, and meshctl's managedFields entry, as they were) is `unchanged`,
+ * whatever other managers wrote since; so is the recorded resourceVersion of an earlier
+ * release's record. Without a record, an object some other manager also wrote to is
  * `configured` (adopted), else `created`.
  */
 export function classifyApply(response: K8sObject, recorded: Pick<RecordedEntry, 'resourceVersion' | 'fingerprint'> | undefined): ApplyOutcome {
@@ -262,8 +285,6 @@ interface QueuedRead {
 class Installer {
   private readonly counts: Record<ApplyOutcome, number> = { created: 0, configured: 0, unchanged: 0 };
   private readonly applied = new Map<ComponentName, number>();
-  /** resourceVersion of the freshest copy of each applied object, by key (for the state record). */
-  private readonly versions = new Map<string, string>();
   /** Content digest of each apply answer, by key (for the state record). */
   private readonly fingerprints = new Map<string, string>();
   /** Apply answers whose digest is not taken yet: digests wait for idle time (see digestPending). */
@@ -368,10 +389,51 @@ class Installer {
     return ns;
   }
 
-  /** Creates the namespaces (server-side apply: a no-op when they exist) and waits until they are Active. */
+  /**
+   * Creates the namespaces that do not exist and waits until every one is Active. As istioctl
+   * does (it creates a missing namespace and leaves an existing one alone), and not by
+   * server-side apply: a namespace applied with no field of meshctl's own gets no managedFields
+   * entry for meshctl, and the server then records its own fields under `before-first-apply` at
+   * the next apply, a write on a run that changes nothing. The install namespace's network label,
+   * when configured, is applied (and so owned by meshctl) where it is missing or different.
+   */
   private async applyNamespaces(desired: readonly Desired[]): Promise<void> {
-    const applied = await mapLimit(this.namespaces(desired), APPLY_CONCURRENCY, this.opts.signal, (ns) => this.client.apply(this.namespaceObject(ns), { force: true }));
-    await this.waitReady('Base', 'Istio core', applied);
+    const deadline = this.now() + this.opts.readinessTimeoutMs;
+    await mapLimit(this.namespaces(desired), APPLY_CONCURRENCY, this.opts.signal, (ns) => this.ensureNamespace(ns, deadline));
+  }
+
+  /**
+   * Makes one namespace exist and be Active. A namespace still Terminating from a delete (its
+   * contents are being removed, which takes a while on a real cluster) is waited for and created
+   * again once it is gone. Throws ComponentError when it is not Active by `deadline`.
+   */
+  private async ensureNamespace(name: string, deadline: number): Promise<void> {
+    const want = this.namespaceObject(name);
+    const ref = refOf(want);
+    let delay = 0;
+    for (;;) {
+      this.checkAbort();
+      let live = await this.client.get(ref);
+      if (!live) {
+        try {
+          live = await this.client.create(want);
+        } catch (err) {
+          // Created meanwhile by someone else, or still being deleted: look again.
+          if (err instanceof KubeError && err.status === 409) continue;
+          throw err;
+        }
+      }
+      if (readinessOf(live) === undefined) {
+        const labels = live.metadata.labels ?? {};
+        if (Object.entries(want.metadata.labels ?? {}).some(([k, v]) => labels[k] !== v)) await this.client.apply(want, { force: true });
+        return;
+      }
+      const left = deadline - this.now();
+      if (left <= 0) throw await this.timeout('Base', 'Istio core', [live]);
+      delay = delay === 0 ? Math.min(FIRST_RECHECK_MS, this.opts.pollIntervalMs) : Math.min(delay * 2, this.opts.pollIntervalMs);
+      this.out.status(`Waiting for ${formatRef(ref)} (${readinessOf(live)})`, [formatRef(ref)]);
+      await sleep(Math.min(delay, left), this.opts.signal);
+    }
   }
 
   /** Applies the components in dependency order, independent ones concurrently; prints their lines in table order. */
@@ -458,12 +520,34 @@ class Installer {
 
   private async applyOne(d: Desired): Promise<K8sObject> {
     this.checkAbort();
-    const response = await this.client.apply(d.object, { force: true });
+    let response = await this.client.apply(d.object, { force: true });
+    if (response.metadata.deletionTimestamp) {
+      // Still being deleted (a prune or uninstall moments ago: foreground deletion waits for the
+      // object's dependents, a CRD's for its instances). The server accepts the apply, then
+      // removes the object all the same; wait until it is gone and create it anew.
+      await this.waitGone(d.object);
+      response = await this.client.apply(d.object, { force: true });
+    }
     this.counts[classifyApply(response, this.recorded.get(d.key))]++;
-    if (response.metadata.resourceVersion) this.versions.set(d.key, String(response.metadata.resourceVersion));
     this.undigested.push({ key: d.key, response });
     this.applied.set(d.component, (this.applied.get(d.component) ?? 0) + 1);
     return response;
+  }
+
+  /** Waits until `obj` no longer exists; throws after `readinessTimeoutMs`, saying what still holds it. */
+  private async waitGone(obj: K8sObject): Promise<void> {
+    const ref = refOf(obj);
+    const deadline = this.now() + this.opts.readinessTimeoutMs;
+    let delay = Math.min(FIRST_RECHECK_MS, this.opts.pollIntervalMs);
+    while (await this.client.get(ref)) {
+      const left = deadline - this.now();
+      if (left <= 0) {
+        throw new Error(`${formatRef(ref)} is still being deleted after ${formatSeconds(this.opts.readinessTimeoutMs)} (${await explainUnready(this.client, obj)}); `
+          + 'once it is gone, run the same command again');
+      }
+      await sleep(Math.min(delay, left), this.opts.signal);
+      delay = Math.min(delay * 2, this.opts.pollIntervalMs);
+    }
   }
 
   private showActivity(): void {
@@ -503,18 +587,11 @@ class Installer {
       if (delay > 0) await sleep(Math.min(delay, left), this.opts.signal);
       delay = delay === 0 ? Math.min(FIRST_RECHECK_MS, this.opts.pollIntervalMs) : Math.min(delay * 2, this.opts.pollIntervalMs);
       const live = await this.readLive(pending);
-      pending = pending.filter((o, i) => {
+      pending = pending.filter((_, i) => {
         const l = live[i];
-        if (l) this.noteLive(l);
         return !l || readinessOf(l) !== undefined;
       });
     }
-  }
-
-  /** Keeps the resourceVersion of the freshest copy of an object we applied. */
-  private noteLive(obj: K8sObject): void {
-    const key = keyOf(refOf(obj));
-    if (this.versions.has(key) && obj.metadata.resourceVersion) this.versions.set(key, String(obj.metadata.resourceVersion));
   }
 
   /**
@@ -646,9 +723,8 @@ class Installer {
     this.digestPending();
     const inventory: RecordedEntry[] = desired.map((d) => {
       const entry: RecordedEntry = { ...refOf(d.object), component: d.component };
-      const version = this.versions.get(d.key);
-      if (version) entry.resourceVersion = version;
-      // The apply answer's digest: a later copy differs only in fields the digest leaves out (status, generation, resourceVersion).
+      // Only what meshctl's own apply determines: an unchanged installation then writes an
+      // identical record, and applying it changes nothing either.
       const digest = this.fingerprints.get(d.key);
       if (digest) entry.fingerprint = digest;
       return entry;
@@ -738,11 +814,13 @@ function formatSeconds(ms: number): string {
 /**
  * Installs (or upgrades) the rendering into the cluster, per Istio 1.30.3's installer (reference
  * section 2.4): Kubernetes version check (warning only), installed-state and version-skew
- * warnings, confirmation unless `yes` or `dryRun`, namespaces, then components in dependency
- * order by server-side apply (field manager `meshctl`, force, owner labels; a component's objects
- * side by side) with its CRDs Established and its workloads ready before its dependents start,
- * then prune, then the installed-state record. With `yes`, the namespaces are written in the same
- * round trip as the version and state reads. With `dryRun` nothing is written: the
+ * warnings, confirmation unless `yes` or `dryRun`, namespaces (created when missing, waited for
+ * while Terminating), then components in dependency order by server-side apply (field manager
+ * `meshctl`, force, owner labels; a component's objects side by side; an object still being
+ * deleted is waited for and created anew) with its CRDs Established and its workloads ready
+ * before its dependents start, then prune (deletes are not waited for), then the installed-state
+ * record. With `yes`, the namespaces are read in the same round trip as the version and state
+ * reads. With `dryRun` nothing is written: the
  * result holds per-object diffs against the live objects.
  *
  * Returns counts of created/configured/unchanged objects and the pruned refs; `cancelled` when

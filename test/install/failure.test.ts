@@ -1,63 +1,90 @@
-// What an install says when a workload never becomes ready, and what Ctrl-C leaves behind.
-import { describe, expect, it, vi } from 'vitest';
-import { startTestCluster } from '../cluster/server.js';
-import { meshctl, meshctlWith } from './support.js';
+// What an install says when a workload never becomes ready or the API server refuses an object,
+// and what Ctrl-C leaves behind.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
+import { meshctl, meshctlWith, purge } from './support.js';
 
-vi.setConfig({ testTimeout: 30_000 });
+let cluster: ControlPlane;
+beforeAll(async () => {
+  cluster = await startControlPlane({ workloads: { 'istio-system/istiod': { kind: 'fail', reason: 'ImagePullBackOff' } } });
+});
+afterAll(async () => {
+  await cluster?.close();
+});
+
+const stateRef = { group: '', kind: 'ConfigMap', namespace: 'istio-system', name: 'meshctl-installed-state' };
+const deploymentRef = (name: string) => ({ group: 'apps', kind: 'Deployment', namespace: 'istio-system', name });
 
 describe('a workload that never becomes ready', () => {
   it('times out naming the Deployment, its pod waiting reason and recent events; exit 1', async () => {
-    const cluster = await startTestCluster({ workloads: { 'istio-system/istiod': { kind: 'fail', reason: 'ImagePullBackOff' } } });
-    try {
-      const r = await meshctl(cluster, ['install', '--set', 'profile=demo', '-y', '--readiness-timeout', '500ms']);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain('✔ Istio core installed');
-      expect(r.stderr).toContain('✘ Istiod encountered an error: resources not ready after 500ms:');
-      const detail = r.stderr.split('\n').find((l) => l.startsWith('  Deployment/istio-system/istiod ('));
-      expect(detail).toBeDefined();
-      expect(detail).toContain('0/1 replicas ready');
-      expect(detail).toContain('container failed to start: ImagePullBackOff: Back-off pulling image "docker.io/istio/pilot:1.30.3"');
-      expect(detail).toMatch(/event: Failed: (Error: ImagePullBackOff|Failed to pull image)/);
-      // dependents never started; nothing was pruned or recorded
-      expect(r.stderr).not.toMatch(/gateways installed|Installation complete/);
-      expect(r.stderr).toMatch(/Error: installation incomplete: Istiod failed \(see above\); \d+ of 42 objects were applied/);
-      expect(cluster.store.get({ group: 'apps', kind: 'Deployment', namespace: 'istio-system', name: 'istio-ingressgateway' })).toBeUndefined();
-      expect(cluster.store.get({ group: '', kind: 'ConfigMap', namespace: 'istio-system', name: 'meshctl-installed-state' })).toBeUndefined();
+    // Long enough for the real controllers to create the Pod and the kubelet stand-in to report on it.
+    const r = await meshctl(cluster, ['install', '--set', 'profile=demo', '-y', '--readiness-timeout', '6s']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('✔ Istio core installed');
+    expect(r.stderr).toContain('✘ Istiod encountered an error: resources not ready after 6s:');
+    const detail = r.stderr.split('\n').find((l) => l.startsWith('  Deployment/istio-system/istiod ('));
+    expect(detail).toBeDefined();
+    expect(detail).toContain('0/1 replicas ready');
+    expect(detail).toContain('container failed to start: ImagePullBackOff: Back-off pulling image "docker.io/istio/pilot:1.30.3"');
+    expect(detail).toMatch(/event: Failed: (Error: ImagePullBackOff|Failed to pull image)/);
+    // dependents never started; nothing was pruned or recorded
+    expect(r.stderr).not.toMatch(/gateways installed|Installation complete/);
+    expect(r.stderr).toMatch(/Error: installation incomplete: Istiod failed \(see above\); \d+ of 42 objects were applied/);
+    expect(await cluster.store.get(deploymentRef('istio-ingressgateway'))).toBeUndefined();
+    expect(await cluster.store.get(stateRef)).toBeUndefined();
 
-      // once the image pulls, the same command converges
-      cluster.setWorkload('istio-system/istiod', { kind: 'ready' });
-      const again = await meshctl(cluster, ['install', '--set', 'profile=demo', '-y']);
-      expect(again.code).toBe(0);
-      expect(again.stderr).toContain('✔ Installation complete');
-    } finally {
-      await cluster.close();
-    }
+    // once the image pulls, the same command converges
+    await cluster.setWorkload('istio-system/istiod', { kind: 'ready' });
+    const again = await meshctl(cluster, ['install', '--set', 'profile=demo', '-y']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('✔ Installation complete');
+  });
+});
+
+describe('an object the API server refuses', () => {
+  it('fails its component at once with the server\'s reason, changes nothing of it, exit 1', async () => {
+    const before = await cluster.store.get(deploymentRef('istiod'));
+    const state = await cluster.store.get(stateRef);
+    cluster.resetRequests();
+    const started = Date.now();
+    const r = await meshctl(cluster, ['install', '--set', 'profile=demo', '--set', 'components.pilot.k8s.resources.requests.cpu=lots', '-y']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('✔ Istio core installed');
+    expect(r.stderr).toMatch(/✘ Istiod encountered an error: apply Deployment\/istio-system\/istiod: .*quantities must match the regular expression/);
+    expect(r.stderr).toMatch(/Error: installation incomplete: Istiod failed \(see above\)/);
+    // the refusal (a 500 from the API server) is final: one attempt, no backoff
+    const applies = cluster.requests.filter((q) => q.method === 'PATCH' && q.path === '/apis/apps/v1/namespaces/istio-system/deployments/istiod');
+    expect(applies.map((q) => q.status)).toEqual([500]);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect((await cluster.store.get(deploymentRef('istiod')))!.metadata.resourceVersion).toBe(before!.metadata.resourceVersion);
+    expect((await cluster.store.get(stateRef))!.metadata.resourceVersion).toBe(state!.metadata.resourceVersion);
   });
 });
 
 describe('Ctrl-C', () => {
   it('stops between requests, says what was applied, exits 130; a rerun converges', async () => {
-    const cluster = await startTestCluster();
+    await purge(cluster);
+    const ctrl = new AbortController();
+    // Interrupt as soon as the first Deployment is created (istiod, mid-install).
+    const stop = await cluster.store.watch('apps', 'Deployment', (e) => {
+      if (e.type === 'ADDED' && e.object.metadata.namespace === 'istio-system') ctrl.abort();
+    });
+    let r;
     try {
-      const ctrl = new AbortController();
-      // Interrupt as soon as the first Deployment reaches the store (istiod, mid-install).
-      const stop = cluster.store.subscribe((e) => {
-        if (e.object.kind === 'Deployment') ctrl.abort();
-      });
-      const r = await meshctlWith(cluster, ['install', '--set', 'profile=demo', '-y'], (deps) => { deps.signal = ctrl.signal; });
-      stop();
-      expect(r.code).toBe(130);
-      expect(r.stderr).toMatch(/Error: interrupted: objects applied so far: Istio core \d+\/\d+, Istiod \d+\/\d+; the installed-state record was not updated\. Run the same command again/);
-      expect(r.stderr).not.toContain('Installation complete');
-      expect(cluster.store.get({ group: 'apps', kind: 'Deployment', namespace: 'istio-system', name: 'istio-egressgateway' })).toBeUndefined();
-      expect(cluster.store.get({ group: '', kind: 'ConfigMap', namespace: 'istio-system', name: 'meshctl-installed-state' })).toBeUndefined();
-
-      const again = await meshctl(cluster, ['install', '--set', 'profile=demo', '-y']);
-      expect(again.code).toBe(0);
-      expect(cluster.store.get({ group: 'apps', kind: 'Deployment', namespace: 'istio-system', name: 'istio-egressgateway' })).toBeDefined();
-      expect(cluster.store.get({ group: '', kind: 'ConfigMap', namespace: 'istio-system', name: 'meshctl-installed-state' })).toBeDefined();
+      r = await meshctlWith(cluster, ['install', '--set', 'profile=demo', '-y'], (deps) => { deps.signal = ctrl.signal; });
     } finally {
-      await cluster.close();
+      stop();
     }
+    expect(ctrl.signal.aborted).toBe(true);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/Error: interrupted: objects applied so far: Istio core \d+\/\d+, Istiod \d+\/\d+; the installed-state record was not updated\. Run the same command again/);
+    expect(r.stderr).not.toContain('Installation complete');
+    expect(await cluster.store.get(deploymentRef('istio-egressgateway'))).toBeUndefined();
+    expect(await cluster.store.get(stateRef)).toBeUndefined();
+
+    const again = await meshctl(cluster, ['install', '--set', 'profile=demo', '-y']);
+    expect(again.code).toBe(0);
+    expect(await cluster.store.get(deploymentRef('istio-egressgateway'))).toBeDefined();
+    expect(await cluster.store.get(stateRef)).toBeDefined();
   });
 });

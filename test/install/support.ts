@@ -1,9 +1,11 @@
-// Shared by the installer tests: running meshctl against a test cluster, the rendering to compare
-// with, and snapshots of what the cluster stores.
+// Shared by the installer tests: running meshctl against the test control plane, the rendering to
+// compare with, snapshots of what the cluster stores, and waiting for asynchronous deletes.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { main } from '../../src/main.js';
 import type { Deps } from '../../src/deps.js';
-import type { KObject, TestCluster } from '../cluster/types.js';
+import type { ControlPlane } from '../control-plane/control-plane.js';
+import type { KObject } from '../control-plane/types.js';
 import { run, testDeps, type RunResult } from '../helpers.js';
 
 /** Kinds an installation writes (group, kind), for snapshots of the store. */
@@ -16,23 +18,28 @@ export const INSTALLED_KINDS: [string, string][] = [
   ['apiextensions.k8s.io', 'CustomResourceDefinition'],
 ];
 
-/** Returns `group/Kind/namespace/name -> resourceVersion` for every object of the installed kinds. */
-export function snapshot(cluster: TestCluster): Map<string, string> {
+/**
+ * Returns `group/Kind/namespace/name -> resourceVersion` for every object of the installed kinds,
+ * in every namespace (the control plane's own objects included: a run that should write nothing
+ * must not touch those either).
+ */
+export async function snapshot(cp: ControlPlane): Promise<Map<string, string>> {
+  const lists = await Promise.all(INSTALLED_KINDS.map(async ([group, kind]) => ({ group, kind, items: await cp.store.list(group, kind) })));
   const out = new Map<string, string>();
-  for (const [group, kind] of INSTALLED_KINDS) {
-    for (const o of cluster.store.list(group, kind)) out.set(`${group}/${kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, String(o.metadata.resourceVersion));
+  for (const { group, kind, items } of lists) {
+    for (const o of items) out.set(`${group}/${kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, String(o.metadata.resourceVersion));
   }
   return out;
 }
 
-/** Runs meshctl in-process against the cluster (poll interval shortened); `tty` makes stdout/stderr terminals. */
-export function meshctl(cluster: TestCluster, argv: string[], tty = false): Promise<RunResult> {
-  return run([...argv, '--poll-interval', '20ms'], { env: { KUBECONFIG: cluster.kubeconfigPath }, tty });
+/** Runs meshctl in-process against the control plane through the fault proxy (poll interval shortened); `tty` makes stdout/stderr terminals. */
+export function meshctl(cp: ControlPlane, argv: string[], tty = false): Promise<RunResult> {
+  return run([...argv, '--poll-interval', '20ms'], { env: { KUBECONFIG: cp.kubeconfigPath }, tty });
 }
 
 /** Runs meshctl with deps adjusted by `adjust` (prompt, signal, terminal flags). */
-export async function meshctlWith(cluster: TestCluster, argv: string[], adjust: (deps: Deps) => void): Promise<RunResult> {
-  const { deps, out } = testDeps({ env: { KUBECONFIG: cluster.kubeconfigPath } });
+export async function meshctlWith(cp: ControlPlane, argv: string[], adjust: (deps: Deps) => void): Promise<RunResult> {
+  const { deps, out } = testDeps({ env: { KUBECONFIG: cp.kubeconfigPath } });
   adjust(deps);
   const code = await main([...argv, '--poll-interval', '20ms'], deps);
   return { code, ...out() };
@@ -50,12 +57,76 @@ export function groupOf(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.split('/')[0]! : '';
 }
 
-/** Returns the stored copy of a rendered object. */
-export function stored(cluster: TestCluster, o: KObject): KObject | undefined {
-  return cluster.store.get({ group: groupOf(o.apiVersion), kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+/** Returns the stored copy of a rendered object, undefined when the cluster does not have it. */
+export function stored(cp: ControlPlane, o: KObject): Promise<KObject | undefined> {
+  return cp.store.get({ group: groupOf(o.apiVersion), kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
 }
 
 /** Returns the lines of `text` that start with one of the prefixes, in order. */
 export function linesStarting(text: string, ...prefixes: string[]): string[] {
   return text.split('\n').filter((l) => prefixes.some((p) => l.startsWith(p)));
+}
+
+/**
+ * Polls `check` every 100 ms until it returns true; throws naming `what` (and the last value of
+ * `describe`, when given) after `timeoutMs`. Deletes on a real cluster finish asynchronously
+ * (finalizers, garbage collection), so tests wait for their outcome rather than expect it at once.
+ */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, describe?: () => Promise<string>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `: ${await describe()}` : ''}`);
+    await sleep(100);
+  }
+}
+
+/** Owner label meshctl puts on everything it installs. */
+const OWNING_RESOURCE = 'install.operator.istio.io/owning-resource';
+
+/** Returns `Kind/namespace/name` of every object of the installed kinds (and Pods) that carries meshctl's owner label. */
+export async function ownedObjects(cp: ControlPlane): Promise<string[]> {
+  const kinds: [string, string][] = [...INSTALLED_KINDS, ['', 'Pod'], ['apps', 'ReplicaSet']];
+  const lists = await Promise.all(kinds.map(async ([group, kind]) => ({ kind, items: await cp.store.list(group, kind) })));
+  return lists.flatMap(({ kind, items }) => items
+    // Pods and ReplicaSets inherit the pod template's labels; they belong to an installation while their owner exists.
+    .filter((o) => o.metadata.labels?.[OWNING_RESOURCE] !== undefined || ((kind === 'Pod' || kind === 'ReplicaSet') && o.metadata.namespace === 'istio-system'))
+    .map((o) => `${kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`));
+}
+
+/**
+ * Lists every Istio custom resource type once, as istiod does when it starts watching them. The
+ * API server sets up a custom resource's storage lazily, at its first request; when the first
+ * request is the CRD finalizer's own (the CRD was deleted before anyone used it), it finds the
+ * storage still initializing, fails, and backs off exponentially, so a purge right after an
+ * install can leave CRDs Terminating for minutes. istiod does not run here; this stands in for it.
+ */
+export async function useCustomResources(cp: ControlPlane): Promise<void> {
+  type Crd = KObject & { spec: { group: string; names: { plural: string }; versions: { name: string; storage?: boolean }[] } };
+  const crds = (await cp.store.list('apiextensions.k8s.io', 'CustomResourceDefinition')).filter((c) => c.metadata.name.endsWith('.istio.io')) as Crd[];
+  await Promise.all(crds.map(async (c) => {
+    const version = c.spec.versions.find((v) => v.storage)?.name ?? c.spec.versions[0]!.name;
+    // resourceVersion=0 is answered from the watch cache: a 200 means the storage is ready.
+    const path = `/apis/${c.spec.group}/${version}/${c.spec.names.plural}?resourceVersion=0&limit=1`;
+    await waitFor(`a list of ${c.metadata.name}`, async () => (await cp.rest.request(path)).status === 200, 30_000);
+  }));
+}
+
+/**
+ * Runs `meshctl uninstall --purge -y` (after `useCustomResources`) and waits until nothing of any
+ * installation is left: no object with meshctl's owner label, no Pod or ReplicaSet in
+ * istio-system (foreground deletes finish after the API server answered), and no Istio CRD.
+ * Throws after `timeoutMs` per phase (uninstall, then the wait).
+ */
+export async function purge(cp: ControlPlane, timeoutMs = 60_000): Promise<void> {
+  // Bounded, so that a delete that never finishes fails here with uninstall's own account of it.
+  await useCustomResources(cp);
+  const { deps, out } = testDeps({ env: { KUBECONFIG: cp.kubeconfigPath } });
+  deps.signal = AbortSignal.timeout(timeoutMs);
+  const code = await main(['uninstall', '--purge', '-y'], deps);
+  if (code !== 0) throw new Error(`uninstall --purge failed (${code}${code === 130 ? `: not done after ${timeoutMs} ms` : ''}):\n${out().stderr}`);
+  const left = async (): Promise<string[]> => {
+    const crds = (await cp.store.list('apiextensions.k8s.io', 'CustomResourceDefinition')).filter((c) => c.metadata.name.endsWith('.istio.io'));
+    return [...await ownedObjects(cp), ...crds.map((c) => `CustomResourceDefinition/${c.metadata.name}`)];
+  };
+  await waitFor('the purge to finish', async () => (await left()).length === 0, timeoutMs, async () => (await left()).join(', '));
 }

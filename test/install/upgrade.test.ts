@@ -1,32 +1,47 @@
 // `meshctl upgrade`: the installer with version-skew warnings; plus the Kubernetes version warning
 // and the spinner on a terminal.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTestCluster } from '../cluster/server.js';
-import type { TestCluster } from '../cluster/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import { meshctl } from './support.js';
 
-vi.setConfig({ testTimeout: 30_000 });
-
-let cluster: TestCluster;
+// The API server is v1.35; the proxy in front of it answers /version as an older server would.
+let cluster: ControlPlane;
 beforeAll(async () => {
-  cluster = await startTestCluster({ version: { major: '1', minor: '30', gitVersion: 'v1.30.4' } });
+  cluster = await startControlPlane({ version: { major: '1', minor: '30', gitVersion: 'v1.30.4' } });
 });
 afterAll(async () => {
-  await cluster.close();
+  await cluster?.close();
 });
 
 describe('upgrade', () => {
   it('warns (and goes on) when Kubernetes is older than Istio 1.30 supports; says when nothing was installed', async () => {
+    cluster.resetRequests();
     const r = await meshctl(cluster, ['upgrade', '--set', 'profile=minimal', '-y']);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('Warning: Kubernetes v1.30.4 is older than what Istio 1.30.3 supports (1.32 or newer).');
     expect(r.stderr).toContain('Warning: no installation recorded for the default revision in namespace istio-system; upgrade will install Istio 1.30.3 fresh');
     expect(r.stderr).toContain('✔ Installation complete');
+    expect(cluster.requests.some((q) => q.path === '/version')).toBe(true);
+  });
+
+  it('does not warn about the real server\'s own version (v1.35)', async () => {
+    cluster.setVersion(undefined);
+    try {
+      const r = await meshctl(cluster, ['upgrade', '--set', 'profile=minimal', '-y']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toContain('is older than what Istio');
+      expect(r.stderr).toContain('nothing changed.');
+    } finally {
+      cluster.setVersion({ major: '1', minor: '30', gitVersion: 'v1.30.4' });
+    }
   });
 
   it('warns when the upgrade skips a minor version, saying what to do instead', async () => {
-    const state = cluster.store.get({ group: '', kind: 'ConfigMap', namespace: 'istio-system', name: 'meshctl-installed-state' })!;
-    cluster.store.put({ ...state, data: { ...(state.data as Record<string, string>), istioVersion: '1.28.2' } });
+    // as if 1.28.2 had been installed
+    const edited = await cluster.rest.request('/api/v1/namespaces/istio-system/configmaps/meshctl-installed-state', {
+      method: 'PATCH', contentType: 'application/merge-patch+json', body: { data: { istioVersion: '1.28.2' } },
+    });
+    expect(edited.status).toBe(200);
     const r = await meshctl(cluster, ['upgrade', '--set', 'profile=minimal', '-y']);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('Warning: Istio is being upgraded from 1.28.2 to 1.30.3.');
