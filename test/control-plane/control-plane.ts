@@ -234,9 +234,11 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   let egress: Egress | undefined;
   let proxy: FaultProxy | undefined;
   let rest: Rest | undefined;
-  const stopWebhookWatch: (() => void)[] = [];
+  const stopWatches: (() => void)[] = [];
+  let closing = false;
   const cleanup = async (): Promise<void> => {
-    for (const s of stopWebhookWatch) s();
+    closing = true;
+    for (const s of stopWatches) s();
     rest?.close();
     for (const p of [...procs].reverse()) await stopProcess(p);
     await proxy?.close();
@@ -340,7 +342,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     // What istiod does for its webhooks once it serves: write its CA into their caBundle.
     const caB64 = Buffer.from(ca.caPem).toString('base64');
     for (const kind of ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations']) {
-      stopWebhookWatch.push(r.watch(`/apis/admissionregistration.k8s.io/v1/${kind}`, (ev) => {
+      stopWatches.push(r.watch(`/apis/admissionregistration.k8s.io/v1/${kind}`, (ev) => {
         if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED') return;
         const o = ev.object as { metadata: { name: string }; webhooks?: { clientConfig?: { service?: { name?: string }; caBundle?: string } }[] };
         const ops = (o.webhooks ?? []).flatMap((w, i) => w.clientConfig?.service?.name?.startsWith('istiod') && w.clientConfig.caBundle !== caB64
@@ -349,6 +351,29 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         void r.request(`/apis/admissionregistration.k8s.io/v1/${kind}/${o.metadata.name}?fieldManager=pilot-discovery`, { method: 'PATCH', contentType: 'application/json-patch+json', body: ops }).catch(() => undefined);
       }));
     }
+
+    // What istiod's informers do once Istio's CRDs exist: request each custom resource type. The
+    // API server sets up a custom resource's storage at its first request; when the first request
+    // is the CRD finalizer's own (a CRD deleted before anyone used it), the storage is still
+    // initializing, the finalizer backs off exponentially, and the CRD can stay Terminating for
+    // minutes, which a cluster with istiod running never sees. resourceVersion=0 is answered
+    // from the watch cache, so a 200 means the storage is ready.
+    const primed = new Set<string>();
+    stopWatches.push(r.watch('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', (ev) => {
+      const crd = ev.object as { metadata: { name: string; uid?: string }; spec?: { group: string; names: { plural: string }; versions: { name: string; storage?: boolean }[] }; status?: { conditions?: { type: string; status: string }[] } };
+      const uid = crd.metadata.uid ?? crd.metadata.name;
+      if (ev.type === 'DELETED' || !crd.spec || !crd.spec.group.endsWith('istio.io') || primed.has(uid)) return;
+      if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
+      primed.add(uid);
+      const version = crd.spec.versions.find((v) => v.storage)?.name ?? crd.spec.versions[0]?.name;
+      const path = `/apis/${crd.spec.group}/${version}/${crd.spec.names.plural}?resourceVersion=0&limit=1`;
+      void (async () => {
+        for (let i = 0; i < 100 && !closing; i++) {
+          if ((await r.request(path).catch(() => ({ status: 0 }))).status === 200) return;
+          await sleep(100);
+        }
+      })();
+    }));
 
     await waitUntil('Nodes Ready', 60_000, async () => {
       const nodes = (await r.request('/api/v1/nodes')).body as { items: { status?: { conditions?: { type: string; status: string }[] } }[] };

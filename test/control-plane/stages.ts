@@ -34,7 +34,12 @@ const WORKLOAD_KEY =
 
 const notDeleting = { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' };
 
-/** Status of a Pod whose containers are all running and ready. */
+/**
+ * Status of a Pod whose containers are all running and ready. A Pod keeps the address it has: kwok
+ * hands out addresses from memory, so after a restart it would give a running Pod a second one,
+ * and the status patch (podIPs merge by address) would then hold two of one family, which the API
+ * server refuses.
+ */
 const READY_STATUS = `{{ $now := Now }}
 phase: Running
 startTime: {{ or .status.startTime $now | Quote }}
@@ -89,7 +94,7 @@ hostIP: {{ . | Quote }}
 hostIPs:
 - ip: {{ . | Quote }}
 {{ end }}
-{{ with PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
+{{ with or .status.podIP ( PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) ) }}
 podIP: {{ . | Quote }}
 podIPs:
 - ip: {{ . | Quote }}

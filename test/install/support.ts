@@ -94,32 +94,13 @@ export async function ownedObjects(cp: ControlPlane): Promise<string[]> {
 }
 
 /**
- * Lists every Istio custom resource type once, as istiod does when it starts watching them. The
- * API server sets up a custom resource's storage lazily, at its first request; when the first
- * request is the CRD finalizer's own (the CRD was deleted before anyone used it), it finds the
- * storage still initializing, fails, and backs off exponentially, so a purge right after an
- * install can leave CRDs Terminating for minutes. istiod does not run here; this stands in for it.
- */
-export async function useCustomResources(cp: ControlPlane): Promise<void> {
-  type Crd = KObject & { spec: { group: string; names: { plural: string }; versions: { name: string; storage?: boolean }[] } };
-  const crds = (await cp.store.list('apiextensions.k8s.io', 'CustomResourceDefinition')).filter((c) => c.metadata.name.endsWith('.istio.io')) as Crd[];
-  await Promise.all(crds.map(async (c) => {
-    const version = c.spec.versions.find((v) => v.storage)?.name ?? c.spec.versions[0]!.name;
-    // resourceVersion=0 is answered from the watch cache: a 200 means the storage is ready.
-    const path = `/apis/${c.spec.group}/${version}/${c.spec.names.plural}?resourceVersion=0&limit=1`;
-    await waitFor(`a list of ${c.metadata.name}`, async () => (await cp.rest.request(path)).status === 200, 30_000);
-  }));
-}
-
-/**
- * Runs `meshctl uninstall --purge -y` (after `useCustomResources`) and waits until nothing of any
+ * Runs `meshctl uninstall --purge -y` and waits until nothing of any
  * installation is left: no object with meshctl's owner label, no Pod or ReplicaSet in
  * istio-system (foreground deletes finish after the API server answered), and no Istio CRD.
  * Throws after `timeoutMs` per phase (uninstall, then the wait).
  */
 export async function purge(cp: ControlPlane, timeoutMs = 60_000): Promise<void> {
   // Bounded, so that a delete that never finishes fails here with uninstall's own account of it.
-  await useCustomResources(cp);
   const { deps, out } = testDeps({ env: { KUBECONFIG: cp.kubeconfigPath } });
   deps.signal = AbortSignal.timeout(timeoutMs);
   const code = await main(['uninstall', '--purge', '-y'], deps);
