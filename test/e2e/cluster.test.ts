@@ -16,13 +16,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers.js';
 import { kubectlPath, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import type { KObject } from '../control-plane/types.js';
 import { isLoopback, procAddress, startSocketSampler, tcpConnectionsOf, type SocketSampler } from './sockets.js';
+import { eventually } from './support.js';
 
 const bin = join(repoRoot, 'bin/meshctl');
 const KUBECTL = process.env.MESHCTL_KUBECTL || kubectlPath();
@@ -48,16 +48,6 @@ function meshctl(...args: string[]) {
 
 function kubectl(...args: string[]) {
   return tracked(`kubectl ${args[0]}`, execa(KUBECTL, ['--cache-dir', join(dir, 'kube-cache'), ...args], { env, reject: false, timeout: 120_000 }));
-}
-
-/** Polls `check` until it returns true or `timeoutMs` passes; returns its last answer. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(200);
-  }
 }
 
 /** The kinds an installation consists of, as [group, kind]. */

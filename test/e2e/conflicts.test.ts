@@ -15,7 +15,6 @@ import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAssets } from '../../src/cli/assets.js';
@@ -26,6 +25,7 @@ import { renderManifests, type Rendering } from '../../src/render/render.js';
 import { repoRoot, testDeps } from '../helpers.js';
 import { kubectlPath, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import type { KObject } from '../control-plane/types.js';
+import { eventually } from './support.js';
 
 const bin = join(repoRoot, 'bin/meshctl');
 const KUBECTL = process.env.MESHCTL_KUBECTL || kubectlPath();
@@ -45,16 +45,6 @@ function kubectl(...args: string[]) {
 
 function render(profile: string): Rendering {
   return renderManifests(resolveConfiguration(assets, { sets: [`profile=${profile}`] }), assets);
-}
-
-/** Polls `check` until it returns true or `timeoutMs` passes; returns whether it did. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(200);
-  }
 }
 
 interface ManagedFieldsEntry {
