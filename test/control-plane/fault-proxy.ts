@@ -99,7 +99,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://proxy');
     const userAgent = req.headers['user-agent'];
-    const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, ...(userAgent ? { userAgent } : {}) };
+    const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, at: Date.now(), ...(userAgent ? { userAgent } : {}) };
     requests.push(record);
     const fault: FaultAction = faults?.decide({ method: record.method, path: record.path, seq }) ?? {};
     seq++;

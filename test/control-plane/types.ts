@@ -41,4 +41,6 @@ export interface RequestRecord {
   /** The fault applied, if any. */
   fault?: FaultAction;
   userAgent?: string;
+  /** When the request arrived, ms since the epoch. */
+  at: number;
 }
