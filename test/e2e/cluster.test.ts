@@ -110,12 +110,12 @@ describe('socket sampling (sockets.ts)', () => {
   it('decodes the kernel\'s address forms and tells loopback from the rest', () => {
     expect(procAddress('0100007F')).toBe('127.0.0.1');
     expect(procAddress('0260607F')).toBe('127.96.96.2');
-    expect(procAddress('0101A8C0')).toBe('192.168.1.1');
+    expect(procAddress('017100CB')).toBe('203.0.113.1');
     expect(procAddress('00000000000000000000000001000000')).toBe('::1');
     expect(procAddress('0000000000000000FFFF00000100007F')).toBe('::ffff:127.0.0.1');
     expect(procAddress('B80D0120000000000000000001000000')).toBe('2001:db8:0:0:0:0:0:1');
     expect(['127.0.0.1', '127.96.3.4', '::1', '::ffff:127.0.0.1'].every(isLoopback)).toBe(true);
-    expect(['192.168.1.1', '10.0.0.1', '::ffff:10.0.0.1', '2001:db8:0:0:0:0:0:1', '::'].some(isLoopback)).toBe(false);
+    expect(['203.0.113.1', '192.0.2.1', '::ffff:192.0.2.1', '2001:db8:0:0:0:0:0:1', '::'].some(isLoopback)).toBe(false);
   });
 
   it('finds a connection of this process with both ends', async () => {
