@@ -18,6 +18,7 @@ import {
   type InstalledState, type InventoryEntry,
 } from './owner.js';
 import { applyEntry, projectFields } from './managed-fields.js';
+import { mapLimit } from './map-limit.js';
 import { KubeError } from './errors.js';
 import { explainUnready, isWaitedKind, readinessOf } from './readiness.js';
 import { formatRef, refOf } from './refs.js';
@@ -246,33 +247,6 @@ export function versionWarnings(command: 'install' | 'upgrade', installed: strin
   return out;
 }
 
-/**
- * Runs `fn` over `items` with at most `limit` in flight; results keep the items' order. Stops
- * starting new work once one call failed or `signal` aborted, waits for what is in flight, then
- * throws the first error (InterruptedError when aborted).
- */
-async function mapLimit<T, R>(items: readonly T[], limit: number, signal: AbortSignal | undefined, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failure: { err: unknown } | undefined;
-  const worker = async () => {
-    while (!failure && next < items.length) {
-      if (signal?.aborted) {
-        failure = { err: new InterruptedError() };
-        return;
-      }
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]!, i);
-      } catch (err) {
-        failure ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.err;
-  return results;
-}
 
 /** A readiness read waiting to go out: the objects to read, and where their live copies go. */
 interface QueuedRead {

@@ -11,6 +11,7 @@ import type { K8sObject } from '../manifest/objects.js';
 import { sortForInstall } from '../render/render.js';
 import { KubeError } from './errors.js';
 import { LABEL, readInstalledState, stateConfigMapName, type InstalledState } from './owner.js';
+import { mapLimit } from './map-limit.js';
 import { formatRef, refKey, refOf } from './refs.js';
 import { sleep } from './sleep.js';
 import { isTerminating, terminationReason } from './terminating.js';
@@ -396,17 +397,8 @@ export async function waitForDeletion(client: KubeClient, items: readonly Uninst
 }
 
 /** Reads the objects, at most DELETION_CHECK_CONCURRENCY at a time; undefined for one that is gone. */
-async function getAll(client: KubeClient, refs: readonly ObjectRef[]): Promise<(K8sObject | undefined)[]> {
-  const out: (K8sObject | undefined)[] = new Array(refs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < refs.length) {
-      const i = next++;
-      out[i] = await client.get(refs[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(DELETION_CHECK_CONCURRENCY, refs.length) }, worker));
-  return out;
+function getAll(client: KubeClient, refs: readonly ObjectRef[]): Promise<(K8sObject | undefined)[]> {
+  return mapLimit(refs, DELETION_CHECK_CONCURRENCY, undefined, (ref) => client.get(ref));
 }
 
 /** A namespace of the installation that is being deleted, with what keeps it. */

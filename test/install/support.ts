@@ -1,12 +1,12 @@
 // Shared by the installer tests: running meshctl against the test control plane, the rendering to
 // compare with, snapshots of what the cluster stores, and waiting for asynchronous deletes.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { main } from '../../src/main.js';
 import type { Deps } from '../../src/deps.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import type { KObject } from '../control-plane/types.js';
 import { run, testDeps, type RunResult } from '../helpers.js';
+import { waitFor } from '../control-plane/wait.js';
 
 /** Kinds an installation writes (group, kind), for snapshots of the store. */
 export const INSTALLED_KINDS: [string, string][] = [
@@ -67,18 +67,7 @@ export function linesStarting(text: string, ...prefixes: string[]): string[] {
   return text.split('\n').filter((l) => prefixes.some((p) => l.startsWith(p)));
 }
 
-/**
- * Polls `check` every 100 ms until it returns true; throws naming `what` (and the last value of
- * `describe`, when given) after `timeoutMs`. Deletes on a real cluster finish asynchronously
- * (finalizers, garbage collection), so tests wait for their outcome rather than expect it at once.
- */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, describe?: () => Promise<string>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `: ${await describe()}` : ''}`);
-    await sleep(100);
-  }
-}
+export { waitFor };
 
 /** Owner label meshctl puts on everything it installs. */
 const OWNING_RESOURCE = 'install.operator.istio.io/owning-resource';

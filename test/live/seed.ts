@@ -6,13 +6,13 @@
  * the webhook would.
  */
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
 import { connect } from '../../src/kube/connect.js';
 import type { KubeClient } from '../../src/kube/types.js';
 import type { K8sObject } from '../../src/manifest/objects.js';
 import type { ControlPlane } from '../control-plane/control-plane.js';
 import { repoRoot, run } from '../helpers.js';
+import { waitFor } from '../control-plane/wait.js';
 
 /** Bookinfo as the Istio project ships it (the copy kept with the analyze test data, so a clean clone has it). */
 export const BOOKINFO = join(repoRoot, 'test', 'testdata', 'analyze', 'output', 'bookinfo', 'bookinfo.yaml');
@@ -46,18 +46,8 @@ export async function injectedBookinfo(args: string[] = []): Promise<K8sObject[]
   return objectsOf(r.stdout);
 }
 
-/**
- * Polls `check` every 50 ms until it returns true; throws after `timeoutMs` with `what`. A real
- * cluster gets there on its own time (controllers, the scheduler, kwok), so tests wait for state
- * instead of expecting it right after a write.
- */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** Polls until `check` holds (test/control-plane/wait.ts). */
+export const waitUntil = waitFor;
 
 /**
  * Waits until every CustomResourceDefinition among `objects` is Established: only then does the

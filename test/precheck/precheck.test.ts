@@ -9,18 +9,10 @@ import { parse } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import { REQUIRED_PERMISSIONS } from '../../src/kube/precheck.js';
 import { run, type RunResult } from '../helpers.js';
+import { waitFor } from '../control-plane/wait.js';
 
 const SAFE = '✔ No issues found when checking the cluster. Istio is safe to install or upgrade!\n  To get started, check out https://istio.io/latest/docs/setup/getting-started/.\n';
 const ISSUES = 'Error: Issues found when checking the cluster. Istio may not be safe to install or upgrade.\nSee https://istio.io/v1.30/docs/reference/config/analysis/ for more information about causes and resolutions.\n';
-
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The resources of the IST0141 lines in precheck's log output, in order. */
 function deniedResources(stdout: string): string[] {

@@ -16,6 +16,7 @@ import type { ObjectEvent } from '../control-plane/objects.js';
 import type { KObject } from '../control-plane/types.js';
 import { main } from '../../src/main.js';
 import { run, testDeps, type RunResult } from '../helpers.js';
+import { waitFor } from '../control-plane/wait.js';
 
 /** Every kind an installation consists of, and what runs it (group, kind), for snapshots. */
 const KINDS: [string, string][] = [
@@ -36,15 +37,6 @@ beforeAll(async () => {
   env = { KUBECONFIG: cp.kubeconfigPath };
 });
 afterAll(async () => cp?.close());
-
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * Returns `kind/ns/name@resourceVersion` of every object of KINDS, sorted: equal snapshots mean

@@ -9,15 +9,7 @@ import { startControlPlane, type ControlPlane } from '../control-plane/control-p
 import type { ObjectRef } from '../control-plane/objects.js';
 import type { KObject } from '../control-plane/types.js';
 import { run, type RunResult } from '../helpers.js';
-
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { waitFor } from '../control-plane/wait.js';
 
 /** Fields the API server sets; an object to be created again must not carry them. */
 function forCreate(o: KObject): KObject {
