@@ -47,10 +47,15 @@ export async function rsaKeyPem(): Promise<string> {
   return privateKey;
 }
 
-/** A positive serial number in hex: X.509 serials must not be negative, so the top bit stays clear. */
+/**
+ * A positive serial number in hex. X.509 serials must not be negative, so the top bit stays clear;
+ * and the first nibble is never 0, because a leading 0x00 byte before one whose top bit is clear
+ * is not minimal DER, and OpenSSL then refuses the certificate ("illegal padding", about one
+ * certificate in 256 otherwise).
+ */
 function serialNumber(): string {
   const hex = forge.util.bytesToHex(forge.random.getBytesSync(16));
-  return (parseInt(hex[0]!, 16) & 0x7).toString(16) + hex.slice(1);
+  return ((parseInt(hex[0]!, 16) & 0x7) || 1).toString(16) + hex.slice(1);
 }
 
 /** Validity window: from a day ago (clock skew between processes is harmless) to ten years ahead. */
