@@ -53,7 +53,7 @@ export async function rsaKeyPem(): Promise<string> {
  * is not minimal DER, and OpenSSL then refuses the certificate ("illegal padding", about one
  * certificate in 256 otherwise).
  */
-function serialNumber(): string {
+export function serialNumber(): string {
   const hex = forge.util.bytesToHex(forge.random.getBytesSync(16));
   return ((parseInt(hex[0]!, 16) & 0x7) || 1).toString(16) + hex.slice(1);
 }
