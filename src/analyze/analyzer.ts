@@ -34,6 +34,13 @@ export interface WorkloadInstance {
 export interface AnalysisContext {
   /** The control plane namespace (`istio-system` unless `--istio-namespace`). */
   readonly istioNamespace: string;
+  /**
+   * The mesh config (protobuf JSON, Istio's defaults applied: see mesh-config.ts), from
+   * `--meshConfigFile`, else the cluster's `istio` ConfigMap, else the defaults.
+   */
+  readonly meshConfig: Readonly<JsonMap>;
+  /** The mesh networks (`{networks: {...}}`), from `--meshNetworksFile`, else the cluster, else none. */
+  readonly meshNetworks: Readonly<JsonMap>;
   /** Every resource of a kind, in input order. */
   list(kind: KindKey): readonly Resource[];
   /** The resources of a kind in one namespace, in input order. */

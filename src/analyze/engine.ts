@@ -7,7 +7,8 @@ import type { SourcePosition } from '../errors.js';
 import type { AnalysisContext, Analyzer, FindingLocation } from './analyzer.js';
 import { WORKLOAD_INPUTS } from './kinds.js';
 import { formatMessage, levelRank, type MessageType } from './messages.js';
-import { friendlyName, type KindKey, type ObjectPath, type Resource } from './resource.js';
+import { defaultAnalysisMeshConfig, defaultMeshNetworks } from './mesh-config.js';
+import { friendlyName, type JsonMap, type KindKey, type ObjectPath, type Resource } from './resource.js';
 import { ResourceStore } from './store.js';
 import { suppressionFor, type Suppression } from './suppress.js';
 
@@ -34,6 +35,10 @@ export interface Finding {
 export interface AnalysisOptions {
   analyzers: readonly Analyzer[];
   istioNamespace: string;
+  /** The mesh config analyzers see (defaults applied); Istio's defaults when undefined. */
+  meshConfig?: JsonMap;
+  /** The mesh networks analyzers see; none when undefined. */
+  meshNetworks?: JsonMap;
   /** Only findings on resources in these namespaces (and cluster-scoped ones); all when undefined. */
   namespaces?: ReadonlySet<string>;
   suppressions?: readonly Suppression[];
@@ -57,9 +62,10 @@ export interface AnalysisResult {
  */
 export function runAnalysis(store: ResourceStore, options: AnalysisOptions): AnalysisResult {
   const findings: Finding[] = [];
+  const mesh = { meshConfig: options.meshConfig ?? defaultAnalysisMeshConfig(), meshNetworks: options.meshNetworks ?? defaultMeshNetworks() };
   const seen = new Set<string>();
   for (const analyzer of options.analyzers) {
-    const ctx = contextFor(store, analyzer, options, (f) => {
+    const ctx = contextFor(store, analyzer, { ...options, ...mesh }, (f) => {
       const id = `${f.type.code}\u0000${f.resource ? friendlyName(f.resource) : ''}\u0000${f.position ? `${f.position.file}:${f.position.line}:${f.position.column}` : ''}\u0000${f.message}`;
       if (seen.has(id)) return;
       seen.add(id);
@@ -80,6 +86,8 @@ function contextFor(store: ResourceStore, analyzer: Analyzer, options: AnalysisO
   };
   return {
     istioNamespace: options.istioNamespace,
+    meshConfig: options.meshConfig ?? {},
+    meshNetworks: options.meshNetworks ?? {},
     list: (kind) => (check(kind), store.list(kind)),
     inNamespace: (kind, ns) => (check(kind), store.inNamespace(kind, ns)),
     get: (kind, ns, name) => (check(kind), store.get(kind, ns, name)),

@@ -6,7 +6,8 @@ import { runAnalysis, type AnalysisResult } from '../analyze/engine.js';
 import { isKnownCode, levelRank, parseLevel, type Level } from '../analyze/messages.js';
 import { FORMATTERS } from '../analyze/output/index.js';
 import { ANALYZERS, selectAnalyzers } from '../analyze/registry.js';
-import type { Resource } from '../analyze/resource.js';
+import { asMap, type JsonMap, type Resource } from '../analyze/resource.js';
+import { defaultAnalysisMeshConfig, defaultMeshNetworks, meshConfigFromText, meshNetworksFromText } from '../analyze/mesh-config.js';
 import { lastOfEach, resourcesFromDocuments, type InputProblem } from '../analyze/sources.js';
 import { ResourceStore } from '../analyze/store.js';
 import { parseSuppression } from '../analyze/suppress.js';
@@ -36,6 +37,8 @@ export interface AnalyzeOptions {
   listAnalyzers?: boolean;
   istioNamespace: string;
   ignoreUnknown?: boolean;
+  meshConfigFile?: string;
+  meshNetworksFile?: string;
 }
 
 /** Files read and what they held. */
@@ -123,15 +126,83 @@ interface AnalysisInput {
   cluster: boolean;
   /** Time spent preparing the store besides reading files (the assumed ingress gateway in file mode), ms. */
   setupMs: number;
+  /** The mesh config and mesh networks analyzers see. */
+  mesh: MeshInputs;
+}
+
+/** The mesh config and mesh networks of a run (defaults applied). */
+interface MeshInputs {
+  meshConfig: JsonMap;
+  meshNetworks: JsonMap;
+}
+
+/** Reads a file named by a flag; a missing or unreadable file is a DataError naming the flag. */
+async function readFlagFile(deps: Deps, flag: string, file: string): Promise<string> {
+  try {
+    return await deps.fs.readText(file);
+  } catch (e) {
+    throw new DataError(`${flag} ${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Returns the `mesh` and `meshNetworks` texts of the control plane's `istio` ConfigMap. A missing
+ * or unreadable ConfigMap, or a text that does not parse, leaves the defaults in place with a
+ * warning on stderr, as istioctl falls back to the default mesh config.
+ */
+async function liveMeshTexts(deps: Deps, client: KubeClient, istioNamespace: string): Promise<{ mesh?: string; meshNetworks?: string; source: string }> {
+  const source = `ConfigMap ${istioNamespace}/istio`;
+  let data: JsonMap;
+  try {
+    data = asMap((await client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: istioNamespace, name: 'istio' }) as Record<string, unknown> | undefined)?.data);
+  } catch (e) {
+    deps.stderr.write(`Warning: could not read ${source}, using the default mesh config: ${(e as Error).message}\n`);
+    return { source };
+  }
+  const out: { mesh?: string; meshNetworks?: string; source: string } = { source };
+  if (typeof data.mesh === 'string') {
+    try {
+      meshConfigFromText(data.mesh, `${source} mesh`);
+      out.mesh = data.mesh;
+    } catch (e) {
+      deps.stderr.write(`Warning: using the default mesh config: ${(e as Error).message}\n`);
+    }
+  }
+  if (typeof data.meshNetworks === 'string') {
+    try {
+      meshNetworksFromText(data.meshNetworks, `${source} meshNetworks`);
+      out.meshNetworks = data.meshNetworks;
+    } catch (e) {
+      deps.stderr.write(`Warning: using no mesh networks: ${(e as Error).message}\n`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Returns the mesh config and mesh networks for a run: each from its flag's file when given, else
+ * from the cluster's `istio` ConfigMap (`mesh` and `meshNetworks` keys) when `live` holds it,
+ * else Istio's defaults, as istioctl analyze takes them (a file given takes precedence).
+ */
+async function meshInputs(deps: Deps, opts: AnalyzeOptions, live?: { mesh?: string; meshNetworks?: string; source: string }): Promise<MeshInputs> {
+  const meshConfig = opts.meshConfigFile !== undefined
+    ? meshConfigFromText(await readFlagFile(deps, '--meshConfigFile', opts.meshConfigFile), opts.meshConfigFile)
+    : live?.mesh !== undefined ? meshConfigFromText(live.mesh, `${live.source} mesh`) : defaultAnalysisMeshConfig();
+  const meshNetworks = opts.meshNetworksFile !== undefined
+    ? meshNetworksFromText(await readFlagFile(deps, '--meshNetworksFile', opts.meshNetworksFile), opts.meshNetworksFile)
+    : live?.meshNetworks !== undefined ? meshNetworksFromText(live.meshNetworks, `${live.source} meshNetworks`) : defaultMeshNetworks();
+  return { meshConfig, meshNetworks };
 }
 
 /** Reads the files alone (file mode): pod templates stand in for pods, the profile's ingress gateway is assumed. */
 async function fileInput(deps: Deps, args: string[], opts: AnalyzeOptions): Promise<AnalysisInput> {
+  const mesh = await meshInputs(deps, opts);
   const loaded = await loadFiles(deps, args, opts.namespace ?? 'default');
   const t0 = performance.now();
-  const synthetic = await profileIngressGateway(deps, loaded.resources);
+  // As istioctl: the default ingress gateway is assumed unless the mesh config turns ingress off.
+  const synthetic = mesh.meshConfig.ingressControllerMode === 'OFF' ? [] : await profileIngressGateway(deps, loaded.resources);
   const store = new ResourceStore([...loaded.resources, ...synthetic], true);
-  return { loaded, store, namespace: opts.namespace, cluster: false, setupMs: performance.now() - t0 };
+  return { loaded, store, namespace: opts.namespace, cluster: false, setupMs: performance.now() - t0, mesh };
 }
 
 /**
@@ -164,7 +235,8 @@ async function clusterInput(deps: Deps, args: string[], opts: AnalyzeOptions, an
     deps.stderr.write(`Read ${live.resources.length} live resources of ${live.served.length} kinds from context "${client.identity.context}" in ${(performance.now() - t0).toFixed(0)} ms (${client.stats.requests} requests)\n`);
     if (live.unserved.length) deps.stderr.write(`Not served by the cluster (skipped): ${live.unserved.join(', ')}\n`);
   }
-  return { loaded, store: new ResourceStore(overlayFiles(live.resources, loaded.resources), false), namespace, cluster: true, setupMs: 0 };
+  const mesh = await meshInputs(deps, opts, await liveMeshTexts(deps, client, opts.istioNamespace));
+  return { loaded, store: new ResourceStore(overlayFiles(live.resources, loaded.resources), false), namespace, cluster: true, setupMs: 0, mesh };
 }
 
 /**
@@ -208,6 +280,8 @@ export async function runAnalyze(deps: Deps, args: string[], opts: AnalyzeOption
   const result: AnalysisResult = withinNamespace(runAnalysis(input.store, {
     analyzers,
     istioNamespace: opts.istioNamespace,
+    meshConfig: input.mesh.meshConfig,
+    meshNetworks: input.mesh.meshNetworks,
     ...(namespace !== undefined ? { namespaces: new Set([namespace]) } : {}),
     suppressions,
   }), namespace);

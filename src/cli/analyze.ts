@@ -24,6 +24,8 @@ export function registerAnalyze(program: AnyCommand, deps: Deps): void {
     .option('--analyzer <name>', 'run only this analyzer (see -L); a prefix such as schema.ValidationAnalyzer selects a family; repeatable', collect)
     .option('-L, --list-analyzers', 'list the analyzers and exit')
     .option('-i, --istio-namespace <namespace>', 'namespace of the Istio control plane', 'istio-system')
+    .option('--meshConfigFile <file>', 'mesh config YAML to analyze with, applied over Istio\'s defaults (default: the cluster\'s "istio" ConfigMap when it is read, else the defaults)')
+    .option('--meshNetworksFile <file>', 'mesh networks YAML to analyze with (default: the cluster\'s "istio" ConfigMap when it is read, else none)')
     .option('--ignore-unknown', 'do not fail (exit 65) when a file cannot be parsed')
     .addHelpText('after', `
 Exit codes: 0 no finding at or above --failure-threshold, 79 findings at or above it,

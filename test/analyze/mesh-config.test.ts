@@ -1,0 +1,54 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applyMeshConfig, meshConfigFromText, meshNetworksFromText } from '../../src/analyze/mesh-config.js';
+import { run } from '../helpers.js';
+
+describe('mesh config for analysis', () => {
+  it('applies a mesh config over the defaults as istiod does', () => {
+    const mc = applyMeshConfig({
+      ingress_service: 'my-ingress',
+      defaultConfig: { proxyMetadata: { A: '1' }, concurrency: 2 },
+      extensionProviders: [{ name: 'envoy', envoyFileAccessLog: { path: '/dev/stderr' } }, { name: 'zipkin', zipkin: { service: 'z', port: 9411 } }],
+      trustDomainAliases: ['b', 'a', 'b'],
+      outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' },
+    });
+    expect(mc.ingressService).toBe('my-ingress');
+    expect(mc.ingressControllerMode).toBe('STRICT');
+    expect(mc.defaultConfig).toMatchObject({ proxyMetadata: { A: '1' }, concurrency: 2, statusPort: 15020, discoveryAddress: 'istiod.istio-system.svc:15012' });
+    expect(mc.extensionProviders).toEqual([
+      { name: 'prometheus', prometheus: {} },
+      { name: 'stackdriver', stackdriver: {} },
+      { name: 'envoy', envoyFileAccessLog: { path: '/dev/stderr' } },
+      { name: 'zipkin', zipkin: { service: 'z', port: 9411 } },
+    ]);
+    expect(mc.trustDomainAliases).toEqual(['a', 'b']);
+    expect(mc.outboundTrafficPolicy).toEqual({ mode: 'REGISTRY_ONLY' });
+  });
+
+  it('merges proxyMetadata keys and keeps the rest of defaultConfig', () => {
+    const mc = meshConfigFromText('defaultConfig:\n  proxyMetadata:\n    ISTIO_META_DNS_CAPTURE: "true"\n', 'm.yaml');
+    expect(mc.defaultConfig).toMatchObject({ proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' }, proxyAdminPort: 15000 });
+    expect(meshConfigFromText('', 'm.yaml').enableAutoMtls).toBe(true);
+  });
+
+  it('refuses a mesh config or mesh networks that is not a map', () => {
+    expect(() => meshConfigFromText('- a\n', 'm.yaml')).toThrow(/m.yaml: mesh config must be a YAML map/);
+    expect(() => meshNetworksFromText('networks: [a]\n', 'n.yaml')).toThrow(/"networks" must be a map/);
+    expect(meshNetworksFromText('networks:\n  n1: {}\n', 'n.yaml').networks).toEqual({ n1: {} });
+  });
+
+  it('analyze takes --meshConfigFile and --meshNetworksFile, and fails on a missing one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshctl-meshcfg-'));
+    const svc = join(dir, 'svc.yaml');
+    writeFileSync(svc, 'apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: default}\nspec: {ports: [{name: http, port: 80}]}\n');
+    writeFileSync(join(dir, 'mesh.yaml'), 'ingressControllerMode: "OFF"\n');
+    writeFileSync(join(dir, 'net.yaml'), 'networks: {}\n');
+    const ok = await run(['analyze', '--meshConfigFile', join(dir, 'mesh.yaml'), '--meshNetworksFile', join(dir, 'net.yaml'), svc]);
+    expect(ok.code).toBe(0);
+    const missing = await run(['analyze', '--meshConfigFile', join(dir, 'nope.yaml'), svc]);
+    expect(missing.code).toBe(65);
+    expect(missing.stderr).toContain('--meshConfigFile');
+  });
+});
