@@ -41,6 +41,8 @@ export interface AnalysisContext {
   readonly meshConfig: Readonly<JsonMap>;
   /** The mesh networks (`{networks: {...}}`), from `--meshNetworksFile`, else the cluster, else none. */
   readonly meshNetworks: Readonly<JsonMap>;
+  /** The instant the run treats as now, ms since the epoch (certificate validity). */
+  readonly now: number;
   /** Every resource of a kind, in input order. */
   list(kind: KindKey): readonly Resource[];
   /** The resources of a kind in one namespace, in input order. */

@@ -39,6 +39,8 @@ export interface AnalysisOptions {
   meshConfig?: JsonMap;
   /** The mesh networks analyzers see; none when undefined. */
   meshNetworks?: JsonMap;
+  /** The instant analyzers treat as now, ms since the epoch; the run's start when undefined. */
+  now?: number;
   /** Only findings on resources in these namespaces (and cluster-scoped ones); all when undefined. */
   namespaces?: ReadonlySet<string>;
   suppressions?: readonly Suppression[];
@@ -62,7 +64,7 @@ export interface AnalysisResult {
  */
 export function runAnalysis(store: ResourceStore, options: AnalysisOptions): AnalysisResult {
   const findings: Finding[] = [];
-  const mesh = { meshConfig: options.meshConfig ?? defaultAnalysisMeshConfig(), meshNetworks: options.meshNetworks ?? defaultMeshNetworks() };
+  const mesh = { meshConfig: options.meshConfig ?? defaultAnalysisMeshConfig(), meshNetworks: options.meshNetworks ?? defaultMeshNetworks(), now: options.now ?? Date.now() };
   const seen = new Set<string>();
   for (const analyzer of options.analyzers) {
     const ctx = contextFor(store, analyzer, { ...options, ...mesh }, (f) => {
@@ -88,6 +90,7 @@ function contextFor(store: ResourceStore, analyzer: Analyzer, options: AnalysisO
     istioNamespace: options.istioNamespace,
     meshConfig: options.meshConfig ?? {},
     meshNetworks: options.meshNetworks ?? {},
+    now: options.now ?? Date.now(),
     list: (kind) => (check(kind), store.list(kind)),
     inNamespace: (kind, ns) => (check(kind), store.inNamespace(kind, ns)),
     get: (kind, ns, name) => (check(kind), store.get(kind, ns, name)),
