@@ -1,15 +1,18 @@
 /**
  * Bookinfo as shipped (platform/kube/bookinfo.yaml and networking/bookinfo-gateway.yaml, copied
  * byte for byte) passes the Gateway and Sidecar analyzers: its Gateway selects the default
- * profile's ingress gateway, assumed in file mode, on the port that gateway's Service targets.
+ * profile's ingress gateway, assumed in file mode, on the port that gateway's Service targets, and
+ * the port-80 Gateway of older releases (the Service's own port) passes `analyze` as a whole.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAnalysis } from '../../src/analyze/engine.js';
 import { selectAnalyzers } from '../../src/analyze/registry.js';
 import { ResourceStore } from '../../src/analyze/store.js';
 import { loadFiles, profileIngressGateway } from '../../src/cli/analyze-impl.js';
-import { testDeps } from '../helpers.js';
+import { run, testDeps } from '../helpers.js';
 import { analyzeTestFiles, analyzeTestdata } from './harness.js';
 
 const BOOKINFO = ['bookinfo/bookinfo.yaml', 'bookinfo/bookinfo-gateway.yaml'];
@@ -21,6 +24,20 @@ describe('Bookinfo', () => {
     expect(result.problems).toEqual([]);
     expect(result.analyzers).toEqual(ANALYZERS);
     expect(result.findings.map((f) => `${f.type.code} ${f.message}`)).toEqual([]);
+  });
+
+  it('with the port-80 Gateway of older releases, analyze reports nothing', async () => {
+    // Releases before 1.22 shipped bookinfo-gateway.yaml with port 80, the ingress gateway Service's
+    // port (which targets 8080); Istio accepts the Service port as well as the target.
+    const dir = mkdtempSync(join(tmpdir(), 'meshctl-bookinfo80-'));
+    const text = readFileSync(join(analyzeTestdata, 'bookinfo/bookinfo-gateway.yaml'), 'utf8');
+    const old = text.replace(/number: 8080\n/, 'number: 80\n');
+    expect(old).not.toBe(text);
+    writeFileSync(join(dir, 'bookinfo-gateway.yaml'), old);
+    const r = await run(['analyze', join(analyzeTestdata, 'bookinfo/bookinfo.yaml'), join(dir, 'bookinfo-gateway.yaml')]);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('No validation issues found');
+    expect(r.code).toBe(0);
   });
 
   it('is checked against the assumed ingress gateway, not skipped', async () => {

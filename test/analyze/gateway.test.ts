@@ -28,7 +28,7 @@ describe('gateway port reading', () => {
     expect(intOrStringValue('80a')).toBe(0);
   });
 
-  it('takes TCP target ports, falling back to the port for absent, zero or named targets', () => {
+  it('takes TCP target ports and the ports mapping to them, the port alone for absent, zero or named targets', () => {
     const svc = resource('Service', 'edge', 'gw', {
       spec: {
         ports: [
@@ -41,7 +41,7 @@ describe('gateway port reading', () => {
         ],
       },
     });
-    expect(serviceTargetPorts(svc)).toEqual([8080, 443, 9000, 9001]);
+    expect(serviceTargetPorts(svc)).toEqual([8080, 80, 443, 9000, 9001]);
   });
 
   it('reads a server without a port as port 0', () => {

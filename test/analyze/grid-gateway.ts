@@ -8,7 +8,6 @@ export const GRID: GridCase[] = [
     expected: [
       ['IST0101', 'Gateway default/no-workload'],
       ['IST0162', 'Gateway default/bad-port'],
-      ['IST0162', 'Gateway default/service-port'],
       ['IST0162', 'Gateway edge/edge-udp'],
       ['IST0162', 'Gateway edge/edge-cross'],
       ['IST0162', 'Gateway private/private-gw'],

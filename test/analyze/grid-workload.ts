@@ -80,7 +80,6 @@ export const GRID: GridCase[] = [
       ['IST0144', 'Pod apps/container-level'],
       ['IST0144', 'Deployment apps/pod-level'],
       ['IST0144', 'Deployment apps/both-levels'],
-      ['IST0144', 'Deployment apps/both-levels'],
       ['IST0144', 'CronJob apps/nightly'],
     ],
   },

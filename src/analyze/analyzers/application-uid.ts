@@ -48,10 +48,10 @@ export const applicationUidAnalyzer: Analyzer = {
   analyze(ctx) {
     const check = (r: Resource, templatePath: ObjectPath): void => {
       if (isIstioControlPlane(r)) return;
-      const spec = getAt(r.object, [...templatePath, 'spec']);
-      for (const path of proxyUidPaths(spec)) {
-        ctx.report(MESSAGES.InvalidApplicationUID, { resource: r, path: [...templatePath, 'spec', ...path] });
-      }
+      // One finding per workload, at its first offending runAsUser: Istio reports the same
+      // message once per setting and its de-duplication leaves one.
+      const [first] = proxyUidPaths(getAt(r.object, [...templatePath, 'spec']));
+      if (first) ctx.report(MESSAGES.InvalidApplicationUID, { resource: r, path: [...templatePath, 'spec', ...first] });
     };
     const seen = new Set<Resource>();
     for (const w of ctx.workloads()) {

@@ -13,6 +13,7 @@
  * In file mode, pod templates stand in for pods; no node is known for them (nor for a pod without
  * `spec.nodeName`, nor, for the Node's own labels, when the Node is not among the inputs), so a
  * subset's requirements on those topology labels are not held against them rather than reported.
+ * The ingress gateway assumed in file mode gets no such allowance.
  */
 import type { AnalysisContext, Analyzer, WorkloadInstance } from '../analyzer.js';
 import { K, WORKLOAD_INPUTS } from '../kinds.js';
@@ -46,6 +47,9 @@ const NONE: ReadonlySet<string> = new Set();
  */
 export function endpointLabels(w: WorkloadInstance, nodeLabels: (name: string) => Record<string, string> | undefined): EndpointLabels {
   const nodeName = w.fromTemplate ? '' : String(w.podSpec.nodeName ?? '');
+  // The assumed ingress gateway is not the user's workload: its labels count as written, and the
+  // topology it lacks is not given the benefit of the doubt (else it would satisfy any topology subset).
+  if (w.resource.synthetic) return { labels: { ...w.labels }, unknown: NONE };
   if (!nodeName) return { labels: { ...w.labels }, unknown: ALL_TOPOLOGY };
   const labels: Record<string, string> = { ...w.labels };
   const node = nodeLabels(nodeName);

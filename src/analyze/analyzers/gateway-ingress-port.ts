@@ -7,9 +7,9 @@
  * - a Service counts for a pod when it is in the pod's namespace and its selector matches the pod's
  *   labels; a Service without a selector matches every pod of its namespace, as Kubernetes'
  *   `SelectorFromSet` of an empty set does;
- * - of those Services only TCP ports count, each by its numeric `targetPort`, or by `port` when the
- *   target is absent, zero or named (Go's `IntOrString.IntValue()` reads a name as 0), because a
- *   Gateway's server port is the port the proxy listens on, which is what the Service targets;
+ * - of those Services only TCP ports count, each by its numeric `targetPort` and by its `port`
+ *   (Go's `IntOrString.IntValue()` reads a named target as 0, which leaves the `port` alone): the
+ *   proxy listens on the target, and upstream accepts the Service port that maps to it as well;
  * - a server without a `port` is skipped; one whose port has no number is checked as port 0.
  * Unlike istioctl, Services and Pods from files take part, pod templates stand in for pods, and a
  * port without `protocol` counts as TCP, as Kubernetes defaults it. In file mode the default
@@ -33,9 +33,11 @@ export function intOrStringValue(v: unknown): number {
 }
 
 /**
- * Returns the ports a Service forwards to on its pods, as the analyzer compares them with Gateway
- * server ports: for each TCP port (no `protocol` means TCP), its numeric `targetPort` when non-zero,
- * else its `port`.
+ * Returns the ports of a Service that a Gateway server port may name, in port order: for each TCP
+ * port (no `protocol` means TCP), its numeric `targetPort` when non-zero followed by its `port`,
+ * else its `port` alone. Istio 1.30.3 accepts both the target (what the proxy listens on) and the
+ * Service port that maps to it, so the Bookinfo gateway of older releases (port 80 on the ingress
+ * gateway whose Service maps 80 to 8080) passes.
  */
 export function serviceTargetPorts(service: Resource): number[] {
   const out: number[] = [];
@@ -43,7 +45,8 @@ export function serviceTargetPorts(service: Resource): number[] {
     const port = asMap(raw);
     if ((port.protocol ?? 'TCP') !== 'TCP') continue;
     const target = intOrStringValue(port.targetPort);
-    out.push(target !== 0 ? target : intOrStringValue(port.port));
+    if (target !== 0) out.push(target);
+    out.push(intOrStringValue(port.port));
   }
   return out;
 }
