@@ -22,6 +22,8 @@ export const K = {
   Job: 'Job.batch',
   CronJob: 'CronJob.batch',
   MutatingWebhookConfiguration: 'MutatingWebhookConfiguration.admissionregistration.k8s.io',
+  ValidatingWebhookConfiguration: 'ValidatingWebhookConfiguration.admissionregistration.k8s.io',
+  CustomResourceDefinition: 'CustomResourceDefinition.apiextensions.k8s.io',
   Gateway: 'Gateway.networking.istio.io',
   VirtualService: 'VirtualService.networking.istio.io',
   DestinationRule: 'DestinationRule.networking.istio.io',

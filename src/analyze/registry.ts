@@ -19,6 +19,16 @@ import { conflictingMeshGatewayHostsAnalyzer } from './analyzers/virtualservice-
 import { virtualServiceDestinationHostAnalyzer } from './analyzers/virtualservice-destination-host.js';
 import { virtualServiceDestinationRuleAnalyzer } from './analyzers/virtualservice-destination-rule.js';
 import { virtualServiceGatewayAnalyzer } from './analyzers/virtualservice-gateway.js';
+import { injectionImageAnalyzer } from './analyzers/injection-image.js';
+import { injectionImageAutoAnalyzer } from './analyzers/injection-image-auto.js';
+import { externalControlPlaneAnalyzer } from './analyzers/externalcontrolplane.js';
+import { gatewayApiCrdVersionAnalyzer } from './analyzers/k8sgateway-crd-version.js';
+import { kubernetesGatewaySelectorAnalyzer } from './analyzers/k8sgateway-selector.js';
+import { telemetryDefaultSelectorAnalyzer } from './analyzers/telemetry-default-selector.js';
+import { telemetryLightstepAnalyzer } from './analyzers/telemetry-lightstep.js';
+import { telemetryProviderAnalyzer } from './analyzers/telemetry-provider.js';
+import { telemetrySelectorAnalyzer } from './analyzers/telemetry-selector.js';
+import { servicePortProtocolAnalyzer } from './analyzers/service-port-protocol.js';
 
 /** All analyzers, sorted by name. */
 export const ANALYZERS: readonly Analyzer[] = [
@@ -36,6 +46,16 @@ export const ANALYZERS: readonly Analyzer[] = [
   virtualServiceDestinationHostAnalyzer,
   virtualServiceDestinationRuleAnalyzer,
   virtualServiceGatewayAnalyzer,
+  injectionImageAnalyzer,
+  injectionImageAutoAnalyzer,
+  externalControlPlaneAnalyzer,
+  gatewayApiCrdVersionAnalyzer,
+  kubernetesGatewaySelectorAnalyzer,
+  telemetryDefaultSelectorAnalyzer,
+  telemetryLightstepAnalyzer,
+  telemetryProviderAnalyzer,
+  telemetrySelectorAnalyzer,
+  servicePortProtocolAnalyzer,
   ...schemaAnalyzers,
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 

@@ -5,6 +5,8 @@ import { GRID as WORKLOAD } from './grid-workload.js';
 import { GRID as GATEWAY } from './grid-gateway.js';
 import { GRID as SCHEMA } from './grid-schema.js';
 import { GRID as REFERENCES } from './grid-virtualservice.js';
+import { GRID as TELEMETRY } from './grid-telemetry.js';
+import { GRID as PLATFORM } from './grid-platform.js';
 
 /** All grid rows. */
-export const GRID: readonly GridCase[] = [...CORE, ...WORKLOAD, ...GATEWAY, ...SCHEMA, ...REFERENCES];
+export const GRID: readonly GridCase[] = [...CORE, ...WORKLOAD, ...GATEWAY, ...SCHEMA, ...REFERENCES, ...TELEMETRY, ...PLATFORM];

@@ -65,7 +65,7 @@ describe('analyzer registry', () => {
 
   it('selects analyzers by name or family prefix and names unknown ones', () => {
     expect(selectAnalyzers(['service.PortNameAnalyzer']).analyzers.map((a) => a.name)).toEqual(['service.PortNameAnalyzer']);
-    expect(selectAnalyzers(['service']).analyzers.map((a) => a.name)).toEqual(['service.PortNameAnalyzer']);
+    expect(selectAnalyzers(['service']).analyzers.map((a) => a.name)).toEqual(['service.PortNameAnalyzer', 'service.PortProtocolAnalyzer']);
     expect(selectAnalyzers(['service.Port']).unknown).toEqual(['service.Port']);
   });
 });
@@ -90,6 +90,8 @@ describe('message catalog', () => {
       IST0109: 'Error', IST0110: 'Error', IST0111: 'Error', IST0112: 'Error', IST0116: 'Warning', IST0118: 'Info',
       IST0123: 'Warning', IST0125: 'Warning', IST0132: 'Warning', IST0135: 'Info', IST0137: 'Warning', IST0144: 'Warning',
       IST0145: 'Error', IST0148: 'Info', IST0150: 'Warning', IST0162: 'Warning', IST0173: 'Error', IST0174: 'Warning',
+      IST0002: 'Warning', IST0146: 'Warning', IST0147: 'Error', IST0157: 'Warning', IST0158: 'Warning', IST0159: 'Error',
+      IST0160: 'Error', IST0163: 'Warning', IST0164: 'Info', IST0166: 'Warning', IST0176: 'Warning',
     };
     for (const [, m] of entries) if (m.code.startsWith('IST')) expect(m.level, m.code).toBe(upstream[m.code]);
   });
