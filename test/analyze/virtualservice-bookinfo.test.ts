@@ -16,7 +16,10 @@
  *   default/ratings. (With the Service selector joined in, ratings v2 and details v2 would be
  *   reported too; that is not what Istio 1.30.3 does.)
  * - + each routing sample: every route names an existing subset of an existing host with one
- *   port, and no two mesh-bound VirtualServices share a host, so only the two IST0173 remain.
+ *   port, and no two mesh-bound VirtualServices share a host, so the two IST0173 remain.
+ *   virtual-service-all-v1.yaml also splits `productpage` into subset v1 while the gateway-bound
+ *   `bookinfo` VirtualService routes to `productpage` without a subset: IST0140 on it, as Istio
+ *   1.30.3 reports (requests through the ingress gateway do not follow the subset routing).
  *   fault-injection-details-v1.yaml also redefines DestinationRule default/details with v1
  *   only; the later document replaces the earlier one, which changes nothing here.
  */
@@ -37,6 +40,11 @@ const RATINGS = [
   'IST0173 DestinationRule default/ratings destination-rule-all.yaml:47 The Subset v2-mysql-vm defined in the DestinationRule does not select any pods. Which may lead to 503 UH (NoHealthyUpstream).',
 ];
 
+/** virtual-service-all-v1.yaml routes productpage to subset v1; the gateway's route names no subset. */
+const INGRESS_SUBSET = [
+  'IST0140 VirtualService default/bookinfo bookinfo-gateway.yaml:41 Subset in virtual service default/productpage has no effect on ingress gateway default/bookinfo requests',
+];
+
 async function findings(files: readonly string[], analyzers: readonly string[] = REFERENCE_ANALYZERS): Promise<string[]> {
   const result = await analyzeTestFiles(files, analyzers);
   expect(result.problems).toEqual([]);
@@ -54,8 +62,9 @@ describe('Bookinfo and the reference analyzers', () => {
   });
 
   for (const sample of BOOKINFO_ROUTING) {
-    it(`finds nothing more with ${sample.split('/').pop()}`, async () => {
-      expect(await findings([...SUBSETS, sample])).toEqual(RATINGS);
+    const more = sample.endsWith('virtual-service-all-v1.yaml') ? INGRESS_SUBSET : [];
+    it(`finds ${more.length ? 'IST0140 besides' : 'nothing more'} with ${sample.split('/').pop()}`, async () => {
+      expect(await findings([...SUBSETS, sample])).toEqual([...RATINGS, ...more]);
     });
   }
 
