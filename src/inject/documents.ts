@@ -9,7 +9,7 @@ import { DataError, type SourcePosition } from '../errors.js';
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
 import { applyEdits, planEdits } from '../manifest/yaml-edit.js';
 import { parseYamlDocuments, positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
-import { workloadKind, type ObjectPath, type WorkloadKind } from './kinds.js';
+import { podOwner, workloadKind, type ObjectPath, type WorkloadKind } from './kinds.js';
 import { mergeKeyOf } from './merge.js';
 import { injectPod, InjectionError, uninjectPod, STATUS_ANNOTATION, type Injector, type TemplateRun } from './pod.js';
 
@@ -68,11 +68,12 @@ interface Mode {
 /** Where the workloads of a document are: the document itself, or the items of a `kind: List` (recursively). */
 function workloadsIn(data: Json, base: Path, out: { path: Path; kind: WorkloadKind; object: JsonObject }[]): void {
   if (!isObject(data)) return;
-  if (data.kind === 'List' && data.apiVersion === 'v1' && Array.isArray(data.items)) {
+  // Like the workload kinds, a List is recognized by its kind whatever its apiVersion.
+  if (data.kind === 'List' && Array.isArray(data.items)) {
     data.items.forEach((item, i) => workloadsIn(item, [...base, 'items', i], out));
     return;
   }
-  const kind = workloadKind(data.apiVersion, data.kind);
+  const kind = workloadKind(data.kind);
   if (kind) out.push({ path: base, kind, object: data });
 }
 
@@ -115,9 +116,13 @@ function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: Workl
     return report;
   }
 
+  // The workload identity templates see (istioctl's IntoObject): a Pod's comes from its owner
+  // references; any other workload is itself, with the apiVersion the document gives.
+  const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
+  const owner = kind.kind === 'Pod' ? podOwner(meta) : { name, namespace, apiVersion, kind: kind.kind };
   const outcome = injectPod(mode.injector!, {
-    typeMeta: { apiVersion: kind.apiVersion, kind: kind.kind },
-    workload: { name, namespace },
+    typeMeta: { apiVersion: owner.apiVersion, kind: owner.kind },
+    workload: { name: owner.name, namespace: owner.namespace },
     meta,
     spec,
   });

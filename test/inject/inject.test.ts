@@ -45,7 +45,7 @@ function podTemplates(text: string): { kind: string; name: string; meta: Obj; sp
     if (!o || typeof o !== 'object') return;
     if (o.kind === 'List') return (o.items as Obj[]).forEach(visit);
     if (o.kind === 'Pod') out.push({ kind: o.kind, name: o.metadata.name, meta: o.metadata, spec: o.spec });
-    else if (o.kind === 'CronJob' && o.apiVersion === 'batch/v1') out.push({ kind: o.kind, name: o.metadata.name, meta: o.spec.jobTemplate.metadata ?? {}, spec: o.spec.jobTemplate.spec.template.spec });
+    else if (o.kind === 'CronJob') out.push({ kind: o.kind, name: o.metadata.name, meta: o.spec.jobTemplate.metadata ?? {}, spec: o.spec.jobTemplate.spec.template.spec });
     else if (o.spec?.template?.spec) out.push({ kind: o.kind, name: o.metadata.name, meta: o.spec.template.metadata ?? {}, spec: o.spec.template.spec });
   };
   data(text).forEach((d) => visit(d as Obj));
@@ -240,19 +240,49 @@ describe('what the injection adds (Istio 1.30.3 facts)', () => {
     expect(out.workloads.find((w) => w.kind === 'deployment')).toBeUndefined();
   });
 
-  it('injects every registered kind and passes other versions through', () => {
+  it('injects every registered kind, whatever its apiVersion', () => {
     const out = injectFile(injector, read('kinds.yaml'), 'kinds.yaml');
     expect(out.workloads.map((w) => `${w.kind}/${w.action}`)).toEqual([
       'pod/injected', 'daemonset/injected', 'replicaset/injected', 'statefulset/injected', 'job/injected', 'cronjob/injected',
-      'replicationcontroller/injected', 'deploymentconfig/injected',
+      'replicationcontroller/injected', 'deploymentconfig/injected', 'cronjob/injected',
     ]);
-    const pod = podTemplates(out.output)[0]!;
-    expect(pod.spec.containers.at(-1).env.find((e: Obj) => e.name === 'ISTIO_META_OWNER').value).toBe('kubernetes://apis/v1/namespaces/default/pods/debug');
+    const owner = (t: { spec: Obj }) => t.spec.containers.at(-1).env.find((e: Obj) => e.name === 'ISTIO_META_OWNER').value;
+    const templates = podTemplates(out.output);
+    expect(owner(templates[0]!)).toBe('kubernetes://apis/v1/namespaces/default/pods/debug');
     // istioctl labels a CronJob's job template, not its pod template.
     const cron = (data(out.output) as Obj[]).find((d) => d.kind === 'CronJob' && d.apiVersion === 'batch/v1')!;
     expect(cron.spec.jobTemplate.metadata.labels['service.istio.io/canonical-name']).toBe('report');
+    // istioctl decodes by kind alone: an older version is injected and keeps its apiVersion.
     const old = (data(out.output) as Obj[]).find((d) => d.metadata.name === 'old-cron')!;
-    expect(old.spec.jobTemplate.spec.template.spec.containers).toHaveLength(1);
+    expect(old.apiVersion).toBe('batch/v1beta1');
+    expect(old.spec.jobTemplate.spec.template.spec.containers.map((c: Obj) => c.name)).toEqual(['old', 'istio-proxy']);
+    expect(owner(templates.find((t) => t.name === 'old-cron')!)).toBe('kubernetes://apis/batch/v1beta1/namespaces/default/cronjobs/old-cron');
+  });
+
+  it('takes a Pod\'s workload from its controller, as istiod does', () => {
+    const pod = (meta: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n${meta}spec:\n  containers:\n  - name: app\n    image: app\n`;
+    const env = (text: string) => {
+      const proxy = podTemplates(injectFile(injector, text, 'pod.yaml').output)[0]!.spec.containers.at(-1);
+      const get = (name: string) => proxy.env.find((e: Obj) => e.name === name)?.value;
+      return [get('ISTIO_META_WORKLOAD_NAME'), get('ISTIO_META_OWNER')];
+    };
+    const owned = (kind: string, apiVersion: string, name: string, extra = '', controller = 'true') =>
+      `  name: p-1\n  generateName: p-\n${extra}  ownerReferences:\n  - apiVersion: ${apiVersion}\n    kind: ${kind}\n    name: ${name}\n    uid: u\n    controller: ${controller}\n`;
+    expect(env(pod(owned('ReplicaSet', 'apps/v1', 'web-5d9f', '  labels:\n    pod-template-hash: 5d9f\n'))))
+      .toEqual(['web', 'kubernetes://apis/apps/v1/namespaces/default/deployments/web']);
+    expect(env(pod(owned('ReplicaSet', 'apps/v1', 'web-5d9f'))))
+      .toEqual(['web-5d9f', 'kubernetes://apis/apps/v1/namespaces/default/replicasets/web-5d9f']);
+    expect(env(pod(owned('Job', 'batch/v1', 'nightly-28512345'))))
+      .toEqual(['nightly', 'kubernetes://apis/batch/v1/namespaces/default/cronjobs/nightly']);
+    expect(env(pod(owned('ReplicationController', 'v1', 'shop-3', '  labels:\n    deploymentconfig: shop\n'))))
+      .toEqual(['shop', 'kubernetes://apis/v1/namespaces/default/deploymentconfigs/shop']);
+    expect(env(pod(owned('Bar', 'foo/v1', 'custom-owner'))))
+      .toEqual(['custom-owner', 'kubernetes://apis/foo/v1/namespaces/default/bars/custom-owner']);
+    // Only a controller reference counts, and only for a Pod whose name was generated.
+    expect(env(pod(owned('Bar', 'foo/v1', 'custom-owner', '', 'false'))))
+      .toEqual(['p-1', 'kubernetes://apis/v1/namespaces/default/pods/p-1']);
+    expect(env(pod(owned('Bar', 'foo/v1', 'custom-owner').replace('  generateName: p-\n', ''))))
+      .toEqual(['p-1', 'kubernetes://apis/v1/namespaces/default/pods/p-1']);
   });
 
   it('follows the skip rules and reports the reason', () => {
