@@ -7,6 +7,7 @@ import {
 } from '../schema/validate-documents.js';
 import { portNameAnalyzer } from '../analyze/analyzers/port-name.js';
 import { workloadLabelsAnalyzer } from '../analyze/analyzers/workload-labels.js';
+import { servicePortProtocolAnalyzer } from '../analyze/analyzers/service-port-protocol.js';
 import { runAnalysis } from '../analyze/engine.js';
 import { isClusterScoped } from '../analyze/kinds.js';
 import { field, kindKey, type Resource } from '../analyze/resource.js';
@@ -42,18 +43,19 @@ export type AnalyzerFindingSource = (objects: readonly CheckedObject[]) => Analy
 /**
  * How validate grades the analyzers it runs, as istioctl validate grades its own checks: a Service
  * port Istio cannot tell the protocol of is an error; a workload without app/version labels, or
- * sharing them with another, is a warning.
+ * sharing them with another, is a warning; so are Services that give one port of the same pods
+ * different protocols (MSH0003).
  */
 const VALIDATE_LEVELS: Readonly<Record<string, FindingLevel>> = {
-  IST0118: 'error', IST0150: 'error', MSH0001: 'warning', MSH0002: 'warning',
+  IST0118: 'error', IST0150: 'error', MSH0001: 'warning', MSH0002: 'warning', MSH0003: 'warning',
 };
 
 /** The Istio namespace, whose Services and workloads istioctl validate leaves alone. */
 const ISTIO_NAMESPACE = 'istio-system';
 
 /**
- * The analyzers `meshctl validate` runs after the schema checks: service.PortNameAnalyzer and
- * workload.AppVersionLabelAnalyzer over every object, objects without a namespace placed in
+ * The analyzers `meshctl validate` runs after the schema checks: service.PortNameAnalyzer,
+ * service.PortProtocolAnalyzer and workload.AppVersionLabelAnalyzer over every object, objects without a namespace placed in
  * `default`, objects in istio-system skipped. Messages carry their code: `Port name web (port: 80,
  * targetPort: 8080) doesn't follow the naming convention of Istio port. [IST0118]`.
  */
@@ -71,7 +73,7 @@ export const validateAnalyzerFindings: AnalyzerFindingSource = (objects) => {
   // One object per kind, namespace and name, as `analyze` keeps them, so a base and an overlay of
   // one Deployment are not taken for two workloads sharing their labels.
   const { findings } = runAnalysis(new ResourceStore(lastOfEach([...origin.keys()]), true), {
-    analyzers: [portNameAnalyzer, workloadLabelsAnalyzer], istioNamespace: ISTIO_NAMESPACE,
+    analyzers: [portNameAnalyzer, servicePortProtocolAnalyzer, workloadLabelsAnalyzer], istioNamespace: ISTIO_NAMESPACE,
   });
   return findings.filter((f) => f.resource && !f.suppressed).map((f) => ({
     object: origin.get(f.resource!)!,
