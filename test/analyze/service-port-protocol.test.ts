@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { goUrlHostname, isIpAddress } from '../../src/analyze/analyzers/externalcontrolplane.js';
 import { parseLooseVersion } from '../../src/analyze/analyzers/k8sgateway-crd-version.js';
+import { servicePortProtocolAnalyzer } from '../../src/analyze/analyzers/service-port-protocol.js';
+import { runAnalysis } from '../../src/analyze/engine.js';
+import { resourceOf } from '../../src/analyze/sources.js';
+import { ResourceStore } from '../../src/analyze/store.js';
 import { run } from '../helpers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'meshctl-port-protocol-'));
@@ -138,6 +142,34 @@ describe('service.PortProtocolAnalyzer in validate', () => {
     const r = await run(['validate', '-f', scratchFile('validate-agree.yaml', twoServices('http-api', 'http-web'))]);
     expect(r.code).toBe(0);
     expect(r.stderr).not.toContain('MSH0003');
+  });
+});
+
+describe('service.PortProtocolAnalyzer on live objects', () => {
+  /** A live object (no file position) as the cluster source produces it. */
+  const live = (apiVersion: string, kind: string, name: string, rest: Record<string, unknown>) =>
+    resourceOf({ apiVersion, kind, metadata: { name, namespace: 'shop' }, ...rest }, apiVersion, kind, name, 'shop');
+  const template = { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'example/api:1', ports: [{ name: 'serving', containerPort: 8080 }] }] } };
+  const svc = (name: string, port: Record<string, unknown>) => live('v1', 'Service', name, { spec: { selector: { app: 'api' }, ports: [port] } });
+
+  it('reads workload templates as well as pods, and reports each Service once however many pods match', () => {
+    const resources = [
+      live('apps/v1', 'Deployment', 'api', { spec: { template } }),
+      live('apps/v1', 'ReplicaSet', 'api-5d9f7c', { spec: { template } }),
+      ...['a', 'b', 'c'].map((p) => live('v1', 'Pod', `api-5d9f7c-${p}`, template)),
+      svc('api-web', { name: 'http-web', port: 80, targetPort: 8080 }),
+      svc('api-raw', { name: 'tcp-raw', port: 9000, targetPort: 'serving' }),
+    ];
+    // Live mode: templates do not stand in for pods in the store, the analyzer reads them itself.
+    const { findings } = runAnalysis(new ResourceStore(resources, false), { analyzers: [servicePortProtocolAnalyzer], istioNamespace: 'istio-system' });
+    expect(findings.map((f) => [f.resource?.name, f.path?.join('.'), f.position])).toEqual([
+      ['api-raw', 'spec.ports.0.name', undefined],
+      ['api-web', 'spec.ports.0.name', undefined],
+    ]);
+    expect(findings[0]!.message).toContain('expose targetPort 8080 with different protocols: TCP (api-raw), HTTP (api-web)');
+    // Only a Deployment, no pods: still found.
+    const onlyTemplate = runAnalysis(new ResourceStore([resources[0]!, ...resources.slice(5)], false), { analyzers: [servicePortProtocolAnalyzer], istioNamespace: 'istio-system' });
+    expect(onlyTemplate.findings).toHaveLength(2);
   });
 });
 
