@@ -8,6 +8,7 @@ import { parseYamlDocuments, positionOf, type SourceDocument } from '../manifest
 import { mergeOverlay, parseSetFlag, setPath, type PathStep, type SetFlag } from './tree.js';
 import { autoscaleReplicaWarnings, validateIstioOperator, validateSpecTree } from './iop-validate.js';
 import type { CrdSchemaSet } from './crds.js';
+import type { IstiodChartData } from './istiod-values.js';
 
 /** Data the renderer reads: profile documents, built-in values, the CRD schema set, injection templates. */
 export interface RenderAssets {
@@ -15,6 +16,8 @@ export interface RenderAssets {
   profiles: Record<string, JsonObject>;
   /** Built-in default values (`manifests/values.yaml`, parsed). */
   builtinValues: JsonObject;
+  /** istioctl's profile values and the istiod chart's defaults and profiles (`manifests/istiod-chart.yaml`, parsed). */
+  istiodChart: IstiodChartData;
   /** The Istio CRD schema set (`manifests/crds/istio-crds.json`). */
   crds: CrdSchemaSet;
   /** Injection template name -> template text (`manifests/injection/<name>.tmpl`). */
@@ -52,8 +55,11 @@ export interface MeshConfiguration {
   revision: string;
   /** The values tree components render from (spec.values with hub, tag, revision and meshConfig folded in). */
   values: JsonObject;
-  /** User values only (overlays and flags), for the `values` ConfigMap. */
-  userValues: JsonObject;
+  /**
+   * The user's own IstioOperator spec: the `-f` files merged in order, then the `--set` flags (and `-r`),
+   * without profile or built-in values; what istioctl builds before it reads the profile, for the `values` ConfigMap.
+   */
+  userSpec: JsonObject;
   /** Non-fatal findings, already phrased for people. */
   warnings: string[];
 }
@@ -89,24 +95,21 @@ export function resolveConfiguration(assets: RenderAssets, request: ConfigReques
   let spec: Json | undefined = { values: structuredClone(assets.builtinValues) };
   spec = mergeOverlay(spec, profileSpec(assets, 'default'));
   if (profile !== 'default') spec = mergeOverlay(spec, profileSpec(assets, profile));
-  let userValues: Json | undefined = {};
+  let userSpec: Json | undefined = {};
   let metadataNamespace: string | undefined;
   for (const o of overlays) {
     spec = mergeOverlay(spec, o.spec);
-    userValues = mergeOverlay(userValues, isObject(o.spec.values) ? o.spec.values : {});
+    userSpec = mergeOverlay(userSpec, o.spec);
     if (o.namespace) metadataNamespace = o.namespace;
   }
   const merged = spec as JsonObject;
   merged.profile = profile;
   for (const s of sets) {
     setPath(merged, s.steps, s.value);
-    const first = s.steps[0];
-    if (first?.kind === 'key' && first.key === 'values' && s.steps.length > 1) {
-      try {
-        setPath(userValues as JsonObject, s.steps.slice(1), s.value);
-      } catch {
-        // A [key:value] selector may only resolve in the merged tree; the user-values record is informational.
-      }
+    try {
+      setPath(userSpec as JsonObject, s.steps, s.value);
+    } catch {
+      // A [key:value] selector may only resolve in the merged tree; the user-spec record feeds only the values ConfigMap.
     }
   }
 
@@ -118,7 +121,7 @@ export function resolveConfiguration(assets: RenderAssets, request: ConfigReques
   const values = translateToValues(merged, revision, namespace);
   // Per file the validator warns only when the file itself turns autoscaling on; the merged spec knows the profile too.
   for (const w of autoscaleReplicaWarnings(merged)) if (!warnings.some((x) => x.endsWith(w.message))) warnings.push(w.message);
-  return { profile, spec: merged, namespace, revision, values, userValues: userValues as JsonObject, warnings };
+  return { profile, spec: merged, namespace, revision, values, userSpec: userSpec as JsonObject, warnings };
 }
 
 interface LoadedOverlay {

@@ -93,30 +93,35 @@ export function renderManifests(config: MeshConfiguration, assets: RenderAssets)
 }
 
 /**
- * Install order (DESIGN.md rule 10, after istioctl's kind order in manifest generate): CRDs,
- * ServiceAccounts and roles, bindings, webhooks, ConfigMaps, workloads, autoscalers and
- * disruption budgets, Services. Ties break on API group, kind, namespace, name.
+ * Rank of a kind in istioctl's output order (operator/cmd/mesh/manifest-generate.go, `objectKindOrdering`, Istio
+ * 1.30.3), keyed by `group/kind`: CRDs first (they take a while to be served and instances follow), then
+ * ServiceAccounts and ClusterRoles, ClusterRoleBindings, the validating webhook (a fail-open copy replaces a
+ * fail-closed leftover before anything else is applied), ConfigMaps, Deployments and every kind not listed,
+ * autoscalers, and Services last. Role, RoleBinding, MutatingWebhookConfiguration, Secret and
+ * PodDisruptionBudget are not listed upstream, so they sit with the Deployments.
  */
 const KIND_ORDER: Record<string, number> = {
-  Namespace: -2000,
-  CustomResourceDefinition: -1000,
-  ServiceAccount: 1, ClusterRole: 1, Role: 1,
-  ClusterRoleBinding: 2, RoleBinding: 2,
-  MutatingWebhookConfiguration: 3, ValidatingWebhookConfiguration: 3,
-  ConfigMap: 100, Secret: 100,
-  HorizontalPodAutoscaler: 1001, PodDisruptionBudget: 1001,
-  Service: 10000,
+  'apiextensions.k8s.io/CustomResourceDefinition': -1000,
+  '/ServiceAccount': 1, 'rbac.authorization.k8s.io/ClusterRole': 1,
+  'rbac.authorization.k8s.io/ClusterRoleBinding': 2,
+  'admissionregistration.k8s.io/ValidatingWebhookConfiguration': 3,
+  '/ConfigMap': 100,
+  'autoscaling/HorizontalPodAutoscaler': 1001,
+  '/Service': 10000,
 };
 
-/** Returns the objects sorted into install order (stable, deterministic). */
+/**
+ * Returns the objects in istioctl's order (DESIGN.md rule 10): by kind rank (`KIND_ORDER`), then API group,
+ * kind and name, as istioctl's stable sort compares them; objects equal in all four (one name in two
+ * namespaces) keep their rendering order.
+ */
 export function sortForInstall<T extends { object: K8sObject }>(items: readonly T[]): T[] {
-  const rank = (o: K8sObject) => KIND_ORDER[o.kind] ?? 1000;
+  const rank = (o: K8sObject) => KIND_ORDER[`${apiGroup(o.apiVersion)}/${o.kind}`] ?? 1000;
   return [...items].sort((a, b) => {
     const x = a.object, y = b.object;
     return rank(x) - rank(y)
       || cmp(apiGroup(x.apiVersion), apiGroup(y.apiVersion))
       || cmp(x.kind, y.kind)
-      || cmp(x.metadata.namespace ?? '', y.metadata.namespace ?? '')
       || cmp(x.metadata.name, y.metadata.name);
   });
 }

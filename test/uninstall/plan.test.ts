@@ -26,8 +26,9 @@ describe('orderForDeletion', () => {
       'EgressGateways:Service/istio-egressgateway',
       'IngressGateways:Service/istio-ingressgateway',
       'IngressGateways:Deployment/istio-ingressgateway',
-      'Pilot:ValidatingWebhookConfiguration/istio-validator-istio-system',
+      // istioctl applies the validating webhook early and the mutating one with the workloads, so in reverse the mutating one comes first.
       'Pilot:MutatingWebhookConfiguration/istio-sidecar-injector',
+      'Pilot:ValidatingWebhookConfiguration/istio-validator-istio-system',
       'Pilot:Service/istiod',
       'Pilot:Deployment/istiod',
       'Pilot:ClusterRole/istiod-clusterrole-istio-system',

@@ -199,7 +199,7 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
   if (ns === 'istio-system') Object.assign(podLabels, { heritage: 'Tiller', release: 'istio', chart: 'gateways' });
   Object.assign(podLabels, {
     'service.istio.io/canonical-name': gw.name,
-    'service.istio.io/canonical-revision': 'latest',
+    'service.istio.io/canonical-revision': canonicalRevision(gwLabels, ctx.rev),
     ...ownedLabels(ctx, info.component),
     'sidecar.istio.io/inject': 'false',
     'app.kubernetes.io/name': gw.name,
@@ -224,10 +224,9 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
     ],
   };
   if (!runAsRoot) podSpec.securityContext = { runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true };
-  const nodeSelector = isObject(gw.values.nodeSelector) ? gw.values.nodeSelector : {};
-  if (Object.keys(nodeSelector).length) podSpec.nodeSelector = nodeSelector;
-  const tolerations = gw.values.tolerations;
-  if (Array.isArray(tolerations) && tolerations.length) podSpec.tolerations = tolerations;
+  podSpec.affinity = gatewayAffinity(ctx, gw);
+  const tolerations = truthy(gw.values.tolerations) ? gw.values.tolerations : val(ctx, 'global.defaultTolerations');
+  if (truthy(tolerations)) podSpec.tolerations = tolerations as Json;
   const priorityClass = valStr(ctx, 'global.priorityClassName');
   if (priorityClass) podSpec.priorityClassName = priorityClass;
 
@@ -263,9 +262,92 @@ function gatewayService(gw: GatewaySpec, gwLabels: Record<string, string>, label
       if (truthy(v)) spec[key] = v as Json;
     }
   }
+  // The chart writes an `annotations:` key even with nothing under it, so istioctl prints `annotations: null`.
   return {
     apiVersion: 'v1', kind: 'Service',
-    metadata: { name: gw.name, namespace: gw.namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+    metadata: { name: gw.name, namespace: gw.namespace, labels, annotations: (Object.keys(annotations).length ? annotations : null) as Record<string, string> },
     spec,
   };
+}
+
+/**
+ * Returns the gateway pod's `service.istio.io/canonical-revision` label: the gateway labels'
+ * `app.kubernetes.io/version`, else their `version`, else the revision, else `latest` (per Istio 1.30.3
+ * gateways chart deployment.yaml).
+ */
+export function canonicalRevision(gwLabels: Record<string, string>, revision: string): string {
+  return gwLabels['app.kubernetes.io/version'] || gwLabels.version || revision || 'latest';
+}
+
+/** Go's `int` conversion of a chart value as sprig's `int` does it: numbers truncate, numeric strings parse, anything else is 0. */
+function toInt(v: Json | undefined): number {
+  if (typeof v === 'number') return Math.trunc(v);
+  if (typeof v === 'string' && /^[-+]?\d+$/.test(v.trim())) return Number.parseInt(v, 10);
+  return 0;
+}
+
+/** Map entries sorted by key, the order Go templates range over maps in. */
+function sortedEntries(m: Json | undefined): [string, Json][] {
+  return isObject(m) ? Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : [];
+}
+
+/**
+ * Splits a comma-separated chart value as sprig's `split` does, in the order a template ranging over
+ * its result sees the parts (keys `_0`, `_1`, ... sorted as strings, so `_10` comes before `_2`).
+ */
+function splitParts(v: Json | undefined): string[] {
+  const parts = String(v).split(',');
+  return parts.map((p, i) => [`_${i}`, p] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
+}
+
+function labelSelectorTerm(item: JsonObject): JsonObject {
+  const expression: JsonObject = { key: item.key ?? null, operator: item.operator ?? null };
+  if (truthy(item.values)) expression.values = splitParts(item.values);
+  return { matchExpressions: [expression] };
+}
+
+/**
+ * Returns the gateway pod's affinity (per Istio 1.30.3 gateways chart `_affinity.tpl`): node affinity is
+ * always present, its required term built from `global.arch` weights above 0 and the gateway's
+ * `nodeSelector` (else `global.defaultNodeSelector`) as `In` expressions, its preferred terms one per
+ * weighted architecture; either is null when it has nothing, as the chart leaves the key empty.
+ * `podAntiAffinityLabelSelector` / `podAntiAffinityTermLabelSelector` entries (`key`, `operator`,
+ * comma-separated `values`, `topologyKey`, `namespaces`) add required and preferred (weight 100) pod
+ * anti-affinity terms.
+ */
+function gatewayAffinity(ctx: RenderContext, gw: GatewaySpec): JsonObject {
+  const arch = sortedEntries(val(ctx, 'global.arch')).filter(([, w]) => toInt(w) > 0);
+  const nodeSelector = truthy(gw.values.nodeSelector) ? gw.values.nodeSelector : val(ctx, 'global.defaultNodeSelector');
+  let required: Json = null;
+  if (arch.length > 0 || truthy(nodeSelector)) {
+    const expressions: JsonObject[] = [];
+    if (arch.length > 0) expressions.push({ key: 'kubernetes.io/arch', operator: 'In', values: arch.map(([name]) => name) });
+    for (const [key, value] of sortedEntries(nodeSelector)) expressions.push({ key, operator: 'In', values: [typeof value === 'string' ? value : JSON.stringify(value)] });
+    required = { nodeSelectorTerms: [{ matchExpressions: expressions }] };
+  }
+  const preferred: Json = arch.length > 0
+    ? arch.map(([name, w]) => ({ weight: toInt(w), preference: { matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: [name] }] } }))
+    : null;
+  const affinity: JsonObject = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: required, preferredDuringSchedulingIgnoredDuringExecution: preferred } };
+
+  const hard = (Array.isArray(gw.values.podAntiAffinityLabelSelector) ? gw.values.podAntiAffinityLabelSelector : []).filter(isObject);
+  const soft = (Array.isArray(gw.values.podAntiAffinityTermLabelSelector) ? gw.values.podAntiAffinityTermLabelSelector : []).filter(isObject);
+  if (hard.length > 0 || soft.length > 0) {
+    const anti: JsonObject = {};
+    if (hard.length > 0) {
+      anti.requiredDuringSchedulingIgnoredDuringExecution = hard.map((item) => {
+        const term: JsonObject = { labelSelector: labelSelectorTerm(item), topologyKey: item.topologyKey ?? null };
+        if (truthy(item.namespaces)) term.namespaces = splitParts(item.namespaces);
+        return term;
+      });
+    }
+    if (soft.length > 0) {
+      anti.preferredDuringSchedulingIgnoredDuringExecution = soft.map((item) => ({
+        podAffinityTerm: { labelSelector: labelSelectorTerm(item), topologyKey: item.topologyKey ?? null },
+        weight: 100,
+      }));
+    }
+    affinity.podAntiAffinity = anti;
+  }
+  return affinity;
 }

@@ -7,6 +7,7 @@ import { sortKeys } from '../../manifest/serialize.js';
 import { emitYaml } from '../../manifest/emit.js';
 import { mergeOverlay } from '../tree.js';
 import { chartLabels, imageRef, ownedLabels, stringMap, truthy, val, valMap, valStr, valTrue, type RenderContext } from '../context.js';
+import { injectorValues, istiodChartValues, type IstiodValues } from '../istiod-values.js';
 import { gatewayControllerRules, istiodClusterRules, istiodNamespaceRules, readerClusterRules } from './rbac.js';
 
 const RBAC = 'rbac.authorization.k8s.io';
@@ -140,15 +141,8 @@ function meshConfigMap(ctx: RenderContext): K8sObject {
   };
 }
 
-/** The keys of the values tree that the injector ConfigMap carries (per Istio 1.30.3 istiod-injector-configmap.yaml). */
-function injectorValues(ctx: RenderContext): JsonObject {
-  return {
-    gateways: { securityContext: valMap(ctx, 'gateways.securityContext'), seccompProfile: valMap(ctx, 'gateways.seccompProfile') },
-    global: valMap(ctx, 'global'),
-    pilot: { cni: valMap(ctx, 'pilot.cni'), env: valMap(ctx, 'pilot.env') },
-    revision: ctx.rev,
-    sidecarInjectorWebhook: valMap(ctx, 'sidecarInjectorWebhook'),
-  };
+function chartValues(ctx: RenderContext): IstiodValues {
+  return istiodChartValues(ctx.assets.istiodChart, { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec });
 }
 
 function injectorConfigMap(ctx: RenderContext): K8sObject {
@@ -163,7 +157,8 @@ function injectorConfigMap(ctx: RenderContext): K8sObject {
     policy: valStr(ctx, 'global.proxy.autoInject', 'enabled'),
     alwaysInjectSelector: hook.alwaysInjectSelector ?? [],
     neverInjectSelector: hook.neverInjectSelector ?? [],
-    injectedAnnotations: hook.injectedAnnotations ?? {},
+    // The chart lists the annotations under an `injectedAnnotations:` key, which stays null when there are none.
+    injectedAnnotations: truthy(hook.injectedAnnotations) ? hook.injectedAnnotations! : null,
     // A template name istiod cannot resolve: an istiod older than the templates fails loudly instead of injecting wrongly.
     template: '{{ Template_Version_And_Istio_Version_Mismatched_Check_Installation }}',
     templates,
@@ -171,23 +166,29 @@ function injectorConfigMap(ctx: RenderContext): K8sObject {
   return {
     apiVersion: 'v1', kind: 'ConfigMap',
     metadata: { name: `istio-sidecar-injector${ctx.suffix}`, namespace: ctx.ns, labels: pilotLabels(ctx) },
-    data: { config: yamlText(config), values: JSON.stringify(sortKeys(injectorValues(ctx)), null, 2) },
+    data: { config: yamlText(config), values: JSON.stringify(sortKeys(injectorValues(chartValues(ctx).merged)), null, 2) },
   };
 }
 
+/** The `values` ConfigMap: what istioctl hands the istiod chart and what the chart renders with (see istiod-values.ts). */
 function valuesConfigMap(ctx: RenderContext): K8sObject {
+  const { original, merged } = chartValues(ctx);
   return {
     apiVersion: 'v1', kind: 'ConfigMap',
     metadata: {
       name: `values${ctx.suffix}`, namespace: ctx.ns, labels: pilotLabels(ctx),
-      annotations: { 'kubernetes.io/description': 'Values this control plane was rendered with: the user-supplied ones and the merged result. For debugging only.' },
+      // The annotation's text is the chart's (Istio 1.30.3 configmap-values.yaml): tools may match on it.
+      annotations: { 'kubernetes.io/description': VALUES_CONFIGMAP_DESCRIPTION },
     },
     data: {
-      'original-values': JSON.stringify(sortKeys(ctx.config.userValues), null, 2),
-      'merged-values': JSON.stringify(sortKeys(ctx.config.values), null, 2),
+      'original-values': JSON.stringify(sortKeys(original), null, 2),
+      'merged-values': JSON.stringify(sortKeys(merged), null, 2),
     },
   };
 }
+
+const VALUES_CONFIGMAP_DESCRIPTION = 'This ConfigMap contains the Helm values used during chart rendering. This ConfigMap is rendered for debugging purposes '
+  + 'and external tooling; modifying these values has no effect.';
 
 function fieldEnv(name: string, fieldPath: string, apiVersion = true): JsonObject {
   return { name, valueFrom: { fieldRef: apiVersion ? { apiVersion: 'v1', fieldPath } : { fieldPath } } };
