@@ -14,4 +14,18 @@ export const GRID: GridCase[] = KINDS.map((kind) => ({
   files: ['schema-istio-kinds.yaml'],
   analyzer: `schema.ValidationAnalyzer.${kind}`,
   expected: Array.from({ length: TWICE.has(kind) ? 2 : 1 }, (): [string, string] => ['IST0106', `${kind} schema/bad`]),
-}));
+})).concat([
+  {
+    files: ['virtualservice-unused-rules.yaml'],
+    analyzer: 'schema.ValidationAnalyzer.VirtualService',
+    expected: [
+      ['IST0131', 'VirtualService shop/catalog'],
+      ['IST0130', 'VirtualService shop/catalog'],
+      ['IST0131', 'VirtualService shop/catalog'],
+      ['IST0130', 'VirtualService shop/catalog'],
+      ['IST0130', 'VirtualService shop/catalog'],
+      ['IST0131', 'VirtualService shop/ledger'],
+      ['IST0130', 'VirtualService shop/ledger'],
+    ],
+  },
+]);
