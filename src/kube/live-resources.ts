@@ -55,7 +55,7 @@ function isIstioKey(key: string): boolean {
  * what the server stores, and returns it: drops `metadata.managedFields`, kubectl's
  * last-applied-configuration annotation, non-Istio annotations longer than MAX_ANNOTATION_CHARS,
  * ConfigMap `binaryData` and ConfigMap `data` values longer than MAX_CONFIGMAP_VALUE_CHARS (other
- * than `values` and `mesh`), and Secret payloads (no analyzer reads secret values; keys are kept
+ * than `values` and `mesh`), the OpenAPI schemas of CustomResourceDefinitions, and Secret payloads (no analyzer reads secret values; keys are kept
  * with empty values so a check for a key's presence still works).
  */
 export function slimLiveObject<T extends K8sObject>(obj: T): T {
@@ -76,6 +76,12 @@ export function slimLiveObject<T extends K8sObject>(obj: T): T {
         if (!KEPT_CONFIGMAP_KEYS.has(k) && typeof v === 'string' && v.length > MAX_CONFIGMAP_VALUE_CHARS) delete data[k];
       }
     }
+  }
+  if (obj.kind === 'CustomResourceDefinition' && obj.apiVersion.startsWith('apiextensions.k8s.io/')) {
+    // Analyzers read a CRD's name and annotations (the Gateway API bundle version), never its
+    // OpenAPI schemas, which are most of its size.
+    const versions = (o.spec as Record<string, unknown> | undefined)?.versions;
+    if (Array.isArray(versions)) for (const v of versions) if (v && typeof v === 'object') delete (v as Record<string, unknown>).schema;
   }
   if (obj.kind === 'Secret' && !obj.apiVersion.includes('/')) {
     for (const field of ['data', 'stringData'] as const) {

@@ -138,6 +138,13 @@ describe('live source helpers', () => {
       metadata: { name: 's', annotations: { 'sidecar.istio.io/status': long, small: 'ok' } },
       data: { 'tls.crt': '' }, stringData: { password: '' },
     });
+    const crd = slimLiveObject({
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+      metadata: { name: 'tlsroutes.gateway.networking.k8s.io', annotations: { 'gateway.networking.k8s.io/bundle-version': 'v1.4.1' } },
+      spec: { group: 'gateway.networking.k8s.io', versions: [{ name: 'v1alpha2', served: true, schema: { openAPIV3Schema: { type: 'object' } } }] },
+    } as unknown as K8sObject) as any;
+    expect(crd.spec.versions).toStrictEqual([{ name: 'v1alpha2', served: true }]);
+    expect(crd.metadata.annotations).toStrictEqual({ 'gateway.networking.k8s.io/bundle-version': 'v1.4.1' });
     // Only core ConfigMaps and Secrets are touched beyond metadata.
     const custom = { apiVersion: 'example.com/v1', kind: 'Secret', metadata: { name: 'x' }, data: { a: 'kept' } } as unknown as K8sObject;
     expect(slimLiveObject(custom)).toStrictEqual({ apiVersion: 'example.com/v1', kind: 'Secret', metadata: { name: 'x' }, data: { a: 'kept' } });
