@@ -492,7 +492,7 @@ describe('sidecar injection template (Istio 1.30.3 facts, executed by Go text/te
     // Istio 1.30.3's gateway template: owner, then mesh ID, then trust domain; the two credential
     // volumes are emptyDirs while the workload socket's source stays open.
     expect(names.slice(names.indexOf('ISTIO_META_WORKLOAD_NAME'))).toEqual(['ISTIO_META_WORKLOAD_NAME', 'ISTIO_META_OWNER', 'ISTIO_META_MESH_ID', 'TRUST_DOMAIN']);
-    const volumes = (fragment.spec as { volumes: { name: string; emptyDir?: unknown }[] }).volumes;
+    const volumes = fragment.spec.volumes;
     expect(volumes.slice(0, 3)).toEqual([{ name: 'workload-socket', emptyDir: null }, { name: 'credential-socket', emptyDir: {} }, { name: 'workload-certs', emptyDir: {} }]);
 
     await expect(golden(fragment)).toMatchFileSnapshot(`${goldenDir}/gateway.yaml`);
@@ -512,7 +512,7 @@ describe('sidecar injection template (Istio 1.30.3 facts, executed by Go text/te
     expect(envMap(proxy).get('ISTIO_META_WORKLOAD_NAME')?.value).toBe('istio-ingressgateway');
     expect(envMap(proxy).get('ISTIO_BOOTSTRAP_OVERRIDE')?.value).toBe('/etc/istio/custom-bootstrap/custom_bootstrap.json');
     expect((proxy as { volumeMounts: { name: string; mountPath: string }[] }).volumeMounts).toContainEqual({ name: 'custom-bootstrap-volume', mountPath: '/etc/istio/custom-bootstrap' });
-    expect((fragment.spec as { volumes: unknown[] }).volumes).toContainEqual({ name: 'custom-bootstrap-volume', configMap: { name: 'my-bootstrap' } });
+    expect(fragment.spec.volumes).toContainEqual({ name: 'custom-bootstrap-volume', configMap: { name: 'my-bootstrap' } });
     expect(fragment.metadata.labels?.['service.istio.io/canonical-name']).toBe(long);
   });
 });
