@@ -29,6 +29,14 @@ import { telemetryLightstepAnalyzer } from './analyzers/telemetry-lightstep.js';
 import { telemetryProviderAnalyzer } from './analyzers/telemetry-provider.js';
 import { telemetrySelectorAnalyzer } from './analyzers/telemetry-selector.js';
 import { servicePortProtocolAnalyzer } from './analyzers/service-port-protocol.js';
+import { authorizationPoliciesAnalyzer } from './analyzers/auth-authorization-policies.js';
+import { blockedCidrsAnalyzer } from './analyzers/authn-blocked-cidrs.js';
+import { caCertificateAnalyzer } from './analyzers/destinationrule-ca-certificate.js';
+import { envoyPatchAnalyzer } from './analyzers/envoyfilter-patch.js';
+import { gatewayCertificateAnalyzer } from './analyzers/gateway-certificate.js';
+import { gatewaySecretAnalyzer } from './analyzers/gateway-secret.js';
+import { serviceEntryAddressesAnalyzer } from './analyzers/serviceentry-addresses.js';
+import { jwtClaimRouteAnalyzer } from './analyzers/virtualservice-jwt-claim-route.js';
 
 /** All analyzers, sorted by name. */
 export const ANALYZERS: readonly Analyzer[] = [
@@ -56,6 +64,14 @@ export const ANALYZERS: readonly Analyzer[] = [
   telemetryProviderAnalyzer,
   telemetrySelectorAnalyzer,
   servicePortProtocolAnalyzer,
+  authorizationPoliciesAnalyzer,
+  blockedCidrsAnalyzer,
+  caCertificateAnalyzer,
+  envoyPatchAnalyzer,
+  gatewayCertificateAnalyzer,
+  gatewaySecretAnalyzer,
+  serviceEntryAddressesAnalyzer,
+  jwtClaimRouteAnalyzer,
   ...schemaAnalyzers,
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 

@@ -7,6 +7,7 @@ import { GRID as SCHEMA } from './grid-schema.js';
 import { GRID as REFERENCES } from './grid-virtualservice.js';
 import { GRID as TELEMETRY } from './grid-telemetry.js';
 import { GRID as PLATFORM } from './grid-platform.js';
+import { GRID as POLICIES } from './grid-policies.js';
 
 /** All grid rows. */
-export const GRID: readonly GridCase[] = [...CORE, ...WORKLOAD, ...GATEWAY, ...SCHEMA, ...REFERENCES, ...TELEMETRY, ...PLATFORM];
+export const GRID: readonly GridCase[] = [...CORE, ...WORKLOAD, ...GATEWAY, ...SCHEMA, ...REFERENCES, ...TELEMETRY, ...PLATFORM, ...POLICIES];

@@ -90,6 +90,9 @@ describe('message catalog', () => {
       IST0109: 'Error', IST0110: 'Error', IST0111: 'Error', IST0112: 'Error', IST0116: 'Warning', IST0118: 'Info',
       IST0123: 'Warning', IST0125: 'Warning', IST0132: 'Warning', IST0135: 'Info', IST0137: 'Warning', IST0144: 'Warning',
       IST0145: 'Error', IST0148: 'Info', IST0150: 'Warning', IST0162: 'Warning', IST0173: 'Error', IST0174: 'Warning',
+      IST0127: 'Warning', IST0128: 'Warning', IST0129: 'Warning', IST0134: 'Warning', IST0138: 'Warning', IST0149: 'Error',
+      IST0151: 'Warning', IST0152: 'Error', IST0153: 'Error', IST0154: 'Error', IST0155: 'Warning', IST0161: 'Error',
+      IST0175: 'Warning',
       IST0002: 'Warning', IST0146: 'Warning', IST0147: 'Error', IST0157: 'Warning', IST0158: 'Warning', IST0159: 'Error',
       IST0160: 'Error', IST0163: 'Warning', IST0164: 'Info', IST0166: 'Warning', IST0176: 'Warning',
     };
