@@ -11,7 +11,10 @@
  * - a namespace expression is `*`, `*suffix`, `prefix*` or a name compared case-insensitively, and
  *   is checked against the Namespace objects among the inputs only, so with none every expression
  *   is reported.
- * In file mode, pod templates stand in for pods.
+ * In file mode, pod templates stand in for pods, the assumed ingress gateway's included: it runs
+ * the proxy and so is in the mesh, as a real ingress gateway is. Istio's stand-in pod for it has a
+ * proxy container without an image, so istioctl reports IST0127 for a policy selecting the ingress
+ * gateway in file mode and not against a cluster; meshctl reports it in neither.
  */
 import type { AnalysisContext, Analyzer, WorkloadInstance } from '../analyzer.js';
 import { K, WORKLOAD_INPUTS } from '../kinds.js';
