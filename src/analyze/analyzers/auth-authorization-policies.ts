@@ -71,9 +71,19 @@ export const authorizationPoliciesAnalyzer: Analyzer = {
     const policies = ctx.list(K.AuthorizationPolicy);
     if (policies.length === 0) return;
     const meshPods = ctx.workloads().filter((w) => enrolled(ctx, w));
-    const pods = new WorkloadSelectorIndex((ns) => (ns === undefined ? meshPods : meshPods.filter((w) => w.namespace === ns)));
+    const meshPodsByNamespace = new Map<string, WorkloadInstance[]>();
+    for (const w of meshPods) {
+      const list = meshPodsByNamespace.get(w.namespace);
+      if (list) list.push(w);
+      else meshPodsByNamespace.set(w.namespace, [w]);
+    }
+    const pods = new WorkloadSelectorIndex((ns) => (ns === undefined ? meshPods : meshPodsByNamespace.get(ns) ?? []));
     const root = rootNamespace(ctx);
     const namespaces = ctx.list(K.Namespace).map((n) => n.name);
+    const lowerNames = new Set(namespaces.map((n) => n.toLowerCase()));
+    const known = (exp: string): boolean => (exp.includes('*')
+      ? namespaces.some((ns) => namespaceExpressionMatches(ns, exp))
+      : lowerNames.has(exp.toLowerCase()));
 
     for (const ap of policies) {
       const rawSelector = field(ap.object.spec, 'selector');
@@ -91,7 +101,7 @@ export const authorizationPoliciesAnalyzer: Analyzer = {
           for (const list of ['namespaces', 'notNamespaces'] as const) {
             asList(field(source, list)).forEach((raw, k) => {
               const exp = String(raw);
-              if (namespaces.some((ns) => namespaceExpressionMatches(ns, exp))) return;
+              if (known(exp)) return;
               ctx.report(MESSAGES.ReferencedResourceNotFound,
                 { resource: ap, path: ['spec', 'rules', i, 'from', j, 'source', list, k] }, 'namespace', exp);
             });
