@@ -64,5 +64,10 @@ export interface Analyzer {
   inputs: readonly KindKey[];
   /** Message types this analyzer may report (for `-L`, SARIF rules and meta-tests). */
   messages: readonly MessageType[];
+  /**
+   * Runs only when selected with `--analyzer`, not in a default run: istioctl 1.30.3 leaves such
+   * analyzers (annotations.AlphaAnalyzer) out of its default set as too noisy.
+   */
+  optIn?: boolean;
   analyze(ctx: AnalysisContext): void;
 }

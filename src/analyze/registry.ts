@@ -8,6 +8,7 @@ import { portNameAnalyzer } from './analyzers/port-name.js';
 import { schemaAnalyzers } from './analyzers/schema-validation.js';
 import { workloadLabelsAnalyzer } from './analyzers/workload-labels.js';
 import { annotationsK8sAnalyzer } from './analyzers/annotations-k8s.js';
+import { annotationsAlphaAnalyzer } from './analyzers/annotations-alpha.js';
 import { applicationUidAnalyzer } from './analyzers/application-uid.js';
 import { deploymentMultiServiceAnalyzer } from './analyzers/deployment-multi-service.js';
 import { injectionAnalyzer } from './analyzers/injection-status.js';
@@ -43,6 +44,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   portNameAnalyzer,
   workloadLabelsAnalyzer,
   annotationsK8sAnalyzer,
+  annotationsAlphaAnalyzer,
   applicationUidAnalyzer,
   deploymentMultiServiceAnalyzer,
   injectionAnalyzer,
@@ -76,13 +78,14 @@ export const ANALYZERS: readonly Analyzer[] = [
 ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 /**
- * Returns the analyzers whose names are given (`--analyzer`), all when `names` is empty. A name
+ * Returns the analyzers whose names are given (`--analyzer`), all but the opt-in ones when `names` is empty. A name
  * matches exactly or as a prefix ending at a dot (`schema.ValidationAnalyzer` selects every
  * `schema.ValidationAnalyzer.<Kind>`). Returns the names that matched nothing separately.
  */
 export function selectAnalyzers(names: readonly string[]): { analyzers: Analyzer[]; unknown: string[] } {
-  if (names.length === 0) return { analyzers: [...ANALYZERS], unknown: [] };
-  const matches = (a: Analyzer, n: string): boolean => a.name === n || a.name.startsWith(`${n}.`);
+  if (names.length === 0) return { analyzers: ANALYZERS.filter((a) => !a.optIn), unknown: [] };
+  // An opt-in analyzer runs only when named in full.
+  const matches = (a: Analyzer, n: string): boolean => a.name === n || (!a.optIn && a.name.startsWith(`${n}.`));
   const unknown = names.filter((n) => !ANALYZERS.some((a) => matches(a, n)));
   return { analyzers: ANALYZERS.filter((a) => names.some((n) => matches(a, n))), unknown };
 }

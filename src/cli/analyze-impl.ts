@@ -250,7 +250,7 @@ async function clusterInput(deps: Deps, args: string[], opts: AnalyzeOptions, an
  */
 export async function runAnalyze(deps: Deps, args: string[], opts: AnalyzeOptions, globals: KubeGlobals & { color?: boolean; verbose?: boolean }): Promise<void> {
   if (opts.listAnalyzers) {
-    for (const a of ANALYZERS) deps.stdout.write(`* ${a.name}:\n    ${a.description}\n`);
+    for (const a of ANALYZERS) deps.stdout.write(`* ${a.name}${a.optIn ? ' (runs only when named with --analyzer)' : ''}:\n    ${a.description}\n`);
     return;
   }
   const formatter = FORMATTERS[opts.output];

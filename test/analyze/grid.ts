@@ -8,6 +8,7 @@ import { GRID as REFERENCES } from './grid-virtualservice.js';
 import { GRID as TELEMETRY } from './grid-telemetry.js';
 import { GRID as PLATFORM } from './grid-platform.js';
 import { GRID as POLICIES } from './grid-policies.js';
+import { GRID as MESH } from './grid-mesh.js';
 
 /** All grid rows. */
-export const GRID: readonly GridCase[] = [...CORE, ...WORKLOAD, ...GATEWAY, ...SCHEMA, ...REFERENCES, ...TELEMETRY, ...PLATFORM, ...POLICIES];
+export const GRID: readonly GridCase[] = [...CORE, ...WORKLOAD, ...GATEWAY, ...SCHEMA, ...REFERENCES, ...TELEMETRY, ...PLATFORM, ...POLICIES, ...MESH];

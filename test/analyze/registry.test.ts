@@ -59,7 +59,7 @@ describe('analyzer registry', () => {
     const files = readdirSync(analyzeTestdata, { recursive: true, encoding: 'utf8' })
       .filter((f) => /\.(ya?ml|json)$/.test(f) && !f.startsWith('bad'));
     // strictInputs makes the context throw on an undeclared kind or message.
-    const result = await analyzeTestFiles(files);
+    const result = await analyzeTestFiles(files, ANALYZERS.map((a) => a.name));
     expect(result.analyzers).toEqual(ANALYZERS.map((a) => a.name));
   });
 
@@ -67,6 +67,13 @@ describe('analyzer registry', () => {
     expect(selectAnalyzers(['service.PortNameAnalyzer']).analyzers.map((a) => a.name)).toEqual(['service.PortNameAnalyzer']);
     expect(selectAnalyzers(['service']).analyzers.map((a) => a.name)).toEqual(['service.PortNameAnalyzer', 'service.PortProtocolAnalyzer']);
     expect(selectAnalyzers(['service.Port']).unknown).toEqual(['service.Port']);
+  });
+
+  it('leaves opt-in analyzers out of a default run and selects them only by full name', () => {
+    expect(selectAnalyzers([]).analyzers.map((a) => a.name)).toEqual(ANALYZERS.filter((a) => !a.optIn).map((a) => a.name));
+    expect(selectAnalyzers([]).analyzers.map((a) => a.name)).not.toContain('annotations.AlphaAnalyzer');
+    expect(selectAnalyzers(['annotations']).analyzers.map((a) => a.name)).toEqual(['annotations.K8sAnalyzer']);
+    expect(selectAnalyzers(['annotations.AlphaAnalyzer']).analyzers.map((a) => a.name)).toEqual(['annotations.AlphaAnalyzer']);
   });
 });
 
@@ -95,6 +102,8 @@ describe('message catalog', () => {
       IST0175: 'Warning',
       IST0002: 'Warning', IST0146: 'Warning', IST0147: 'Error', IST0157: 'Warning', IST0158: 'Warning', IST0159: 'Error',
       IST0160: 'Error', IST0163: 'Warning', IST0164: 'Info', IST0166: 'Warning', IST0176: 'Warning',
+      IST0126: 'Error', IST0130: 'Warning', IST0131: 'Info', IST0136: 'Info', IST0139: 'Error', IST0140: 'Warning',
+      IST0165: 'Warning', IST0171: 'Warning',
     };
     for (const [, m] of entries) if (m.code.startsWith('IST')) expect(m.level, m.code).toBe(upstream[m.code]);
   });

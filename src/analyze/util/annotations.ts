@@ -3,7 +3,7 @@
  * be placed on, its feature status and whether it is deprecated. Source: istio/api
  * `annotation.AllResourceAnnotations()` at the api version Istio 1.30.3 pins (`2e43f07b`, 67
  * entries), as surveyed in reference/istio-1.30.3-delta.md §1.5. annotations.K8sAnalyzer reads it
- * for IST0107/0108/0135; an alpha-annotation check could read `status`.
+ * for IST0107/0108/0135, annotations.AlphaAnalyzer reads `status` for IST0136.
  */
 
 /** The resource types istio/api names as an annotation's target (`Any` places it anywhere). */
@@ -75,7 +75,7 @@ export const ISTIO_ANNOTATIONS: readonly AnnotationDefinition[] = [
     'sidecar.istio.io/proxyImage',
     'sidecar.istio.io/proxyImageType',
     'sidecar.istio.io/proxyMemory',
-    'sidecar.istio.io/proxyMemoryLimit none',
+    'sidecar.istio.io/proxyMemoryLimit',
     'sidecar.istio.io/rewriteAppHTTPProbers',
     'sidecar.istio.io/statsCompression deprecated',
     'sidecar.istio.io/statsEvictionInterval',
@@ -87,13 +87,13 @@ export const ISTIO_ANNOTATIONS: readonly AnnotationDefinition[] = [
     'sidecar.istio.io/statsInclusionSuffixes deprecated',
     'sidecar.istio.io/status',
     'sidecar.istio.io/userVolume',
-    'sidecar.istio.io/userVolumeMount none',
+    'sidecar.istio.io/userVolumeMount',
     'status.sidecar.istio.io/port',
     'traffic.sidecar.istio.io/excludeInboundPorts',
     'traffic.sidecar.istio.io/excludeInterfaces',
     'traffic.sidecar.istio.io/excludeOutboundIPRanges',
     'traffic.sidecar.istio.io/excludeOutboundPorts',
-    'traffic.sidecar.istio.io/includeInboundPorts none',
+    'traffic.sidecar.istio.io/includeInboundPorts',
     'traffic.sidecar.istio.io/includeOutboundIPRanges',
     'traffic.sidecar.istio.io/includeOutboundPorts',
     'traffic.sidecar.istio.io/kubevirtInterfaces deprecated'),
