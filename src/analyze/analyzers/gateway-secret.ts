@@ -47,13 +47,22 @@ export function secretData(secret: Resource): Map<string, Buffer> | undefined {
  * not decode is passed over).
  */
 export function firstPemBlock(pem: string): Buffer | undefined {
-  const re = /-----BEGIN ([^\n-]*)-----\r?\n([\s\S]*?)-----END \1-----/g;
-  for (let m = re.exec(pem); m; m = re.exec(pem)) {
-    let body = m[2]!;
-    const headerEnd = /^[^\n]*:[^\n]*\n(?:[^\n]*\n)*?\r?\n/.exec(body);
-    if (headerEnd && headerEnd.index === 0) body = body.slice(headerEnd[0].length);
+  const begin = /-----BEGIN ([^\n-]*)-----\r?\n/g;
+  const unterminated = new Set<string>();
+  for (let m = begin.exec(pem); m; m = begin.exec(pem)) {
+    if (unterminated.has(m[1]!)) continue;
+    const endMarker = `-----END ${m[1]}-----`;
+    const end = pem.indexOf(endMarker, begin.lastIndex);
+    if (end < 0) {
+      unterminated.add(m[1]!);
+      continue;
+    }
+    let body = pem.slice(begin.lastIndex, end);
+    const blank = /\r?\n\r?\n/.exec(body);
+    if (blank && body.slice(0, blank.index).split('\n')[0]!.includes(':')) body = body.slice(blank.index + blank[0].length);
     const compact = body.replace(/\s+/g, '');
     if (BASE64.test(compact)) return Buffer.from(compact, 'base64');
+    begin.lastIndex = end + endMarker.length;
   }
   return undefined;
 }
