@@ -227,10 +227,12 @@ function normalizeInjected(c: JsonObject): void {
 
 /**
  * Injects the sidecar into one pod template and returns the new metadata and spec (fresh objects;
- * the input is not modified), or why it was skipped. A template that was injected before is
- * stripped first (kube-uninject), so re-injection gives what injecting the original gives.
- * Throws InjectionError for invalid annotations, another mesh's proxy, unknown templates and
- * template failures.
+ * the input is not modified), or why it was skipped. As istiod does (Istio 1.30.3
+ * pkg/kube/inject injectPod, RunTemplate), the templates see the pod without what a previous
+ * injection added (the containers `sidecar.istio.io/status` lists, the overridden containers put
+ * back from `proxy.istio.io/overrides`), while their output merges onto the pod as it is, so
+ * re-injecting an injected pod updates it in place. Throws InjectionError for invalid annotations,
+ * another mesh's proxy, unknown templates and template failures.
  */
 export function injectPod(injector: Injector, input: PodInput): PodOutcome {
   const { config } = injector;
@@ -240,15 +242,16 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
     const foreign = FOREIGN_PROXIES.find((f) => isObject(c) && c.name === f.container);
     if (foreign) throw new InjectionError(`the pod already runs ${foreign.mesh}'s proxy (container "${foreign.container}"); one pod cannot be in two meshes: ${foreign.remedy} first`, ['spec']);
   }
-  const previouslyInjected = STATUS_ANNOTATION in obj(input.meta.annotations);
-  const stripped = previouslyInjected ? uninjectPod(input.meta, input.spec) : { meta: structuredClone(input.meta), spec: structuredClone(input.spec) };
-  const { meta, spec } = stripped;
+  const meta = structuredClone(input.meta);
+  const spec = structuredClone(input.spec);
   const skip = skipRule(meta, spec, warnings);
   if (skip) return skip;
   const annotations = stringMap(meta, 'annotations');
   stringMap(meta, 'labels');
   const problems = annotationProblems(annotations);
   if (problems.length) throw new InjectionError(problems.map((p) => p.message).join('; '), ['annotations', problems[0]!.annotation]);
+  const previousStatus = parseStatus(annotations[STATUS_ANNOTATION]);
+  const previouslyInjected = previousStatus !== undefined;
 
   let mesh = config.mesh;
   const proxyConfigAnnotation = annotations['proxy.istio.io/config'];
@@ -261,31 +264,31 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
   }
   const proxyConfig = obj(mesh.defaultConfig);
   const values = config.values;
-
-  // A user-supplied container with a template's name (e.g. istio-proxy with image: auto) customizes
-  // the injected one; remember it so re-injection can apply it again.
+  const statusPort = String(proxyConfig.statusPort ?? 15020);
   const overrides = parseOverrides(annotations[OVERRIDES_ANNOTATION]);
-  for (const [field, saved] of [['containers', overrides.containers], ['initContainers', overrides.initContainers]] as const) {
-    for (const c of saved) if (!named(list(spec[field]), str(c.name))) spec[field] = [...list(spec[field]), c];
-  }
+  const view = templateView(meta, spec, previousStatus, overrides, statusPort);
+  const nativeSidecars = injector.nativeSidecarsOnNode?.get(str(spec.nodeName)) ?? injector.nativeSidecars;
 
   const data: SidecarTemplateDataJson = {
     TypeMeta: { apiVersion: input.typeMeta.apiVersion, kind: input.typeMeta.kind },
     DeploymentMeta: { Namespace: input.workload.namespace, Name: input.workload.name },
-    ObjectMeta: meta,
-    Spec: spec,
+    ObjectMeta: view.meta,
+    Spec: view.spec,
     ProxyConfig: proxyConfig,
     MeshConfig: mesh,
     Values: values,
     Revision: config.revision,
-    NativeSidecars: injector.nativeSidecarsOnNode?.get(str(spec.nodeName)) ?? injector.nativeSidecars,
-    ProxyImage: proxyImage(values, proxyConfig, annotations),
+    NativeSidecars: nativeSidecars,
+    ProxyImage: proxyImage(values, proxyConfig, stringMap(view.meta, 'annotations')),
     ProxyUID: 1337,
     ProxyGID: 1337,
     InboundTrafficPolicyMode: inboundTrafficPolicyMode(mesh),
     CompliancePolicy: '',
   };
   const goData = toTemplateData(data);
+  // The pod's own choice wins over the injector's when it is exactly "true" or "false".
+  const nativeChoice = annotations['sidecar.istio.io/nativeSidecar'];
+  const native = nativeChoice === 'true' ? true : nativeChoice === 'false' ? false : nativeSidecars;
 
   const runs: TemplateRun[] = [];
   let templatePod: JsonObject = {};
@@ -310,6 +313,16 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
     if (fragment === null || fragment === undefined) continue;
     if (!isObject(fragment)) throw new InjectionError(`injection template "${name}" must print a pod (a YAML map with metadata and spec)`);
     templatePod = strategicMerge(templatePod, fragment);
+    // A native sidecar lives in initContainers while the user's customization of it sits in
+    // containers: move the user's container over, so that the template's merges into it.
+    const mergedSpec = obj(merged.spec);
+    if (native && named(list(obj(templatePod.spec).initContainers), PROXY_CONTAINER) && named(list(mergedSpec.containers), PROXY_CONTAINER)) {
+      const moving = named(list(mergedSpec.containers), PROXY_CONTAINER)!;
+      merged = {
+        ...merged,
+        spec: { ...mergedSpec, containers: list(mergedSpec.containers).filter((c) => c !== moving), initContainers: [...list(mergedSpec.initContainers), moving] },
+      };
+    }
     merged = strategicMerge(merged, fragment);
   }
 
@@ -317,10 +330,11 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
   const outSpec = obj(merged.spec);
   const templateSpec = obj(templatePod.spec);
   const injectedNames = new Set([...list(templateSpec.containers), ...list(templateSpec.initContainers)].map((c) => str(obj(c).name)));
-  reapplyOverrides(outSpec, input.spec, spec, injectedNames, outMeta, previouslyInjected, overrides);
+  reapplyOverrides(outSpec, outMeta, input, templateSpec, previousStatus, overrides);
   for (const field of ['containers', 'initContainers']) {
     for (const c of list(outSpec[field])) if (isObject(c) && injectedNames.has(str(c.name))) normalizeInjected(c);
   }
+  adjustInitContainerUser(outSpec, outMeta, input.spec, proxyConfig);
 
   // postProcessPod: cluster/network env, Prometheus merge, probe rewrite, metadata, container order.
   const outAnnotations = { ...obj(outMeta.annotations) } as Record<string, string>;
@@ -343,10 +357,10 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
     ? parseGoBool(rewriteSetting)!
     : obj(values.sidecarInjectorWebhook).rewriteAppHTTPProbe !== false;
   if (proxy && rewrite) {
-    const statusPort = Number(annotations['status.sidecar.istio.io/port'] ?? proxyConfig.statusPort ?? 15020);
+    const rewritePort = Number(annotations['status.sidecar.istio.io/port'] ?? proxyConfig.statusPort ?? 15020);
     const appContainers = [...list(outSpec.initContainers), ...list(outSpec.containers)].filter(isObject);
-    const { probers } = rewriteProbes(appContainers, statusPort);
-    if (probers) proxy.env = [...list(proxy.env), { name: APP_PROBERS_ENV, value: JSON.stringify(probers) }];
+    const { probers } = rewriteProbes(appContainers, rewritePort, Number(statusPort));
+    if (probers) proxy.env = mergeProbers(previouslyInjected, list(proxy.env), probers);
   }
   if (network) outLabels['topology.istio.io/network'] = network;
   outAnnotations[STATUS_ANNOTATION] = JSON.stringify({
@@ -365,6 +379,72 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
     warnings.push('a classic sidecar keeps running after the job\'s containers exit, so the job never completes; use --native-sidecar (Kubernetes 1.29+) or the annotation sidecar.istio.io/nativeSidecar: "true"');
   }
   return { action: 'injected', meta: outMeta, spec: outSpec, warnings, runs, previouslyInjected };
+}
+
+/**
+ * Adds the recorded probes to the proxy's env (istiod's mergeOrAppendProbers): on a pod injected
+ * before, the existing record is merged with the new one, its entries winning, keys sorted.
+ */
+function mergeProbers(previouslyInjected: boolean, env: Json[], probers: Record<string, JsonObject>): Json[] {
+  const at = env.findIndex((e) => isObject(e) && e.name === APP_PROBERS_ENV);
+  if (!previouslyInjected || at < 0) return [...env, { name: APP_PROBERS_ENV, value: JSON.stringify(probers) }];
+  let existing: unknown;
+  try {
+    existing = JSON.parse(str(obj(env[at]).value));
+  } catch {
+    return env;
+  }
+  if (!isObject(existing)) return env;
+  const all: JsonObject = { ...probers, ...existing };
+  const sorted: JsonObject = {};
+  for (const k of Object.keys(all).sort()) sorted[k] = all[k]!;
+  return env.map((e, i) => (i === at ? { name: APP_PROBERS_ENV, value: JSON.stringify(sorted) } : e));
+}
+
+/**
+ * What `sidecar.istio.io/status` says a previous injection added; undefined when the pod has no
+ * such annotation. A value that is not JSON marks the pod as injected before but names nothing
+ * (`valid` false), as istiod treats it.
+ */
+interface PreviousStatus { valid: boolean; containers: string[]; initContainers: string[] }
+
+function parseStatus(text: string | undefined): PreviousStatus | undefined {
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!isObject(parsed)) return { valid: false, containers: [], initContainers: [] };
+  const names = (v: Json | undefined) => list(v).filter((x): x is string => typeof x === 'string');
+  return { valid: true, containers: names(parsed.containers), initContainers: names(parsed.initContainers) };
+}
+
+/**
+ * The pod as the templates see it (istiod's stripPod and reinsertOverrides): without the containers
+ * a previous injection listed, without the Prometheus annotations it pointed at the agent and
+ * without its status annotation; containers recorded as overrides are put back where missing.
+ */
+function templateView(meta: JsonObject, spec: JsonObject, status: PreviousStatus | undefined, overrides: Overrides, statusPort: string): { meta: JsonObject; spec: JsonObject } {
+  const vMeta = structuredClone(meta);
+  const vSpec = structuredClone(spec);
+  if (status?.valid) {
+    const drop = (field: 'containers' | 'initContainers', names: string[]) => {
+      if (Array.isArray(vSpec[field])) vSpec[field] = list(vSpec[field]).filter((c) => !(isObject(c) && names.includes(str(c.name))));
+    };
+    drop('containers', status.containers);
+    drop('initContainers', status.initContainers);
+    const annotations = obj(vMeta.annotations) as Record<string, string>;
+    if (prometheusAnnotation(annotations, 'port') === statusPort) {
+      for (const k of Object.keys(annotations)) if (/^prometheus_io_(scrape|port|path)$/.test(sanitize(k))) delete annotations[k];
+    }
+    delete annotations[STATUS_ANNOTATION];
+  }
+  for (const field of ['containers', 'initContainers'] as const) {
+    for (const c of overrides[field]) if (!named(list(vSpec[field]), str(c.name))) vSpec[field] = [...list(vSpec[field]), c];
+  }
+  return { meta: vMeta, spec: vSpec };
 }
 
 function selectTemplates(config: InjectionConfig, annotations: Record<string, string>): string[] {
@@ -388,30 +468,71 @@ function parseOverrides(text: string | undefined): Overrides {
 }
 
 /**
- * istiod's reapplyOverwrittenContainers: a container the user defined under a name the template
- * injects wins field by field over the template's (image "auto" meaning "keep the injected image"),
- * and is recorded in proxy.istio.io/overrides the first time.
+ * istiod's reapplyOverwrittenContainers: a container of the original pod with the name of one the
+ * templates inject customizes it. It is merged over the injected one (image "auto" meaning "keep
+ * the injected image"), looked up among the recorded overrides first, then in the pod (regular
+ * containers before init containers, so that a user's istio-proxy customizes the native sidecar),
+ * and recorded in proxy.istio.io/overrides on first injection. Containers a previous injection
+ * added (per its status) are not overrides.
  */
-function reapplyOverrides(outSpec: JsonObject, originalSpec: JsonObject, strippedSpec: JsonObject, injected: Set<string>, outMeta: JsonObject, previouslyInjected: boolean, saved: Overrides): void {
+function reapplyOverrides(outSpec: JsonObject, outMeta: JsonObject, original: PodInput, templateSpec: JsonObject, status: PreviousStatus | undefined, saved: Overrides): void {
   const found: Overrides = { containers: [], initContainers: [] };
   for (const field of ['containers', 'initContainers'] as const) {
-    const from = saved[field].length ? saved[field] : list(strippedSpec[field]).filter(isObject);
-    for (const user of from) {
-      const name = str(user.name);
-      if (!injected.has(name)) continue;
-      if (!named(list(originalSpec.containers), name) && !named(list(originalSpec.initContainers), name) && !saved[field].length) continue;
-      const overlay: JsonObject = { ...user };
+    for (const injected of list(templateSpec[field])) {
+      const name = str(obj(injected).name);
+      if (status?.[field].includes(name)) continue;
+      const user = named(saved[field], name)
+        ?? (field === 'containers' ? named(list(original.spec.containers), name)
+          : named(list(original.spec.containers), name) ?? named(list(original.spec.initContainers), name));
+      if (!user) continue;
+      const overlay = structuredClone(user);
       if (overlay.image === 'auto') delete overlay.image;
-      found[field].push(user);
+      normalizeInjected(overlay);
+      found[field].push(overlay);
       outSpec[field] = list(outSpec[field]).map((c) => (isObject(c) && c.name === name ? strategicMerge(c, overlay) : c));
     }
   }
-  if (!previouslyInjected && (found.containers.length || found.initContainers.length)) {
+  if (status === undefined && (found.containers.length || found.initContainers.length)) {
     const record: JsonObject = {};
     if (found.containers.length) record.containers = found.containers;
     if (found.initContainers.length) record.initContainers = found.initContainers;
     outMeta.annotations = { ...obj(outMeta.annotations), [OVERRIDES_ANNOTATION]: JSON.stringify(record) };
   }
+}
+
+const securityField = (c: JsonObject | undefined, field: 'runAsUser' | 'runAsGroup'): Json | undefined => {
+  const sc = c?.securityContext;
+  return isObject(sc) ? sc[field] : undefined;
+};
+
+/**
+ * istiod's adjustInitContainerUser: when the user's own istio-proxy sets runAsUser/runAsGroup, the
+ * traffic setup follows it. istio-init's `-u` becomes that uid (never 0); istio-validation runs as
+ * that user and group; in TPROXY mode the proxy itself must keep uid 0 and nothing else changes.
+ */
+function adjustInitContainerUser(outSpec: JsonObject, outMeta: JsonObject, originalSpec: JsonObject, proxyConfig: JsonObject): void {
+  const user = named(list(originalSpec.containers), PROXY_CONTAINER) ?? named(list(originalSpec.initContainers), PROXY_CONTAINER);
+  const runAsUser = securityField(user, 'runAsUser');
+  const runAsGroup = securityField(user, 'runAsGroup');
+  if (!user || ((runAsUser === undefined || runAsUser === null) && (runAsGroup === undefined || runAsGroup === null))) return;
+  const inits = list(outSpec.initContainers);
+  const init = named(inits, 'istio-init') ?? named(inits, 'istio-validation');
+  if (!init) return;
+  const tproxy = proxyConfig.interceptionMode === 'TPROXY' || obj(outMeta.annotations)['sidecar.istio.io/interceptionMode'] === 'TPROXY';
+  if (tproxy && runAsUser !== undefined && runAsUser !== null) {
+    const proxy = named(list(outSpec.containers), PROXY_CONTAINER) ?? named(list(outSpec.initContainers), PROXY_CONTAINER);
+    if (proxy) proxy.securityContext = { ...obj(proxy.securityContext), runAsUser: 0 };
+  }
+  if (!tproxy && init.name === 'istio-validation') {
+    const sc = { ...obj(init.securityContext) };
+    if (runAsUser !== undefined && runAsUser !== null) sc.runAsUser = runAsUser;
+    if (runAsGroup !== undefined && runAsGroup !== null) sc.runAsGroup = runAsGroup;
+    init.securityContext = sc;
+  }
+  if (typeof runAsUser !== 'number' || runAsUser === 0) return;
+  const args = list(init.args);
+  const at = args.indexOf('-u');
+  if (at >= 0 && at + 1 < args.length) init.args = args.map((a, i) => (i === at + 1 ? String(runAsUser) : a));
 }
 
 /** istiod's reorderPod: the proxy last (first when holding the application), init containers in their fixed places. */
@@ -447,7 +568,7 @@ const INJECTED_ANNOTATIONS = [
   'traffic.sidecar.istio.io/includeInboundPorts', 'traffic.sidecar.istio.io/excludeInboundPorts',
   'traffic.sidecar.istio.io/includeOutboundPorts', 'traffic.sidecar.istio.io/excludeOutboundPorts',
   'traffic.sidecar.istio.io/kubevirtInterfaces', 'istio.io/reroute-virtual-interfaces', 'traffic.sidecar.istio.io/excludeInterfaces',
-  'prometheus.io/port', 'prometheus.io/path', 'prometheus.io/scrape', OVERRIDES_ANNOTATION, STATUS_ANNOTATION,
+  OVERRIDES_ANNOTATION, 'prometheus.io/port', 'prometheus.io/path', 'prometheus.io/scrape', STATUS_ANNOTATION,
 ];
 
 /**
@@ -511,9 +632,13 @@ export function uninjectPod(metaIn: JsonObject, specIn: JsonObject): Uninjected 
   drop('imagePullSecrets', names('imagePullSecrets'));
 
   const overrides = parseOverrides(annotations[OVERRIDES_ANNOTATION]);
-  for (const [field, saved] of [['containers', overrides.containers], ['initContainers', overrides.initContainers]] as const) {
+  for (const [recorded, saved] of [['containers', overrides.containers], ['initContainers', overrides.initContainers]] as const) {
     for (const c of saved) {
-      spec[field] = [...list(spec[field]), c];
+      // With native sidecars a user's istio-proxy from `containers` is recorded among the init
+      // containers (it customized the native sidecar); without restartPolicy Always it was a regular one.
+      const field = recorded === 'initContainers' && c.name === PROXY_CONTAINER && c.restartPolicy !== 'Always' ? 'containers' : recorded;
+      // The record leaves out an image of "auto" (istiod's), and a container always has an image.
+      spec[field] = [...list(spec[field]), c.image === undefined ? { name: c.name, image: 'auto', ...c } : c];
       notes.push(`container "${str(c.name)}" restored from ${OVERRIDES_ANNOTATION}`);
     }
   }

@@ -86,8 +86,10 @@ export interface ProbeRewrite {
  * container (init containers included, the proxy excluded) to `httpGet` on `statusPort`, and returns
  * the originals keyed by their new path. An HTTP action keeps its host and headers, HTTPS becomes
  * HTTP; TCP and gRPC actions are replaced by an `httpGet`. `exec` probes are left alone.
+ * `agentPort` is the mesh's status port (Istio 1.30.3 DumpAppProbers): an HTTP/TCP action already
+ * on it is taken as rewritten before and not recorded again.
  */
-export function rewriteProbes(containers: JsonObject[], statusPort: number): ProbeRewrite {
+export function rewriteProbes(containers: JsonObject[], statusPort: number, agentPort: number = statusPort): ProbeRewrite {
   const probers: Record<string, JsonObject> = {};
   for (const c of containers) {
     if (c.name === 'istio-proxy' || typeof c.name !== 'string') continue;
@@ -98,7 +100,14 @@ export function rewriteProbes(containers: JsonObject[], statusPort: number): Pro
       if (!kind) continue;
       const record: JsonObject = { [kind]: recordAction(kind, handler[kind] as JsonObject, c) };
       if (!slot.lifecycle && typeof handler.timeoutSeconds === 'number' && handler.timeoutSeconds !== 0) record.timeoutSeconds = handler.timeoutSeconds;
-      probers[slot.path] = record;
+      // As DumpAppProbers: an HTTP or TCP action already aimed at the agent (a re-injected pod) or
+      // naming a port the container does not have is not recorded; it is still rewritten.
+      const port = kind === 'grpc' ? undefined : (record[kind] as JsonObject).port;
+      if (typeof port === 'string' || port === agentPort) {
+        // not recorded
+      } else {
+        probers[slot.path] = record;
+      }
       let rewritten: JsonObject;
       if (kind === 'httpGet') {
         const action: JsonObject = { ...(handler.httpGet as JsonObject), path: slot.path, port: statusPort };

@@ -14,7 +14,8 @@ const injector = await defaultInjector();
 const nativeInjector = await defaultInjector([], true);
 
 const dnsName = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/);
-const labelValue = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,8}$/);
+// A Kubernetes label value begins and ends with an alphanumeric character.
+const labelValue = fc.stringMatching(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,7}[A-Za-z0-9])?$/);
 
 const probe = fc.oneof(
   fc.constant(undefined),

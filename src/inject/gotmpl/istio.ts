@@ -83,9 +83,33 @@ const proxyConfigDefaults: ReadonlyMap<string, string> = new Map([
   ['proxyAdminPort', '15000'],
   ['statNameLength', '189'],
   ['statusPort', '15020'],
-  ['concurrency', '2'],
-  ['tracing', '{"zipkin":{"address":"zipkin.istio-system:9411"}}'],
 ]);
+
+/**
+ * ProxyConfig fields of scalar, enum, list or map type: protobuf JSON leaves them out at their zero
+ * value. Every other field is a message (a wrapper such as `concurrency`, a duration, `tracing`...),
+ * printed whenever it is set, even to `0`, `false` or `{}` (Istio 1.30.3 mesh/v1alpha1 ProxyConfig).
+ */
+const proxyConfigPlainFields: ReadonlySet<string> = new Set([
+  'configPath', 'binaryPath', 'serviceCluster', 'tracingServiceName', 'discoveryAddress', 'zipkinAddress',
+  'statsdUdpAddress', 'envoyMetricsServiceAddress', 'proxyAdminPort', 'availabilityZone', 'controlPlaneAuthPolicy',
+  'customConfigFile', 'statNameLength', 'proxyBootstrapTemplatePath', 'interceptionMode', 'statusPort', 'meshId',
+  'proxyMetadata', 'runtimeValues', 'extraStatTags', 'caCertificatesPem',
+]);
+
+/**
+ * ProxyConfig's fields in declaration order (mesh/v1alpha1/proxy.proto), the order protobuf JSON
+ * prints them in; a oneof (serviceCluster, tracingServiceName) sits where its first member is.
+ */
+const proxyConfigFieldOrder: readonly string[] = [
+  'configPath', 'binaryPath', 'serviceCluster', 'tracingServiceName', 'drainDuration', 'parentShutdownDuration',
+  'discoveryAddress', 'discoveryRefreshDelay', 'zipkinAddress', 'statsdUdpAddress', 'envoyMetricsServiceAddress',
+  'proxyAdminPort', 'availabilityZone', 'controlPlaneAuthPolicy', 'customConfigFile', 'statNameLength', 'concurrency',
+  'proxyBootstrapTemplatePath', 'interceptionMode', 'tracing', 'sds', 'envoyAccessLogService', 'envoyMetricsService',
+  'proxyMetadata', 'runtimeValues', 'statusPort', 'extraStatTags', 'gatewayTopology', 'terminationDrainDuration',
+  'meshId', 'readinessProbe', 'proxyStatsMatcher', 'holdApplicationUntilProxyStarts', 'caCertificatesPem', 'image',
+  'privateKeyProvider', 'proxyHeaders',
+];
 
 /** Compact JSON with sorted object keys and numbers as written (encoding/json with UseNumber). */
 function compactJSON(v: unknown): string {
@@ -109,28 +133,22 @@ function compactJSON(v: unknown): string {
 
 /**
  * Istio's protoToJSON of a ProxyConfig as istiod prints PROXY_CONFIG: compact protobuf JSON
- * without fields equal to mesh.DefaultProxyConfig(), proto3 zero values, interceptionMode
- * REDIRECT and an empty proxyMetadata; members in the order the configuration gave them.
+ * without fields equal to mesh.DefaultProxyConfig(), scalar/list/map fields at their zero value
+ * and interceptionMode REDIRECT; set message fields stay (`"tracing":{}`, `"concurrency":0`);
+ * fields in ProxyConfig's declaration order (fields it does not know last, as given).
  */
 function proxyConfigToJSON(pc: GoValue): string {
   if (!(pc instanceof GoPtr) || !(pc.elem instanceof GoStruct)) return '{}';
-  const members = (pc.elem.hidden as readonly JsonMember[] | undefined) ?? [];
+  const rank = (key: string) => {
+    const i = proxyConfigFieldOrder.indexOf(key);
+    return i < 0 ? proxyConfigFieldOrder.length : i;
+  };
+  const members = [...((pc.elem.hidden as readonly JsonMember[] | undefined) ?? [])].sort((a, b) => rank(a.key) - rank(b.key));
   const parts: string[] = [];
   for (const { key, value } of members) {
     const canon = compactJSON(value);
-    if (proxyConfigDefaults.get(key) === canon) continue;
-    switch (canon) {
-      case '""':
-      case '0':
-      case 'false':
-      case 'null':
-      case '{}':
-      case '[]':
-        // Wrapper messages (holdApplicationUntilProxyStarts: false) are emitted; scalars at zero are not.
-        if (key !== 'holdApplicationUntilProxyStarts' || canon === 'null') continue;
-        break;
-      default:
-    }
+    if (proxyConfigDefaults.get(key) === canon || canon === 'null') continue;
+    if (proxyConfigPlainFields.has(key) && ['""', '0', 'false', '{}', '[]'].includes(canon)) continue;
     if (key === 'interceptionMode' && canon === '"REDIRECT"') continue;
     parts.push(`${jsonQuote(key)}:${canon}`);
   }

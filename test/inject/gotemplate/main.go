@@ -441,14 +441,44 @@ var proxyConfigDefaults = map[string]string{
 	"proxyAdminPort":           `15000`,
 	"statNameLength":           `189`,
 	"statusPort":               `15020`,
-	"concurrency":              `2`,
-	"tracing":                  `{"zipkin":{"address":"zipkin.istio-system:9411"}}`,
+}
+
+// proxyConfigPlainFields are the ProxyConfig fields of scalar, enum, list or map type, which
+// protobuf JSON leaves out at their zero value; all other fields are messages (wrappers,
+// durations, tracing...), printed whenever set, even to 0, false or {}.
+var proxyConfigPlainFields = map[string]bool{
+	"configPath": true, "binaryPath": true, "serviceCluster": true, "tracingServiceName": true,
+	"discoveryAddress": true, "zipkinAddress": true, "statsdUdpAddress": true, "envoyMetricsServiceAddress": true,
+	"proxyAdminPort": true, "availabilityZone": true, "controlPlaneAuthPolicy": true, "customConfigFile": true,
+	"statNameLength": true, "proxyBootstrapTemplatePath": true, "interceptionMode": true, "statusPort": true,
+	"meshId": true, "proxyMetadata": true, "runtimeValues": true, "extraStatTags": true, "caCertificatesPem": true,
+}
+
+// proxyConfigFieldOrder is ProxyConfig's declaration order (mesh/v1alpha1/proxy.proto), the order
+// protobuf JSON prints fields in.
+var proxyConfigFieldOrder = []string{
+	"configPath", "binaryPath", "serviceCluster", "tracingServiceName", "drainDuration", "parentShutdownDuration",
+	"discoveryAddress", "discoveryRefreshDelay", "zipkinAddress", "statsdUdpAddress", "envoyMetricsServiceAddress",
+	"proxyAdminPort", "availabilityZone", "controlPlaneAuthPolicy", "customConfigFile", "statNameLength", "concurrency",
+	"proxyBootstrapTemplatePath", "interceptionMode", "tracing", "sds", "envoyAccessLogService", "envoyMetricsService",
+	"proxyMetadata", "runtimeValues", "statusPort", "extraStatTags", "gatewayTopology", "terminationDrainDuration",
+	"meshId", "readinessProbe", "proxyStatsMatcher", "holdApplicationUntilProxyStarts", "caCertificatesPem", "image",
+	"privateKeyProvider", "proxyHeaders",
+}
+
+func proxyConfigRank(key string) int {
+	for i, k := range proxyConfigFieldOrder {
+		if k == key {
+			return i
+		}
+	}
+	return len(proxyConfigFieldOrder)
 }
 
 // protoToJSON prints a ProxyConfig as compact protobuf JSON after dropping fields equal to
-// Istio's proxy defaults, proto3 zero values (e.g. interceptionMode REDIRECT) and an empty
-// proxyMetadata. Members keep the order of the request, so callers that need byte-exact
-// output pass them in proto field order.
+// Istio's proxy defaults and scalar, list or map fields at their zero value (e.g.
+// interceptionMode REDIRECT, an empty proxyMetadata); set message fields stay. Fields come in
+// ProxyConfig's declaration order.
 func protoToJSON(pc *ProxyConfig) string {
 	if pc == nil {
 		return "{}"
@@ -456,7 +486,9 @@ func protoToJSON(pc *ProxyConfig) string {
 	var buf bytes.Buffer
 	buf.WriteByte('{')
 	n := 0
-	for _, m := range pc.raw {
+	members := append(pc.raw[:0:0], pc.raw...)
+	sort.SliceStable(members, func(i, j int) bool { return proxyConfigRank(members[i].Key) < proxyConfigRank(members[j].Key) })
+	for _, m := range members {
 		canon, err := compactJSON(m.Value)
 		if err != nil {
 			return "{}"
@@ -466,11 +498,12 @@ func protoToJSON(pc *ProxyConfig) string {
 				continue
 			}
 		}
+		if canon == `null` {
+			continue
+		}
 		switch canon {
-		case `""`, `0`, `false`, `null`, `{}`, `[]`:
-			// proto3 scalars at their zero value and empty maps/lists are not emitted;
-			// wrapper messages (holdApplicationUntilProxyStarts: false) are.
-			if m.Key != "holdApplicationUntilProxyStarts" || canon == "null" {
+		case `""`, `0`, `false`, `{}`, `[]`:
+			if proxyConfigPlainFields[m.Key] {
 				continue
 			}
 		}
