@@ -345,3 +345,13 @@ export function toTemplateData(json: SidecarTemplateDataJson): unknown {
   }
   return new GoPtr(SidecarTemplateDataPtrType, decodeTopLevel(json, 'SidecarTemplateData') as GoStruct);
 }
+
+/** Returns a `*meshconfig.ProxyConfig` Go value for protobuf JSON (nil for null), as SidecarTemplateData holds it. Throws DataError on wrong JSON types. */
+export function proxyConfigValue(json: ProxyConfigJson | null | undefined): unknown {
+  return decodeProxyConfig(json ?? null, 'ProxyConfig');
+}
+
+/** Returns a `*meshconfig.MeshConfig` Go value for protobuf JSON (nil for null). Throws DataError on wrong JSON types. */
+export function meshConfigValue(json: MeshConfigJson | null | undefined): unknown {
+  return decodeMeshConfig(json ?? null, 'MeshConfig');
+}

@@ -38,7 +38,7 @@ let harness: Promise<string> | undefined;
 function buildHarness(): Promise<string> {
   harness ??= (async () => {
     const hash = createHash('sha256');
-    for (const f of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(join(harnessDir, f)));
+    for (const f of ['main.go', 'gateway.go', 'go.mod', 'go.sum']) hash.update(readFileSync(join(harnessDir, f)));
     const digest = hash.digest('hex').slice(0, 16);
     const dir = join(tmpdir(), `meshctl-gotemplate-${digest}`);
     const bin = join(dir, 'gotemplate');
@@ -61,17 +61,19 @@ function buildHarness(): Promise<string> {
  * ProxyUID, ProxyGID, InboundTrafficPolicyMode, CompliancePolicy); Kubernetes JSON for the pod
  * parts, protobuf JSON for ProxyConfig/MeshConfig, the injector values map for Values (see
  * gotemplate/main.go). With `output: 'json'` the printed YAML is parsed as istiod parses it and
- * returned as JSON text. Throws with the harness's message when the template does not parse,
+ * returned as JSON text. With `kind: 'gateway'`, `data` is instead the gateway deployment
+ * controller's template data (GatewayTemplateDataJson of src/inject/gateway-deployment.ts, see
+ * gotemplate/gateway.go). Throws with the harness's message when the template does not parse,
  * fails to execute, or prints something that is not YAML.
  */
 export async function executeGoTemplate(
   template: string,
   data: unknown,
-  options: { output?: GoTemplateOutput } = {},
+  options: { output?: GoTemplateOutput; kind?: 'sidecar' | 'gateway' } = {},
 ): Promise<string> {
   const bin = await buildHarness();
   const result = await execa(bin, {
-    input: JSON.stringify({ template, data, output: options.output ?? 'raw' }),
+    input: JSON.stringify({ template, data, output: options.output ?? 'raw', kind: options.kind ?? 'sidecar' }),
     env: harnessEnv,
     reject: false,
     stripFinalNewline: false,

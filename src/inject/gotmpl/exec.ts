@@ -32,6 +32,7 @@ import {
   GoPtr,
   GoSlice,
   GoStruct,
+  type GoMethod,
   type GoType,
   type GoValue,
   IfaceBox,
@@ -157,6 +158,64 @@ function fieldIndexOf(t: GoType): Map<string, number> {
   return m;
 }
 
+/** A field or method reached through embedded fields: the embedded-field indexes to walk, then what is found there. */
+interface Promoted {
+  readonly path: readonly number[];
+  readonly field?: number;
+  readonly method?: GoMethod;
+}
+
+const promotedCache = new WeakMap<GoType, Map<string, Promoted | null>>();
+
+/** The struct type behind an embedded field's type (`T` or `*T`), if any. */
+function embeddedStruct(t: GoType): GoType | undefined {
+  const s = t.kind === 'ptr' ? t.elem : t;
+  return s?.kind === 'struct' ? s : undefined;
+}
+
+/**
+ * Finds `name` among the fields and methods promoted into struct type `t` from its embedded
+ * fields (depth 1 and deeper), as reflect's FieldByName and method sets do: the shallowest depth
+ * wins and two candidates at that depth cancel each other out. Depth 0 is the caller's business.
+ */
+function findPromoted(t: GoType, name: string): Promoted | null {
+  let cache = promotedCache.get(t);
+  if (!cache) {
+    cache = new Map();
+    promotedCache.set(t, cache);
+  }
+  const hit = cache.get(name);
+  if (hit !== undefined) return hit;
+  let level: { type: GoType; path: number[] }[] = [];
+  (t.fields ?? []).forEach((f, i) => {
+    const inner = f.embedded ? embeddedStruct(f.type) : undefined;
+    if (inner) level.push({ type: f.type, path: [i] });
+  });
+  let found: Promoted | null = null;
+  const seen = new Set<GoType>();
+  while (level.length > 0 && found === null) {
+    const matches: Promoted[] = [];
+    const next: { type: GoType; path: number[] }[] = [];
+    for (const { type, path } of level) {
+      const inner = embeddedStruct(type)!;
+      if (seen.has(inner)) continue;
+      seen.add(inner);
+      const method = (type.kind === 'ptr' ? type.elem?.methods : type.methods)?.get(name) ?? inner.methods?.get(name);
+      if (method) matches.push({ path, method });
+      const fi = (inner.fields ?? []).findIndex((f) => f.name === name);
+      if (fi >= 0) matches.push({ path, field: fi });
+      (inner.fields ?? []).forEach((f, i) => {
+        if (f.embedded && embeddedStruct(f.type)) next.push({ type: f.type, path: [...path, i] });
+      });
+    }
+    if (matches.length === 1) found = matches[0]!;
+    else if (matches.length > 1) break;
+    level = next;
+  }
+  cache.set(name, found);
+  return found;
+}
+
 function boxIfInterface(t: GoType | undefined, v: GoValue): Val {
   return t && t.kind === 'interface' ? new IfaceBox(v) : v;
 }
@@ -208,6 +267,29 @@ function evalField(st: State, dot: Val, fieldName: string, node: AnyNode, args: 
       if (!f.exported) return st.fail(`${fieldName} is an unexported field of struct type ${typ()}`);
       if (hasArgs) return st.fail(`${fieldName} has arguments but cannot be invoked as function`);
       return boxIfInterface(f.type, target.f[i] ?? null);
+    }
+    const promoted = findPromoted(target.type, fieldName);
+    if (promoted) {
+      // Walk the embedded fields down to the one holding the name.
+      let holder: GoValue = target;
+      let nilField = '';
+      for (const step of promoted.path) {
+        const s: GoValue = holder instanceof GoPtr ? holder.elem : holder;
+        if (!(s instanceof GoStruct)) break;
+        holder = s.f[step] ?? null;
+        if (holder instanceof GoPtr && holder.elem === null) nilField = s.type.fields![step]!.name;
+      }
+      const inner = holder instanceof GoPtr ? holder.elem : holder;
+      if (promoted.method) {
+        const method = promoted.method;
+        const fn: GoFunc = { params: method.params, variadic: method.variadic, call: (argv) => method.call(inner, argv) };
+        return evalCall(st, dot, fn, false, node, fieldName, args ? args.slice(1) : [], final);
+      }
+      if (!(inner instanceof GoStruct)) return st.fail(`reflect: indirection through nil pointer to embedded struct field ${nilField}`);
+      const f = inner.type.fields![promoted.field!]!;
+      if (!f.exported) return st.fail(`${fieldName} is an unexported field of struct type ${typ()}`);
+      if (hasArgs) return st.fail(`${fieldName} has arguments but cannot be invoked as function`);
+      return boxIfInterface(f.type, inner.f[promoted.field!] ?? null);
     }
   } else if (target instanceof GoMap) {
     if (hasArgs) return st.fail(`${fieldName} is not a method but has arguments`);

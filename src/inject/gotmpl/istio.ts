@@ -26,7 +26,9 @@ import {
   GoStruct,
   type GoValue,
   T,
+  TMapAny,
   TMapString,
+  TSliceAny,
   compareStrings,
 } from './values.js';
 import { toYaml } from './yaml.js';
@@ -230,5 +232,62 @@ const istioEntries: [string, GoFunc][] = [
   })],
 ];
 
+/** Istio's mergeMaps: a new map[string]string with later maps winning; nil when given no maps. */
+function mergeStringMaps(maps: readonly GoValue[]): GoMap {
+  if (maps.length === 0) return new GoMap(TMapString, null);
+  const out = new Map<string, GoValue>();
+  for (const m of maps) if (m instanceof GoMap && m.m) for (const [k, v] of m.m) out.set(k, v);
+  return new GoMap(TMapString, out);
+}
+
+/**
+ * Istio's omitNil: drops nil values from map[string]interface{} and []interface{} trees. A map or
+ * list that holds no nil anywhere comes back as it is (even when empty); one that holds a nil is
+ * copied without its nils and becomes nil itself when nothing is left.
+ */
+function omitNil(v: GoValue): GoValue {
+  return stripNil(v)[0];
+}
+
+function stripNil(v: GoValue): [GoValue, boolean] {
+  if (v === null) return [null, true];
+  if (v instanceof GoMap && v.type === TMapAny && v.m) {
+    if (![...v.m.values()].some((x) => stripNil(x)[1])) return [v, false];
+    const out = new Map<string, GoValue>();
+    for (const [k, x] of v.m) {
+      const kept = omitNil(x);
+      if (kept !== null) out.set(k, kept);
+    }
+    return [out.size === 0 ? null : new GoMap(TMapAny, out), true];
+  }
+  if (v instanceof GoSlice && v.type === TSliceAny && v.a) {
+    if (!v.a.some((x) => stripNil(x)[1])) return [v, false];
+    const out: GoValue[] = [];
+    for (const x of v.a) {
+      const kept = omitNil(x);
+      if (kept !== null) out.push(kept);
+    }
+    return [out.length === 0 ? null : new GoSlice(TSliceAny, out), true];
+  }
+  return [v, false];
+}
+
+const gatewayEntries: [string, GoFunc][] = [
+  ['omit', fn([TMapString], ([m, ...keys]) => {
+    const drop = new Set(keys.map(str));
+    const out = new Map<string, GoValue>();
+    if (m instanceof GoMap && m.m) for (const [k, v] of m.m) if (!drop.has(k)) out.set(k, v);
+    return new GoMap(TMapString, out);
+  }, s)],
+  ['strdict', fn([], (pairs) => {
+    const out = new Map<string, GoValue>();
+    for (let i = 0; i < pairs.length; i += 2) out.set(str(pairs[i]), i + 1 < pairs.length ? str(pairs[i + 1]) : '');
+    return new GoMap(TMapString, out);
+  }, s)],
+  ['toJsonMap', fn([], (maps) => marshalJSON(mergeStringMaps(maps)), TMapString)],
+  ['mergeMaps', fn([], (maps) => mergeStringMaps(maps), TMapString)],
+  ['omitNil', fn([any], ([v]) => omitNil(v ?? null))],
+];
+
 /** Istio's helper functions, which replace sprig's of the same name. */
-export const istioFuncs: FuncMap = new Map(istioEntries);
+export const istioFuncs: FuncMap = new Map([...istioEntries, ...gatewayEntries]);

@@ -53,6 +53,11 @@ export interface GoField {
   readonly exported: boolean;
   /** The JSON tag; absent means the Go field name, no omitempty. */
   readonly json?: JsonTag;
+  /**
+   * An embedded (anonymous) field: its fields and methods are promoted to the outer struct, as Go
+   * resolves `.Name` on a struct embedding `*gateway.Gateway` (which embeds `ObjectMeta`).
+   */
+  readonly embedded?: boolean;
 }
 
 /** A method callable from a template (`.Field.Method arg...`). */

@@ -321,6 +321,11 @@ func istioFuncs() template.FuncMap {
 		"toLower":             strings.ToLower,
 		"appendMultusNetwork": appendMultusNetwork,
 		"env":                 env,
+		"omit":                omit,
+		"strdict":             strdict,
+		"toJsonMap":           toJSONMap,
+		"mergeMaps":           mergeMaps,
+		"omitNil":             omitNil,
 	}
 }
 
@@ -623,6 +628,8 @@ type request struct {
 	Template string          `json:"template"`
 	Data     json.RawMessage `json:"data"`
 	Output   string          `json:"output"`
+	// Kind is "gateway" for the gateway deployment templates' data (gateway.go); else SidecarTemplateData.
+	Kind string `json:"kind"`
 }
 
 func decodeData(raw json.RawMessage) (*TemplateData, error) {
@@ -681,7 +688,12 @@ func run(in io.Reader, out io.Writer) error {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return fmt.Errorf("request: %v", err)
 	}
-	data, err := decodeData(req.Data)
+	var data interface{}
+	if req.Kind == "gateway" {
+		data, err = decodeGatewayData(req.Data)
+	} else {
+		data, err = decodeData(req.Data)
+	}
 	if err != nil {
 		return err
 	}
