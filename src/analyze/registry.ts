@@ -9,6 +9,10 @@ import { schemaAnalyzers } from './analyzers/schema-validation.js';
 import { workloadLabelsAnalyzer } from './analyzers/workload-labels.js';
 import { annotationsK8sAnalyzer } from './analyzers/annotations-k8s.js';
 import { annotationsAlphaAnalyzer } from './analyzers/annotations-alpha.js';
+import { conditionAnalyzer } from './analyzers/conditions.js';
+import { deprecationAnalyzer } from './analyzers/deprecation.js';
+import { meshNetworksAnalyzer } from './analyzers/meshnetworks.js';
+import { webhookAnalyzer } from './analyzers/webhook.js';
 import { applicationUidAnalyzer } from './analyzers/application-uid.js';
 import { deploymentMultiServiceAnalyzer } from './analyzers/deployment-multi-service.js';
 import { injectionAnalyzer } from './analyzers/injection-status.js';
@@ -45,6 +49,10 @@ export const ANALYZERS: readonly Analyzer[] = [
   workloadLabelsAnalyzer,
   annotationsK8sAnalyzer,
   annotationsAlphaAnalyzer,
+  conditionAnalyzer,
+  deprecationAnalyzer,
+  meshNetworksAnalyzer,
+  webhookAnalyzer,
   applicationUidAnalyzer,
   deploymentMultiServiceAnalyzer,
   injectionAnalyzer,

@@ -10,7 +10,7 @@ import { analyzeTestFiles, byPair, codeOrigins } from './harness.js';
 describe('analyzer grid', () => {
   for (const row of GRID) {
     it(`${row.analyzer} on ${row.files.join(' + ')}`, async () => {
-      const result = await analyzeTestFiles(row.files, [row.analyzer], row.meshConfigFile);
+      const result = await analyzeTestFiles(row.files, [row.analyzer], row.meshConfigFile, row.meshNetworksFile);
       expect(result.problems).toEqual([]);
       expect(codeOrigins(result)).toEqual([...row.expected].sort(byPair));
     });

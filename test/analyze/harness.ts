@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAnalysis, type AnalysisResult } from '../../src/analyze/engine.js';
-import { meshConfigFromText } from '../../src/analyze/mesh-config.js';
+import { meshConfigFromText, meshNetworksFromText } from '../../src/analyze/mesh-config.js';
 import { selectAnalyzers } from '../../src/analyze/registry.js';
 import { friendlyName } from '../../src/analyze/resource.js';
 import { ResourceStore } from '../../src/analyze/store.js';
@@ -23,24 +23,30 @@ export interface GridCase {
   expected: [code: string, origin: string][];
   /** A mesh config file under test/testdata/analyze/ (`--meshConfigFile`); Istio's defaults when absent. */
   meshConfigFile?: string;
+  /** A mesh networks file under test/testdata/analyze/ (`--meshNetworksFile`); none when absent. */
+  meshNetworksFile?: string;
 }
 
 /**
  * Analyzes `files` (relative to test/testdata/analyze/) with the named analyzers, all namespaces,
  * the default profile's ingress gateway assumed, inputs checked strictly, with the mesh config of
- * `meshConfigFile` (relative to the same folder) when given. Returns the result and
+ * `meshConfigFile` and the mesh networks of `meshNetworksFile` (relative to the same folder) when
+ * given. Returns the result and
  * the input problems.
  */
-export async function analyzeTestFiles(files: readonly string[], analyzers: readonly string[] = [], meshConfigFile?: string): Promise<AnalysisResult & { problems: InputProblem[] }> {
+export async function analyzeTestFiles(files: readonly string[], analyzers: readonly string[] = [], meshConfigFile?: string, meshNetworksFile?: string): Promise<AnalysisResult & { problems: InputProblem[] }> {
   const { deps } = testDeps();
   const meshConfig = meshConfigFile === undefined ? undefined
     : meshConfigFromText(readFileSync(join(analyzeTestdata, meshConfigFile), 'utf8'), meshConfigFile);
+  const meshNetworks = meshNetworksFile === undefined ? undefined
+    : meshNetworksFromText(readFileSync(join(analyzeTestdata, meshNetworksFile), 'utf8'), meshNetworksFile);
   const loaded = await loadFiles(deps, files.map((f) => join(analyzeTestdata, f)), 'default');
   const synthetic = await profileIngressGateway(deps, loaded.resources);
   const selected = selectAnalyzers(analyzers);
   if (selected.unknown.length) throw new Error(`unknown analyzers ${selected.unknown.join(', ')}`);
   const result = runAnalysis(new ResourceStore([...loaded.resources, ...synthetic], true), {
     analyzers: selected.analyzers, istioNamespace: 'istio-system', strictInputs: true, ...(meshConfig ? { meshConfig } : {}),
+    ...(meshNetworks ? { meshNetworks } : {}),
   });
   return { ...result, problems: loaded.problems };
 }
