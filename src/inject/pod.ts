@@ -352,7 +352,9 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
     proxy.env = [...kept, ...Object.keys(clusterEnv).sort().map((name) => ({ name, value: clusterEnv[name]! }))];
   }
   applyPrometheusMerge(outAnnotations, proxy, mesh);
-  const rewriteSetting = annotations['sidecar.istio.io/rewriteAppHTTPProbers'];
+  // Read from the merged pod, as istiod's applyRewrite does: a template may turn the rewrite off
+  // (grpc-agent has no Envoy to answer rewritten probes).
+  const rewriteSetting = outAnnotations['sidecar.istio.io/rewriteAppHTTPProbers'];
   const rewrite = rewriteSetting !== undefined && parseGoBool(rewriteSetting) !== undefined
     ? parseGoBool(rewriteSetting)!
     : obj(values.sidecarInjectorWebhook).rewriteAppHTTPProbe !== false;
