@@ -407,7 +407,8 @@ function zero(t: GoType): GoValue {
   }
 }
 
-function gatewayValue(gw: GatewayResource): GoValue {
+function gatewayValue(gw: GatewayResource | null | undefined): GoValue {
+  if (!gw) return new GoPtr(GatewayPtrType, null);
   const spec = gw.spec;
   const infra = spec.infrastructure;
   const ref = infra?.parametersRef;

@@ -137,3 +137,46 @@ describe('gateway templates: meshctl\'s engine prints what Go text/template + sp
     }
   }
 });
+
+/** Field lookups through the embedded Gateway, including the errors Go gives. */
+const LOOKUPS = [
+  '{{ .Name }} {{ .Namespace }} {{ .UID }} {{ .Kind }} {{ .APIVersion }} {{ .ObjectMeta.Name }} {{ .Gateway.Name }} {{ .TemplateInput.Gateway.Spec.GatewayClassName }}',
+  '{{ .Spec.Addresses }} {{ len .Spec.Listeners }} {{ (index .Spec.Listeners 0).Port }} {{ .TemplateInput.GatewayClass }} {{ .GatewayClass }}',
+  '{{ range .Ports }}{{ .Name }}={{ .Port }}/{{ .AppProtocol }} {{ end }}{{ .Labels }} {{ .Annotations }}',
+  '{{ .NoSuchField }}',
+  '{{ .Spec.Nope }}',
+];
+
+describe('embedded fields: meshctl\'s engine resolves them as Go text/template does', () => {
+  const gw: GatewayResource = {
+    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway',
+    metadata: { name: 'edge', namespace: 'ns1', uid: 'u-1', labels: { a: 'b' } },
+    spec: { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
+  };
+  const ctx: GatewayControllerContext = { templates: injector.templates, values: { global: {} }, kubeVersion: 128 };
+  const data = gatewayTemplateDataFor(gatewayTemplateInput(gw, resolveGatewayClass(gw, ctx)!, ctx), ctx);
+  const outcome = async (run: () => Promise<string> | string): Promise<string> => {
+    try {
+      return `ok: ${await run()}`;
+    } catch (e) {
+      // The harness prefixes execution errors; the Go message itself must be the same.
+      // Type names print with their Go package, which differs between istiod and the harness.
+      return `error: ${(e as Error).message.replace(/^go template: execute: /, '').replace(/\b(main|v1|gatewaycommon)\./g, '')}`;
+    }
+  };
+  for (const [i, text] of LOOKUPS.entries()) {
+    it.skipIf(goMissing)(title(`lookup ${i + 1}: ${text}`), async () => {
+      const ours = await outcome(() => parseTemplate(text, 'inject').execute(gatewayTemplateData(data)));
+      const go = await outcome(() => executeGoTemplate(text, data, { kind: 'gateway' }));
+      expect(ours).toBe(go);
+    });
+  }
+  it.skipIf(goMissing)(title('a nil embedded Gateway: its fields fail as in Go'), async () => {
+    const text = '{{ .GatewayClass }} {{ .Name }}';
+    const nilGateway = { ...data, Gateway: null } as unknown as typeof data;
+    const ours = await outcome(() => parseTemplate(text, 'inject').execute(gatewayTemplateData({ ...data, Gateway: undefined as unknown as typeof data.Gateway })));
+    const go = await outcome(() => executeGoTemplate(text, nilGateway, { kind: 'gateway' }));
+    expect(ours).toBe(go);
+    expect(ours).toMatch(/nil pointer to embedded struct/);
+  });
+});

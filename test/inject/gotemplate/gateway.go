@@ -71,8 +71,8 @@ type ServicePort struct {
 	NodePort    int32   `json:"nodePort,omitempty"`
 }
 
-// GatewayTemplateInput mirrors gatewaycommon.TemplateInput.
-type GatewayTemplateInput struct {
+// TemplateInput mirrors gatewaycommon.TemplateInput.
+type TemplateInput struct {
 	*Gateway
 	GatewayClass              string
 	DeploymentName            string
@@ -93,9 +93,9 @@ type GatewayTemplateInput struct {
 	ControllerLabel           string
 }
 
-// GatewayTemplateData mirrors gatewaycommon.derivedInput.
-type GatewayTemplateData struct {
-	GatewayTemplateInput
+// derivedInput mirrors gatewaycommon.derivedInput.
+type derivedInput struct {
+	TemplateInput
 	ProxyImage        string
 	AgentgatewayImage string
 	ProxyConfig       *ProxyConfig
@@ -130,11 +130,11 @@ type gatewayDataJSON struct {
 	Values                    map[string]interface{}
 }
 
-func decodeGatewayData(raw json.RawMessage) (GatewayTemplateData, error) {
+func decodeGatewayData(raw json.RawMessage) (derivedInput, error) {
 	// Unknown top-level keys are refused; below them, encoding/json's usual leniency applies.
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &keys); err != nil {
-		return GatewayTemplateData{}, fmt.Errorf("gateway data: %v", err)
+		return derivedInput{}, fmt.Errorf("gateway data: %v", err)
 	}
 	known := map[string]bool{}
 	t := reflect.TypeOf(gatewayDataJSON{})
@@ -149,14 +149,14 @@ func decodeGatewayData(raw json.RawMessage) (GatewayTemplateData, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return GatewayTemplateData{}, fmt.Errorf("gateway data: unknown field(s) %s", strings.Join(unknown, ", "))
+		return derivedInput{}, fmt.Errorf("gateway data: unknown field(s) %s", strings.Join(unknown, ", "))
 	}
 	var d gatewayDataJSON
 	if err := json.Unmarshal(raw, &d); err != nil {
-		return GatewayTemplateData{}, fmt.Errorf("gateway data: %v", err)
+		return derivedInput{}, fmt.Errorf("gateway data: %v", err)
 	}
-	return GatewayTemplateData{
-		GatewayTemplateInput: GatewayTemplateInput{
+	return derivedInput{
+		TemplateInput: TemplateInput{
 			Gateway: d.Gateway, GatewayClass: d.GatewayClass, DeploymentName: d.DeploymentName, ServiceAccount: d.ServiceAccount,
 			Ports: d.Ports, ServiceType: d.ServiceType, ClusterID: d.ClusterID, KubeVersion: d.KubeVersion, Revision: d.Revision,
 			NativeSidecars: d.NativeSidecars, ProxyUID: d.ProxyUID, ProxyGID: d.ProxyGID, CompliancePolicy: d.CompliancePolicy,
