@@ -640,7 +640,7 @@ export function uninjectPod(metaIn: JsonObject, specIn: JsonObject): Uninjected 
       // containers (it customized the native sidecar); without restartPolicy Always it was a regular one.
       const field = recorded === 'initContainers' && c.name === PROXY_CONTAINER && c.restartPolicy !== 'Always' ? 'containers' : recorded;
       // The record leaves out an image of "auto" (istiod's), and a container always has an image.
-      spec[field] = [...list(spec[field]), c.image === undefined ? { name: c.name, image: 'auto', ...c } : c];
+      spec[field] = [...list(spec[field]), c.image === undefined ? { name: c.name ?? null, image: 'auto', ...c } : c];
       notes.push(`container "${str(c.name)}" restored from ${OVERRIDES_ANNOTATION}`);
     }
   }

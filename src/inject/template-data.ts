@@ -293,17 +293,21 @@ const decodeProxyConfig = ptrDecoder(ProxyConfigPtrType, (x, path) => {
   return new GoStruct(ProxyConfigType, s.f, members);
 });
 
-const decodeMeshConfig = ptrDecoder(
-  ptrTo(MeshConfigType),
-  structDecoder(MeshConfigType, {
-    ProxyListenPort: decodeInt32,
-    ProxyInboundListenPort: decodeInt32,
-    TrustDomain: decodeString,
-    RootNamespace: decodeString,
-    EnablePrometheusMerge: decodeBoolValue,
-    DefaultConfig: decodeProxyConfig,
-  }),
-);
+const decodeMeshConfigFields = structDecoder(MeshConfigType, {
+  ProxyListenPort: decodeInt32,
+  ProxyInboundListenPort: decodeInt32,
+  TrustDomain: decodeString,
+  RootNamespace: decodeString,
+  EnablePrometheusMerge: decodeBoolValue,
+  DefaultConfig: decodeProxyConfig,
+});
+
+/** *MeshConfig, carrying the original members for helpers that read more of it (otelResourceAttributes). */
+const decodeMeshConfig = ptrDecoder(ptrTo(MeshConfigType), (x, path) => {
+  const s = decodeMeshConfigFields(x, path) as GoStruct;
+  const members: JsonMember[] = isObject(x) ? Object.entries(x).map(([key, value]) => ({ key, value })) : [];
+  return new GoStruct(MeshConfigType, s.f, members);
+});
 
 function decodeValues(x: unknown, path: string): GoValue {
   if (x === null || x === undefined) return new GoMap(TMapAny, null);

@@ -386,6 +386,27 @@ const cases: (string | Case)[] = [
   '{{ .ProxyConfig.raw }}',
   { t: '{{ .ProxyConfig.InterceptionMode }}', data: {} },
   { t: '{{ .MeshConfig.DefaultConfig.StatusPort }}', data: { MeshConfig: {} } },
+  // Istio 1.30.3's otelResourceAttributes: only with an OpenTelemetry provider asking for semantic conventions.
+  {
+    t: '{{ otelResourceAttributes .MeshConfig .ObjectMeta.Annotations .ObjectMeta.Labels .DeploymentMeta.Namespace .Spec.Containers }}|{{ otelResourceAttributes .MeshConfig nil nil "ns" nil }}',
+    data: {
+      ...tableData(),
+      MeshConfig: { extensionProviders: [{ name: 'z', zipkin: { service: 'z' } }, { name: 'otel', opentelemetry: { service: 'c', port: 4317, serviceAttributeEnrichment: 'OTEL_SEMANTIC_CONVENTIONS' } }] },
+    },
+  },
+  {
+    t: '[{{ otelResourceAttributes .MeshConfig .ObjectMeta.Annotations .ObjectMeta.Labels .DeploymentMeta.Namespace .Spec.Containers }}]',
+    data: { ...tableData(), MeshConfig: { extensionProviders: [{ name: 'otel', opentelemetry: { service: 'c', port: 4317 } }] } },
+  },
+  {
+    t: '{{ otelResourceAttributes .MeshConfig .ObjectMeta.Annotations .ObjectMeta.Labels .DeploymentMeta.Namespace .Spec.Containers }}',
+    data: {
+      DeploymentMeta: { Namespace: 'shop', Name: 'cart' },
+      ObjectMeta: { annotations: { 'resource.opentelemetry.io/service.instance.id': 'i-1' } },
+      Spec: { containers: [{ name: 'app', image: 'registry:5000/team/app:2.1@sha256:abc' }] },
+      MeshConfig: { extensionProviders: [{ name: 'otel', opentelemetry: { serviceAttributeEnrichment: 'OTEL_SEMANTIC_CONVENTIONS' } }] },
+    },
+  },
   '{{ .ProxyConfig.Nope }}',
   '{{ .Revision 1 }}',
   '{{ .ObjectMeta.Labels.app 1 }}',

@@ -12,6 +12,7 @@ import {
   ContainerPortType,
   ContainerType,
   type JsonMember,
+  MeshConfigType,
   ObjectMetaType,
   ProxyConfigPtrType,
   fieldIndex,
@@ -26,6 +27,7 @@ import {
   GoStruct,
   type GoValue,
   T,
+  ptrTo,
   TMapAny,
   TMapString,
   TSliceAny,
@@ -38,6 +40,7 @@ const s = T.string;
 
 const annotationsIndex = fieldIndex(ObjectMetaType, 'Annotations');
 const containerName = fieldIndex(ContainerType, 'Name');
+const containerImage = fieldIndex(ContainerType, 'Image');
 const containerPorts = fieldIndex(ContainerType, 'Ports');
 const portNumber = fieldIndex(ContainerPortType, 'ContainerPort');
 const portProtocol = fieldIndex(ContainerPortType, 'Protocol');
@@ -176,6 +179,53 @@ function appendMultusNetwork(existing: string, network: string): string {
   return `${existing}, ${network}`;
 }
 
+/** Splits an image reference into its tag and digest (`name:tag@digest`; a registry port is no tag). */
+function imageTagDigest(image: string): { tag: string; digest: string } {
+  let rest = image;
+  let digest = '';
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+  }
+  const colon = rest.lastIndexOf(':');
+  return { tag: colon > rest.lastIndexOf('/') ? rest.slice(colon + 1) : '', digest };
+}
+
+/**
+ * Istio 1.30.3's otelResourceAttributes: the OTEL_RESOURCE_ATTRIBUTES value for a pod when some
+ * OpenTelemetry extension provider of the mesh config asks for serviceAttributeEnrichment
+ * OTEL_SEMANTIC_CONVENTIONS, else "". Comma-joined, in this order: service.namespace (the
+ * resource.opentelemetry.io annotation, else the namespace), service.version (annotation, else the
+ * app.kubernetes.io/version label, else the tag and/or digest of a pod's only container),
+ * service.instance.id (annotation, else `<namespace>.$(POD_NAME).<first container>`).
+ */
+function otelResourceAttributes(mc: GoValue, notes: GoValue, labels: GoValue, namespace: string, containers: GoValue): string {
+  const members = mc instanceof GoPtr && mc.elem instanceof GoStruct ? (mc.elem.hidden as readonly JsonMember[] | undefined) ?? [] : [];
+  const providers = members.find((m) => m.key === 'extensionProviders')?.value;
+  const wanted = Array.isArray(providers) && providers.some((p) => {
+    const otel = typeof p === 'object' && p !== null ? (p as Record<string, unknown>).opentelemetry : undefined;
+    return typeof otel === 'object' && otel !== null && (otel as Record<string, unknown>).serviceAttributeEnrichment === 'OTEL_SEMANTIC_CONVENTIONS';
+  });
+  if (!wanted) return '';
+  const get = (m: GoValue, k: string) => (m instanceof GoMap && m.m?.has(k) ? str(m.m.get(k) ?? '') : '');
+  const list = containers instanceof GoSlice && containers.a ? containers.a : [];
+  const field = (c: GoValue, i: number) => (c instanceof GoStruct ? str(c.f[i] ?? '') : '');
+  const attrs: string[] = [];
+  const ns = get(notes, 'resource.opentelemetry.io/service.namespace') || namespace;
+  if (ns !== '') attrs.push(`service.namespace=${ns}`);
+  let version = get(notes, 'resource.opentelemetry.io/service.version') || get(labels, 'app.kubernetes.io/version');
+  if (version === '' && list.length === 1) {
+    const { tag, digest } = imageTagDigest(field(list[0]!, containerImage));
+    version = tag && digest ? `${tag}@${digest}` : digest || tag;
+  }
+  if (version !== '') attrs.push(`service.version=${version}`);
+  const instance = get(notes, 'resource.opentelemetry.io/service.instance.id');
+  if (instance !== '') attrs.push(`service.instance.id=${instance}`);
+  else if (list.length > 0) attrs.push(`service.instance.id=${namespace}.$(POD_NAME).${field(list[0]!, containerName)}`);
+  return attrs.join(',');
+}
+
 const istioEntries: [string, GoFunc][] = [
   ['formatDuration', fn([any], ([v]) => {
     const text = formatValue(v ?? null);
@@ -230,6 +280,8 @@ const istioEntries: [string, GoFunc][] = [
     const v = ctx.env[str(k)];
     return v !== undefined && v !== '' ? v : str(d);
   })],
+  ['otelResourceAttributes', fn([ptrTo(MeshConfigType), TMapString, TMapString, s, ContainerListType],
+    ([mc, notes, labels, ns, containers]) => otelResourceAttributes(mc ?? null, notes ?? null, labels ?? null, str(ns), containers ?? null))],
 ];
 
 /** Istio's mergeMaps: a new map[string]string with later maps winning; nil when given no maps. */

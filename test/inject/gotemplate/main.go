@@ -250,6 +250,33 @@ type MeshConfig struct {
 	RootNamespace          string       `json:"rootNamespace"`
 	EnablePrometheusMerge  *BoolValue   `json:"enablePrometheusMerge"`
 	DefaultConfig          *ProxyConfig `json:"defaultConfig"`
+	// extensionProviders holds what otelResourceAttributes reads (unexported, as the request's
+	// extra members ride along with ProxyConfig, so that printing the struct stays as it was).
+	extensionProviders []ExtensionProvider
+}
+
+// UnmarshalJSON decodes the exported fields and keeps the extension providers aside.
+func (m *MeshConfig) UnmarshalJSON(b []byte) error {
+	type plain MeshConfig
+	if err := json.Unmarshal(b, (*plain)(m)); err != nil {
+		return err
+	}
+	var extra struct {
+		ExtensionProviders []ExtensionProvider `json:"extensionProviders"`
+	}
+	if err := json.Unmarshal(b, &extra); err != nil {
+		return err
+	}
+	m.extensionProviders = extra.ExtensionProviders
+	return nil
+}
+
+// ExtensionProvider mirrors the part of a mesh config extension provider Istio's helpers read.
+type ExtensionProvider struct {
+	Name          string `json:"name"`
+	Opentelemetry *struct {
+		ServiceAttributeEnrichment string `json:"serviceAttributeEnrichment"`
+	} `json:"opentelemetry"`
 }
 
 func (m *MeshConfig) GetDefaultConfig() *ProxyConfig {
@@ -301,32 +328,87 @@ func orderedMembers(b []byte) ([]member, error) {
 
 func istioFuncs() template.FuncMap {
 	return template.FuncMap{
-		"formatDuration":      formatDuration,
-		"isset":               isset,
-		"excludeInboundPort":  excludeInboundPort,
-		"includeInboundPorts": includeInboundPorts,
-		"kubevirtInterfaces":  identity,
-		"excludeInterfaces":   identity,
-		"applicationPorts":    applicationPorts,
-		"annotation":          annotation,
-		"valueOrDefault":      valueOrDefault,
-		"toJSON":              toJSON,
-		"fromJSON":            fromJSON,
-		"structToJSON":        structToJSON,
-		"protoToJSON":         protoToJSON,
-		"toYaml":              toYaml,
-		"indent":              indent,
-		"directory":           directory,
-		"contains":            flippedContains,
-		"toLower":             strings.ToLower,
-		"appendMultusNetwork": appendMultusNetwork,
-		"env":                 env,
-		"omit":                omit,
-		"strdict":             strdict,
-		"toJsonMap":           toJSONMap,
-		"mergeMaps":           mergeMaps,
-		"omitNil":             omitNil,
+		"formatDuration":         formatDuration,
+		"isset":                  isset,
+		"excludeInboundPort":     excludeInboundPort,
+		"includeInboundPorts":    includeInboundPorts,
+		"kubevirtInterfaces":     identity,
+		"excludeInterfaces":      identity,
+		"applicationPorts":       applicationPorts,
+		"annotation":             annotation,
+		"valueOrDefault":         valueOrDefault,
+		"toJSON":                 toJSON,
+		"fromJSON":               fromJSON,
+		"structToJSON":           structToJSON,
+		"protoToJSON":            protoToJSON,
+		"toYaml":                 toYaml,
+		"indent":                 indent,
+		"directory":              directory,
+		"contains":               flippedContains,
+		"toLower":                strings.ToLower,
+		"appendMultusNetwork":    appendMultusNetwork,
+		"env":                    env,
+		"omit":                   omit,
+		"strdict":                strdict,
+		"toJsonMap":              toJSONMap,
+		"mergeMaps":              mergeMaps,
+		"omitNil":                omitNil,
+		"otelResourceAttributes": otelResourceAttributes,
 	}
+}
+
+// otelResourceAttributes is Istio 1.30.3's helper of that name: the OTEL_RESOURCE_ATTRIBUTES value
+// when an OpenTelemetry provider asks for OTEL_SEMANTIC_CONVENTIONS enrichment, else "".
+func otelResourceAttributes(mc *MeshConfig, annotations, labels map[string]string, namespace string, containers []Container) string {
+	enabled := false
+	if mc != nil {
+		for _, p := range mc.extensionProviders {
+			if p.Opentelemetry != nil && p.Opentelemetry.ServiceAttributeEnrichment == "OTEL_SEMANTIC_CONVENTIONS" {
+				enabled = true
+				break
+			}
+		}
+	}
+	if !enabled {
+		return ""
+	}
+	var attrs []string
+	if v := annotations["resource.opentelemetry.io/service.namespace"]; v != "" {
+		attrs = append(attrs, "service.namespace="+v)
+	} else if namespace != "" {
+		attrs = append(attrs, "service.namespace="+namespace)
+	}
+	version := annotations["resource.opentelemetry.io/service.version"]
+	if version == "" {
+		version = labels["app.kubernetes.io/version"]
+	}
+	if version == "" && len(containers) == 1 {
+		image, digest := containers[0].Image, ""
+		if i := strings.Index(image, "@"); i >= 0 {
+			digest, image = image[i+1:], image[:i]
+		}
+		tag := ""
+		if c := strings.LastIndex(image, ":"); c > strings.LastIndex(image, "/") {
+			tag = image[c+1:]
+		}
+		switch {
+		case tag != "" && digest != "":
+			version = tag + "@" + digest
+		case digest != "":
+			version = digest
+		default:
+			version = tag
+		}
+	}
+	if version != "" {
+		attrs = append(attrs, "service.version="+version)
+	}
+	if v := annotations["resource.opentelemetry.io/service.instance.id"]; v != "" {
+		attrs = append(attrs, "service.instance.id="+v)
+	} else if len(containers) > 0 {
+		attrs = append(attrs, "service.instance.id="+namespace+".$(POD_NAME)."+containers[0].Name)
+	}
+	return strings.Join(attrs, ",")
 }
 
 // annotation returns the pod annotation name, or fmt.Sprint(def) when it is absent
