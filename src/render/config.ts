@@ -114,6 +114,10 @@ export function resolveConfiguration(assets: RenderAssets, request: ConfigReques
   }
 
   checkMergedSpec(merged, sets, request.force === true, warnings);
+  // Values outside the schema, merged in after validation as istioctl does (render.GenerateManifest).
+  for (const tree of [merged, userSpec as JsonObject]) {
+    if (isObject(tree.unvalidatedValues)) tree.values = mergeOverlay(isObject(tree.values) ? tree.values : {}, tree.unvalidatedValues) as JsonObject;
+  }
 
   const revision = normalizeRevision(merged.revision);
   const namespace = stringOr(merged.namespace, metadataNamespace ?? profileNamespace(assets) ?? 'istio-system');

@@ -7,6 +7,7 @@
  * env vars, volumes and volume mounts merge by `name`, Service ports by `port`; other lists are
  * replaced. Written here because no maintained JS library implements strategic merge patch.
  */
+import { parse } from 'yaml';
 import { DataError, UsageError } from '../errors.js';
 import { isObject, type Json, type JsonObject, type K8sObject } from '../manifest/objects.js';
 import { mergeOverlay, parsePath, type PathStep } from './tree.js';
@@ -23,9 +24,27 @@ export interface ComponentObjects {
   path: string;
 }
 
-const MERGE_KEYS: Record<string, string> = { containers: 'name', initContainers: 'name', env: 'name', volumes: 'name', volumeMounts: 'name', ports: 'port', imagePullSecrets: 'name' };
+/**
+ * Merge keys of the lists that Kubernetes merges element by element in a strategic merge patch (the
+ * `patchMergeKey` of the core types); other lists are replaced. `ports` is a Service's (key `port`) or a
+ * container's (key `containerPort`), told apart by the elements.
+ */
+const MERGE_KEYS: Record<string, string> = {
+  containers: 'name', initContainers: 'name', env: 'name', volumes: 'name', volumeMounts: 'mountPath', imagePullSecrets: 'name', ports: 'port',
+};
 
-/** Returns `base` strategically merged with `patch` (lists of known keys merge by their key). */
+function mergeKeyOf(field: string, lists: Json[][]): string | undefined {
+  const key = MERGE_KEYS[field];
+  if (field === 'ports' && lists.some((l) => l.some((el) => isObject(el) && 'containerPort' in el))) return 'containerPort';
+  return key;
+}
+
+/**
+ * Returns `base` strategically merged with `patch`, as Kubernetes' strategic merge patch does for the fields
+ * involved: maps merge key by key, a null in the patch deletes, lists with a merge key (`MERGE_KEYS`) merge
+ * element by element and come out in Kubernetes' order (the patch's elements in the patch's order, each base-only
+ * element kept before the first patch element that the base has after it), other lists are replaced.
+ */
 export function strategicMerge(base: Json | undefined, patch: Json | undefined, field = ''): Json | undefined {
   if (patch === undefined) return structuredClone(base);
   if (patch === null) return undefined;
@@ -38,17 +57,37 @@ export function strategicMerge(base: Json | undefined, patch: Json | undefined, 
     }
     return out;
   }
-  const key = MERGE_KEYS[field];
-  if (key && Array.isArray(base) && Array.isArray(patch)) {
-    const out = structuredClone(base);
-    for (const item of patch) {
-      const idx = isObject(item) ? out.findIndex((el) => isObject(el) && el[key] === item[key]) : -1;
-      if (idx >= 0) out[idx] = strategicMerge(out[idx], item, '') as Json;
-      else out.push(structuredClone(item));
-    }
-    return out;
-  }
+  const key = Array.isArray(base) && Array.isArray(patch) ? mergeKeyOf(field, [base, patch]) : undefined;
+  if (key && Array.isArray(base) && Array.isArray(patch)) return mergeList(base, patch, key);
   return structuredClone(patch);
+}
+
+/** Merges two lists of maps by `key` and orders the result as Kubernetes' strategic merge patch does. */
+function mergeList(base: Json[], patch: Json[], key: string): Json[] {
+  const id = (el: Json): string | undefined => (isObject(el) && el[key] !== undefined ? JSON.stringify(el[key]) : undefined);
+  const baseIds = base.map(id);
+  const patchIds = new Set(patch.map(id).filter((x) => x !== undefined));
+  const fromPatch: Json[] = [];
+  for (const item of patch) {
+    const at = id(item) === undefined ? -1 : baseIds.indexOf(id(item));
+    fromPatch.push(at >= 0 ? strategicMerge(base[at], item, '') as Json : structuredClone(item));
+  }
+  const baseOnly = base.filter((el) => !patchIds.has(id(el) as string)).map((el) => structuredClone(el));
+  const serverIndex = (el: Json) => baseIds.indexOf(id(el));
+  const out: Json[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < baseOnly.length || j < fromPatch.length) {
+    if (j >= fromPatch.length) out.push(baseOnly[i++]!);
+    else if (i >= baseOnly.length) out.push(fromPatch[j++]!);
+    else {
+      const l = serverIndex(baseOnly[i]!);
+      const r = serverIndex(fromPatch[j]!);
+      if (l >= 0 && r >= 0 && l < r) out.push(baseOnly[i++]!);
+      else out.push(fromPatch[j++]!);
+    }
+  }
+  return out;
 }
 
 function find(objects: K8sObject[], kind: string, name: string): K8sObject | undefined {
@@ -70,17 +109,18 @@ export function applyK8sSettings(c: ComponentObjects): void {
     const pod = podSpec(dep);
     const containers = (pod.containers as JsonObject[]);
     const container = containers.find((ct) => ct.name === c.container) ?? containers[0]!;
-    if (k.replicaCount !== undefined) spec.replicas = k.replicaCount;
-    if (k.strategy !== undefined) spec.strategy = strategicMerge(spec.strategy, k.strategy) as Json;
-    if (k.resources !== undefined) container.resources = k.resources;
-    if (k.env !== undefined) container.env = strategicMerge(container.env, k.env, 'env') as Json;
-    if (k.readinessProbe !== undefined) container.readinessProbe = k.readinessProbe;
-    if (k.imagePullPolicy !== undefined) container.imagePullPolicy = k.imagePullPolicy;
-    if (k.volumeMounts !== undefined) container.volumeMounts = strategicMerge(container.volumeMounts, k.volumeMounts, 'volumeMounts') as Json;
-    if (k.volumes !== undefined) pod.volumes = strategicMerge(pod.volumes, k.volumes, 'volumes') as Json;
-    for (const field of ['nodeSelector', 'tolerations', 'affinity', 'priorityClassName'] as const) {
-      if (k[field] !== undefined) pod[field] = k[field]!;
-    }
+    // Each setting is a strategic merge patch of its field, as istioctl applies it: maps merge, lists with a
+    // merge key merge by it, scalars and other lists replace.
+    const patchField = (into: JsonObject, field: string, value: Json | undefined) => {
+      if (value === undefined) return;
+      const merged = strategicMerge(into[field], value, field);
+      if (merged === undefined) delete into[field];
+      else into[field] = merged;
+    };
+    patchField(spec, 'replicas', k.replicaCount);
+    patchField(spec, 'strategy', k.strategy);
+    for (const field of ['resources', 'env', 'readinessProbe', 'imagePullPolicy', 'volumeMounts'] as const) patchField(container, field, k[field]);
+    for (const field of ['volumes', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName'] as const) patchField(pod, field, k[field]);
     if (k.securityContext !== undefined) pod.securityContext = strategicMerge(pod.securityContext, k.securityContext) as Json;
     if (isObject(k.podAnnotations)) {
       const meta = (spec.template as JsonObject).metadata as JsonObject;
@@ -118,9 +158,9 @@ function applyOverlay(c: ComponentObjects, overlay: Json, where: string): void {
   const patches = Array.isArray(overlay.patches) ? overlay.patches : [];
   for (const [i, p] of patches.entries()) {
     if (!isObject(p) || typeof p.path !== 'string') throw new DataError(`${where}.patches[${i}]: a patch needs a path`);
-    let steps: PathStep[];
+    let steps: OverlayStep[];
     try {
-      steps = parsePath(p.path.replaceAll('.[', '['));
+      steps = parseOverlayPath(p.path);
     } catch (e) {
       throw new UsageError(`${where}.patches[${i}]: ${(e as Error).message}`);
     }
@@ -128,7 +168,54 @@ function applyOverlay(c: ComponentObjects, overlay: Json, where: string): void {
   }
 }
 
-function patchNode(root: JsonObject, steps: PathStep[], value: Json | undefined, hasValue: boolean, where: string): void {
+/**
+ * Returns a patch value that is text holding a YAML map (one line with `: `, or several lines with `:`; JSON
+ * text stays text) as that map, as istioctl's overlays read such values; anything else as it is.
+ */
+function mapFromText(value: Json | undefined): Json | undefined {
+  if (typeof value !== 'string') return value;
+  const multiLine = value.includes('\n');
+  if (!(multiLine ? value.includes(':') : value.includes(': '))) return value;
+  try {
+    if (isObject(JSON.parse(value))) return value;
+  } catch {
+    // not JSON
+  }
+  try {
+    const parsed = parse(value) as Json;
+    return isObject(parsed) ? parsed : value;
+  } catch {
+    return value;
+  }
+}
+
+/** A step of an overlay patch path: a `PathStep`, or `[value]` / `[:value]`, the element of a list of scalars matching `value`. */
+type OverlayStep = PathStep | { kind: 'match'; pattern: string };
+
+/**
+ * Parses an overlay patch path as istioctl's overlays read it (operator/pkg/tpath): dot-separated, `\.` keeps a
+ * dot in a key, a bracketed element `[N]` is an index, `[key:value]` selects the map element whose `key` equals
+ * `value`, and `[value]` or `[:value]` selects the first element of a list of scalars that the regular expression
+ * `value` matches (unanchored, as Go's regexp.MatchString). `a.[k:v]` and `a[k:v]` are the same.
+ * Throws Error on an empty path or malformed brackets.
+ */
+function parseOverlayPath(path: string): OverlayStep[] {
+  const steps: OverlayStep[] = [];
+  const bracketed: OverlayStep[] = [];
+  for (const step of parsePath(path.replaceAll('.[', '[').replace(/\[([^\]:]*|:[^\]]*)\]/g, (all, inner: string) => {
+    if (/^\d+$/.test(inner)) return all;
+    bracketed.push({ kind: 'match', pattern: inner.startsWith(':') ? inner.slice(1) : inner });
+    return `[${MATCH_MARK}:${bracketed.length - 1}]`;
+  }))) {
+    steps.push(step.kind === 'select' && step.field === MATCH_MARK ? bracketed[Number(step.value)]! : step);
+  }
+  return steps;
+}
+
+/** Placeholder field name standing for a value match while the path goes through parsePath. */
+const MATCH_MARK = '\u0000match';
+
+function patchNode(root: JsonObject, steps: OverlayStep[], value: Json | undefined, hasValue: boolean, where: string): void {
   let node: Json = root;
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
@@ -138,6 +225,17 @@ function patchNode(root: JsonObject, steps: PathStep[], value: Json | undefined,
     if (step.kind === 'key') {
       if (!isObject(node)) throw new UsageError(`${where}: cannot descend into a non-map at "${step.key}"`);
       container = node; key = step.key;
+    } else if (step.kind === 'match') {
+      if (!Array.isArray(node)) throw new UsageError(`${where}: expected a list before [${step.pattern}]`);
+      let re: RegExp;
+      try {
+        re = new RegExp(step.pattern);
+      } catch {
+        throw new UsageError(`${where}: [${step.pattern}] is not a valid regular expression`);
+      }
+      container = node;
+      key = node.findIndex((el) => !isObject(el) && !Array.isArray(el) && re.test(String(el)));
+      if (key < 0) throw new UsageError(`${where}: no list element matching ${step.pattern}`);
     } else {
       if (!Array.isArray(node)) throw new UsageError(`${where}: expected a list before ${step.kind === 'index' ? `[${step.index}]` : `[${step.field}:${step.value}]`}`);
       container = node;
@@ -145,6 +243,7 @@ function patchNode(root: JsonObject, steps: PathStep[], value: Json | undefined,
       if (key < 0) throw new UsageError(`${where}: no list element with ${step.kind === 'select' ? `${step.field}=${step.value}` : 'that index'}`);
     }
     if (last) {
+      value = mapFromText(value);
       if (!hasValue) {
         if (Array.isArray(container)) container.splice(key as number, 1);
         else delete container[key as string];

@@ -44,6 +44,20 @@ function enabled(ctx: RenderContext, key: string): boolean {
   return componentSpec(ctx, key).enabled === true;
 }
 
+/**
+ * Returns the context a single component renders in: its own `namespace` when the component sets one (as
+ * istioctl renders that component's chart into it), else the install namespace.
+ */
+function inComponentNamespace(ctx: RenderContext, key: string): RenderContext {
+  const ns = componentSpec(ctx, key).namespace;
+  return typeof ns === 'string' && ns !== '' ? { ...ctx, ns } : ctx;
+}
+
+function overlaysOnly(spec: JsonObject): JsonObject {
+  const overlays = k8sOf(spec).overlays;
+  return overlays === undefined ? {} : { overlays };
+}
+
 function k8sOf(spec: JsonObject): JsonObject {
   return isObject(spec.k8s) ? spec.k8s : {};
 }
@@ -57,11 +71,17 @@ function gatewayComponent(kind: 'ingress' | 'egress'): ComponentDef['render'] {
 
 /** The component table, in dependency order (Base before Pilot before gateways). */
 const COMPONENTS: ComponentDef[] = [
-  { name: 'Base', specKey: 'base', render: (ctx) => enabled(ctx, 'base') ? [{ objects: renderBase(ctx), workload: '', container: '', path: 'components.base', k8s: {} }] : [] },
+  {
+    name: 'Base', specKey: 'base',
+    // Of its k8s settings istioctl applies only the overlays to Base: its resource has no name to patch.
+    render: (ctx) => enabled(ctx, 'base')
+      ? [{ objects: renderBase(inComponentNamespace(ctx, 'base')), workload: '', container: '', path: 'components.base', k8s: overlaysOnly(componentSpec(ctx, 'base')) }]
+      : [],
+  },
   {
     name: 'Pilot', specKey: 'pilot',
     render: (ctx) => enabled(ctx, 'pilot')
-      ? [{ objects: renderPilot(ctx), workload: `istiod${ctx.suffix}`, container: 'discovery', path: 'components.pilot', k8s: k8sOf(componentSpec(ctx, 'pilot')) }]
+      ? [{ objects: renderPilot(inComponentNamespace(ctx, 'pilot')), workload: `istiod${ctx.suffix}`, container: 'discovery', path: 'components.pilot', k8s: k8sOf(componentSpec(ctx, 'pilot')) }]
       : [],
   },
   { name: 'IngressGateways', specKey: 'ingressGateways', render: gatewayComponent('ingress') },
@@ -71,14 +91,25 @@ const COMPONENTS: ComponentDef[] = [
 /** Components istioctl has that meshctl does not render yet; enabling one is an error, not a silent no-op. */
 const UNSUPPORTED = ['cni', 'ztunnel'];
 
+/** How renderManifests treats the configuration. */
+export interface RenderOptions {
+  /**
+   * Leave out the components meshctl cannot render yet (cni, ztunnel) instead of refusing them. For
+   * callers that read only istiod's configuration, such as kube-inject: an enabled CNI still shapes
+   * the injector's values (`pilot.cni.enabled`), just as istioctl's rendering does.
+   */
+  omitUnsupported?: boolean;
+}
+
 /**
  * Returns the objects of the configuration in install order. Throws UsageError when an
- * unsupported component (cni, ztunnel) is enabled or a `k8s.overlays` patch matches nothing.
+ * unsupported component (cni, ztunnel) is enabled (unless `options.omitUnsupported`) or a
+ * `k8s.overlays` patch matches nothing.
  */
-export function renderManifests(config: MeshConfiguration, assets: RenderAssets): Rendering {
+export function renderManifests(config: MeshConfiguration, assets: RenderAssets, options: RenderOptions = {}): Rendering {
   const ctx = makeContext(config, assets);
   for (const key of UNSUPPORTED) {
-    if (enabled(ctx, key)) throw new UsageError(`components.${key} is not supported by meshctl yet (Istio ${key === 'cni' ? 'CNI' : 'ambient'} mode); remove components.${key}.enabled=true`);
+    if (!options.omitUnsupported && enabled(ctx, key)) throw new UsageError(`components.${key} is not supported by meshctl yet (Istio ${key === 'cni' ? 'CNI' : 'ambient'} mode); remove components.${key}.enabled=true`);
   }
   const objects: RenderedObject[] = [];
   for (const def of COMPONENTS) {

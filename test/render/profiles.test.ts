@@ -190,4 +190,78 @@ spec:
     expect(gw.spec.selector.matchLabels).toStrictEqual({ istio: 'internal' });
     expect(objects.filter((o) => o.kind === 'Deployment')).toHaveLength(3);
   });
+
+  it('renders a component into its own namespace when it names one', () => {
+    const objects = render({ sets: ['components.pilot.namespace=istio-control'] });
+    const istiod = find(objects, 'Deployment', 'istiod') as any;
+    expect(istiod.metadata.namespace).toBe('istio-control');
+    expect(istiod.spec.template.spec.containers[0].env).toContainEqual({ name: 'CA_TRUSTED_NODE_ACCOUNTS', value: 'istio-control/ztunnel' });
+    expect(find(objects, 'ValidatingWebhookConfiguration', 'istio-validator-istio-control')).toBeDefined();
+    expect((find(objects, 'Deployment', 'istio-ingressgateway') as any).metadata.namespace).toBe('istio-system');
+  });
+
+  it('merges k8s settings as strategic merge patches: maps key by key, env by name in Kubernetes order', () => {
+    const text = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  components:
+    pilot:
+      k8s:
+        resources: {requests: {memory: 3Gi}}
+        readinessProbe: {initialDelaySeconds: 9}
+        env:
+        - {name: POD_NAME, value: fixed}
+        - {name: EXTRA_A, value: a}
+        - {name: EXTRA_B, value: b}
+`;
+    const c = (find(render({ files: [{ name: 'k.yaml', text }] }), 'Deployment', 'istiod') as any).spec.template.spec.containers[0];
+    expect(c.resources).toStrictEqual({ requests: { cpu: '500m', memory: '3Gi' } });
+    expect(c.readinessProbe.initialDelaySeconds).toBe(9);
+    expect(c.readinessProbe.httpGet).toStrictEqual({ path: '/ready', port: 8080 });
+    expect(c.env.slice(0, 6).map((e: any) => e.name)).toStrictEqual(['REVISION', 'PILOT_CERT_PROVIDER', 'POD_NAME', 'EXTRA_A', 'EXTRA_B', 'POD_NAMESPACE']);
+    expect(c.env[2]).toStrictEqual({ name: 'POD_NAME', value: 'fixed', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } });
+  });
+
+  it('lets overlays pick list elements by value and take maps written as text, on Base too', () => {
+    const text = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  components:
+    base:
+      k8s:
+        overlays:
+        - kind: ServiceAccount
+          name: istio-reader-service-account
+          patches:
+          - {path: automountServiceAccountToken, value: false}
+    pilot:
+      k8s:
+        overlays:
+        - kind: Deployment
+          name: istiod
+          patches:
+          - path: spec.template.spec.containers.[name:discovery].args.[^--keepalive]
+            value: --keepaliveMaxServerConnectionAge
+          - path: spec.template.spec.containers.[name:discovery].args.[:^30m$]
+            value: 45m
+          - path: spec.template.spec.containers.[name:discovery].env.[name:POD_NAME].valueFrom
+            value: |
+              fieldRef:
+                fieldPath: metadata.uid
+`;
+    const objects = render({ files: [{ name: 'o.yaml', text }] });
+    const c = (find(objects, 'Deployment', 'istiod') as any).spec.template.spec.containers[0];
+    expect(c.args.slice(-2)).toStrictEqual(['--keepaliveMaxServerConnectionAge', '45m']);
+    expect(c.env.find((e: any) => e.name === 'POD_NAME').valueFrom).toStrictEqual({ fieldRef: { fieldPath: 'metadata.uid' } });
+    expect((find(objects, 'ServiceAccount', 'istio-reader-service-account') as any).automountServiceAccountToken).toBe(false);
+  });
+
+  it('adds unvalidatedValues to the values and a memory target to the istiod autoscaler', () => {
+    const text = 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  values:\n    pilot:\n      memory: {targetAverageUtilization: 75}\n  unvalidatedValues:\n    myTeam: {owner: mesh}\n';
+    const objects = render({ files: [{ name: 'u.yaml', text }] });
+    const metrics = (find(objects, 'HorizontalPodAutoscaler', 'istiod') as any).spec.metrics;
+    expect(metrics.map((m: any) => [m.resource.name, m.resource.target.averageUtilization])).toStrictEqual([['cpu', 80], ['memory', 75]]);
+    const data = (find(objects, 'ConfigMap', 'values') as any).data;
+    expect(JSON.parse(data['original-values']).myTeam).toStrictEqual({ owner: 'mesh' });
+  });
 });

@@ -2,6 +2,8 @@
  * The Pilot component: istiod and everything it needs (per Istio 1.30.3 istio-discovery chart,
  * default values; facts in reference/istio-1.30.3-delta.md section 2).
  */
+import { isDeepStrictEqual } from 'node:util';
+import { parse } from 'yaml';
 import { isObject, type Json, type JsonObject, type K8sObject } from '../../manifest/objects.js';
 import { sortKeys } from '../../manifest/serialize.js';
 import { emitYaml } from '../../manifest/emit.js';
@@ -132,12 +134,22 @@ function yamlText(value: unknown): string {
   return emitYaml(value);
 }
 
+/**
+ * Returns `value` as YAML without the final newline, as the chart writes its `|-` blocks; with it when the
+ * document ends inside a block scalar, whose text would otherwise lose its last line break.
+ */
+function yamlBlock(value: unknown): string {
+  const text = emitYaml(value);
+  const trimmed = text.replace(/\n$/, '');
+  return isDeepStrictEqual(parse(trimmed), value) ? trimmed : text;
+}
+
 function meshConfigMap(ctx: RenderContext): K8sObject {
   const networks = valMap(ctx, 'global.meshNetworks');
   return {
     apiVersion: 'v1', kind: 'ConfigMap',
     metadata: { name: `istio${ctx.suffix}`, namespace: ctx.ns, labels: pilotLabels(ctx) },
-    data: { mesh: yamlText(effectiveMeshConfig(ctx)), meshNetworks: yamlText({ networks }) },
+    data: { mesh: yamlBlock(effectiveMeshConfig(ctx)), meshNetworks: yamlBlock({ networks }) },
   };
 }
 
@@ -381,6 +393,9 @@ function istiodAutoscaler(ctx: RenderContext): K8sObject | undefined {
     scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
     metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: (val(ctx, 'pilot.cpu.targetAverageUtilization') as number | undefined) ?? 80 } } }],
   };
+  // A memory target adds a second metric (per Istio 1.30.3 istio-discovery autoscale.yaml).
+  const memory = val(ctx, 'pilot.memory.targetAverageUtilization');
+  if (truthy(memory)) (spec.metrics as Json[]).push({ type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: memory! } } });
   if (truthy(val(ctx, 'pilot.autoscaleBehavior'))) spec.behavior = val(ctx, 'pilot.autoscaleBehavior') as Json;
   return {
     apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler',
