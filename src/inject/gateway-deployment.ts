@@ -170,6 +170,10 @@ export interface GatewayControllerContext {
   revision?: string;
   /** Revision tags pointing at this istiod; `default` makes it handle Gateways without `istio.io/rev`. */
   tags?: string[];
+  /** Whether this istiod's revision is the default revision (the istiod-default-validator webhook names it). */
+  defaultRevision?: boolean;
+  /** Whether a `default` tag exists that points at another revision. */
+  otherDefaultTag?: boolean;
   /** istiod's namespace, where class-default ConfigMaps live. */
   systemNamespace?: string;
   /** istiod's cluster ID (CLUSTER_ID, default "Kubernetes"). */
@@ -182,7 +186,7 @@ export interface GatewayControllerContext {
   /** GatewayClass name -> controllerName of the GatewayClass objects in the cluster. */
   gatewayClasses?: Record<string, string>;
   /** The Gateway's Namespace (its OpenShift UID/group annotations decide the proxy's IDs). */
-  namespace?: { metadata: { name: string; annotations?: Record<string, string> } };
+  namespace?: { metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
   configMaps?: ConfigMapResource[];
   proxyConfigs?: ProxyConfigResource[];
   existing?: ExistingObject[];
@@ -540,12 +544,20 @@ export function isManagedGateway(gw: GatewayResource): boolean {
   return t === undefined || t === 'IPAddress';
 }
 
+/**
+ * Whether this istiod handles the Gateway (revisions.TagWatcher.IsMine): the Gateway's
+ * `istio.io/rev` label, else its namespace's (a Gateway whose namespace is unknown is handled),
+ * names this revision or one of its tags; an empty choice is handled by the `default` tag, or by
+ * the default revision when no `default` tag points elsewhere.
+ */
 function isMine(gw: GatewayResource, ctx: GatewayControllerContext): boolean {
-  const rev = gw.metadata.labels?.['istio.io/rev'];
-  const tags = new Set(ctx.tags ?? []);
-  const revision = ctx.revision ?? '';
-  if (rev === undefined) return revision === '' || tags.has('default');
-  return rev === (revision || 'default') || tags.has(rev);
+  let selected = gw.metadata.labels?.['istio.io/rev'];
+  if (selected === undefined) {
+    if (!ctx.namespace) return true;
+    selected = ctx.namespace.metadata.labels?.['istio.io/rev'] ?? '';
+  }
+  const mine = new Set([ctx.revision ?? '', ...(ctx.tags ?? [])]);
+  return mine.has(selected) || (selected === '' && (mine.has('default') || (ctx.defaultRevision === true && ctx.otherDefaultTag !== true)));
 }
 
 /** Resolves the Gateway's class to its info: a GatewayClass object first, then the built-in classes. */
