@@ -429,6 +429,8 @@ function injectorWebhook(ctx: RenderContext): K8sObject {
   const url = valStr(ctx, 'istiodRemote.injectionURL');
   const path = valStr(ctx, 'istiodRemote.injectionPath', '/inject');
   const clientConfig: JsonObject = url ? { url } : { service: { name: `istiod${ctx.suffix}`, namespace: ctx.ns, path, port: 443 } };
+  const caBundle = valStr(ctx, 'istiodRemote.injectionCABundle');
+  if (caBundle) clientConfig.caBundle = caBundle;
   const common = (name: string, namespaceSelector: Json[], objectSelector: Json[]): JsonObject => ({
     name,
     clientConfig,
@@ -458,9 +460,13 @@ function injectorWebhook(ctx: RenderContext): K8sObject {
     }
   }
   const name = `istio-sidecar-injector${ctx.suffix}${ctx.ns === 'istio-system' ? '' : `-${ctx.ns}`}`;
+  const annotations = stringMap(valMap(ctx, 'pilot.sidecarInjectorWebhookAnnotations'));
   return {
     apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration',
-    metadata: { name, labels: { ...ownedLabels(ctx, 'Pilot'), app: 'sidecar-injector', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') } },
+    metadata: {
+      name, labels: { ...ownedLabels(ctx, 'Pilot'), app: 'sidecar-injector', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') },
+      ...(Object.keys(annotations).length ? { annotations } : {}),
+    },
     webhooks,
   };
 }
