@@ -66,7 +66,7 @@ async function injectionConfig(deps: Deps, opts: KubeInjectOptions, cluster: () 
       revision: opts.revision,
     });
     printWarnings(deps, config.warnings);
-    const objects = renderManifests(config, assets).objects.map((o) => o.object as K8sObject);
+    const objects = renderManifests(config, assets, { omitUnsupported: true }).objects.map((o) => o.object as K8sObject);
     base = injectionConfigFromObjects(objects, config.revision);
   }
   base ??= { templates: {}, defaultTemplates: ['sidecar'], aliases: {}, injectedAnnotations: {}, values: {}, mesh: {}, revision: opts.revision ?? '' };

@@ -299,6 +299,8 @@ const cases: (string | Case)[] = [
   '{{ protoToJSON .ProxyConfig }} {{ protoToJSON .MeshConfig.DefaultConfig }} {{ protoToJSON nil }}',
   '{{ indent 4 "a\\nb\\nc" }}|{{ "x\\ny" | indent 2 }}|{{ directory "/a/b/c" }}|{{ directory "c" }}|{{ contains "b" "abc" }}|{{ contains "abc" "b" }}|{{ toLower "ÀB" }}',
   '{{ appendMultusNetwork "" "n" }}|{{ appendMultusNetwork (index .ObjectMeta.Annotations "k8s.v1.cni.cncf.io/networks") "default/istio-cni" }}|{{ appendMultusNetwork "net1, n" "n" }}|{{ appendMultusNetwork (index .ObjectMeta.Annotations "k8s.json/networks") "x" }}|{{ appendMultusNetwork "[bad]" "x" }}',
+  // JSON form: entries match by name and namespace (absent = ""); a namespaced network is added with both.
+  '{{ appendMultusNetwork (index .ObjectMeta.Annotations "k8s.json/networks") "default/istio-cni" }}|{{ appendMultusNetwork `[{"name": "istio-cni", "namespace": "default"}]` "default/istio-cni" }}|{{ appendMultusNetwork `[{"name": "istio-cni"}]` "default/istio-cni" }}|{{ appendMultusNetwork `[{"name": "n", "namespace": "a"}]` "n" }}|{{ appendMultusNetwork `[null, {"name": "n"}]` "a/n/x" }}|{{ appendMultusNetwork `[1]` "n" }}',
   '{{ range $k, $v := fromJSON (index .ObjectMeta.Annotations "sidecar.istio.io/userVolume") }}{{ merge (dict "name" $k) $v | toJson }};{{ end }}',
   '{{ toYaml .Values.global }}',
   '{{ toYaml .Values }}',

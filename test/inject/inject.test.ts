@@ -366,6 +366,29 @@ describe('kube-inject command', () => {
     expect(r.stderr).toContain('deployment "default/reviews-v1" injected');
   });
 
+  it('injects for Istio CNI, with Multus when values.cni.provider=multus', async () => {
+    const pod = (networks?: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n${networks ? `  annotations:\n    k8s.v1.cni.cncf.io/networks: '${networks}'\n` : ''}spec:\n  containers:\n  - name: app\n    image: app\n`;
+    const inject = async (stdin: string, ...sets: string[]) => {
+      const r = await run(['kube-inject', '-f', '-', ...sets.flatMap((s) => ['--set', s])], { stdin });
+      expect(r.code, r.stderr).toBe(0);
+      return (data(r.stdout)[0] as Obj);
+    };
+    // With the CNI component the pod needs no privileged istio-init: istio-validation checks the rules instead.
+    const cni = await inject(pod(), 'components.cni.enabled=true');
+    expect(cni.spec.initContainers.map((c: Obj) => c.name)).toEqual(['istio-validation']);
+    expect(cni.metadata.annotations['k8s.v1.cni.cncf.io/networks']).toBeUndefined();
+    // Multus: the istio-cni network attachment joins the pod's own, in the form the pod wrote them.
+    const multus = ['components.cni.enabled=true', 'values.cni.provider=multus'];
+    expect((await inject(pod(), ...multus)).metadata.annotations['k8s.v1.cni.cncf.io/networks']).toBe('default/istio-cni');
+    expect((await inject(pod('macvlan'), ...multus)).metadata.annotations['k8s.v1.cni.cncf.io/networks']).toBe('macvlan, default/istio-cni');
+    expect((await inject(pod('[{"name": "macvlan"}]'), ...multus)).metadata.annotations['k8s.v1.cni.cncf.io/networks'])
+      .toBe('[{"name": "macvlan"}, {"name": "istio-cni", "namespace": "default"}]');
+    expect((await inject(pod('[{"name": "istio-cni", "namespace": "default"}]'), ...multus)).metadata.annotations['k8s.v1.cni.cncf.io/networks'])
+      .toBe('[{"name": "istio-cni", "namespace": "default"}]');
+    // Rendering an installation with the CNI component is still refused: meshctl does not render its DaemonSet.
+    expect((await run(['manifest', 'generate', '--set', 'components.cni.enabled=true'])).code).toBe(64);
+  });
+
   it('reads stdin and round-trips through kube-uninject', async () => {
     const input = read('deployment-comments.yaml');
     const injected = await run(['kube-inject', '-f', '-'], { stdin: input });

@@ -160,7 +160,13 @@ function proxyConfigToJSON(pc: GoValue): string {
   return `{${parts.join(',')}}`;
 }
 
-/** Istio's appendMultusNetwork: adds a network to a k8s.v1.cni.cncf.io/networks value unless present. */
+/**
+ * Istio's appendMultusNetwork: adds a network (`name` or `namespace/name`) to a
+ * k8s.v1.cni.cncf.io/networks value unless it is there. The value is a comma-separated list, or,
+ * when it has a `]`, a JSON list of objects whose `name` and `namespace` (absent meaning "") are
+ * compared and to which `{"name": ..., "namespace": ...}` is added (no namespace member for a bare
+ * name); JSON that does not parse as such a list is returned unchanged.
+ */
 function appendMultusNetwork(existing: string, network: string): string {
   if (existing === '') return network;
   const i = existing.lastIndexOf(']');
@@ -172,8 +178,14 @@ function appendMultusNetwork(existing: string, network: string): string {
       return existing;
     }
     if (!Array.isArray(nets) || nets.some((n) => n !== null && (typeof n !== 'object' || Array.isArray(n)))) return existing;
-    for (const n of nets as (Record<string, unknown> | null)[]) if (n?.name === network) return existing;
-    return `${existing.slice(0, i)}, {"name": "${network}"}${existing.slice(i)}`;
+    // k8s.io/utils SplitQualifiedName: the first two parts of `a/b[/...]`, or "" and the whole.
+    const parts = network.split('/');
+    const [ns, name] = parts.length < 2 ? ['', network] : [parts[0]!, parts[1]!];
+    for (const n of nets as (Record<string, unknown> | null)[]) {
+      if (n?.name === name && (n.namespace ?? '') === ns) return existing;
+    }
+    const added = ns === '' ? `, {"name": "${name}"}` : `, {"name": "${name}", "namespace": "${ns}"}`;
+    return `${existing.slice(0, i)}${added}${existing.slice(i)}`;
   }
   for (const n of existing.split(',')) if (trimSpace(n) === network) return existing;
   return `${existing}, ${network}`;

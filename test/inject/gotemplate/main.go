@@ -678,8 +678,9 @@ func formatDuration(in interface{}) string {
 	return d.String()
 }
 
-// appendMultusNetwork adds network to a k8s.v1.cni.cncf.io/networks value (comma list or
-// JSON list) unless it is already there.
+// appendMultusNetwork adds network ("name" or "namespace/name") to a k8s.v1.cni.cncf.io/networks
+// value (comma list or JSON list) unless it is already there; in the JSON form an entry matches by
+// name and namespace (absent meaning ""), and a namespaced network is added with both members.
 func appendMultusNetwork(existing, network string) string {
 	if existing == "" {
 		return network
@@ -689,12 +690,25 @@ func appendMultusNetwork(existing, network string) string {
 		if err := json.Unmarshal([]byte(existing), &nets); err != nil {
 			return existing
 		}
+		ns, name := "", network
+		if parts := strings.Split(network, "/"); len(parts) >= 2 {
+			ns, name = parts[0], parts[1]
+		}
 		for _, n := range nets {
-			if n["name"] == network {
-				return existing
+			if n["name"] == name {
+				have := n["namespace"]
+				if have == nil {
+					have = ""
+				}
+				if have == ns {
+					return existing
+				}
 			}
 		}
-		return existing[:i] + fmt.Sprintf(`, {"name": "%s"}`, network) + existing[i:]
+		if ns == "" {
+			return existing[:i] + fmt.Sprintf(`, {"name": "%s"}`, name) + existing[i:]
+		}
+		return existing[:i] + fmt.Sprintf(`, {"name": "%s", "namespace": "%s"}`, name, ns) + existing[i:]
 	}
 	for _, n := range strings.Split(existing, ",") {
 		if strings.TrimSpace(n) == network {
