@@ -143,6 +143,9 @@ const LOOKUPS = [
   '{{ .Name }} {{ .Namespace }} {{ .UID }} {{ .Kind }} {{ .APIVersion }} {{ .ObjectMeta.Name }} {{ .Gateway.Name }} {{ .TemplateInput.Gateway.Spec.GatewayClassName }}',
   '{{ .Spec.Addresses }} {{ len .Spec.Listeners }} {{ (index .Spec.Listeners 0).Port }} {{ .TemplateInput.GatewayClass }} {{ .GatewayClass }}',
   '{{ range .Ports }}{{ .Name }}={{ .Port }}/{{ .AppProtocol }} {{ end }}{{ .Labels }} {{ .Annotations }}',
+  '{{ toJson .Gateway }} {{ toJson .Spec }} {{ toJson .ObjectMeta }}',
+  '{{ toJson .TemplateInput }}',
+  'ports: {{ structToJSON .Ports }}\ngateway: {{ toYaml .Gateway | nindent 2 }}',
   '{{ .NoSuchField }}',
   '{{ .Spec.Nope }}',
 ];

@@ -17,8 +17,9 @@ type FieldSpec = readonly [name: string, type: GoType, json?: string, embedded?:
 function declare(str: string, specs: readonly FieldSpec[]): GoType {
   const fields: GoField[] = specs.map(([name, type, tag, embedded]) => {
     const base = { name, type, exported: /^[A-Z]/.test(name), ...(embedded ? { embedded: true } : {}) };
-    if (tag === undefined) return base;
-    const [jsonName, ...opts] = tag.split(',');
+    const [jsonName, ...opts] = (tag ?? '').split(',');
+    // An embedded struct without a JSON name (`json:",inline"` included) is inlined by encoding/json.
+    if (tag === undefined || (embedded && jsonName === '')) return base;
     return { ...base, json: { name: jsonName || name, omitEmpty: opts.includes('omitempty') } };
   });
   return { kind: 'struct', str, named: true, fields, methods: new Map<string, GoMethod>() };

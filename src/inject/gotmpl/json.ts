@@ -197,24 +197,65 @@ class Encoder {
       this.out += ']';
       return;
     }
-    // Structs: exported fields by json tag.
-    const fields = v.type.fields ?? [];
+    // Structs: exported fields by json tag, embedded structs inlined.
     let any = false;
     this.out += '{';
-    (v as GoStruct).f.forEach((x, i) => {
-      const field = fields[i];
-      if (!field || !field.exported) return;
-      if (field.json?.omitEmpty && isEmptyValue(x)) return;
+    for (const [name, x] of structMembers(v as GoStruct)) {
       if (any) this.out += ',';
       any = true;
       this.newline(depth + 1);
-      this.out += jsonQuote(field.json?.name ?? field.name, this.escapeHTML);
+      this.out += jsonQuote(name, this.escapeHTML);
       this.out += this.indent ? ': ' : ':';
       this.encode(x, depth + 1);
-    });
+    }
     if (any) this.newline(depth);
     this.out += '}';
   }
+}
+
+interface Member {
+  readonly name: string;
+  readonly value: GoValue;
+  readonly depth: number;
+  readonly tagged: boolean;
+}
+
+/** Collects a struct's JSON members in field order; embedded structs without a JSON name contribute their own (a nil pointer nothing). */
+function collectMembers(s: GoStruct, depth: number, out: Member[]): void {
+  const fields = s.type.fields ?? [];
+  s.f.forEach((x, i) => {
+    const field = fields[i];
+    if (!field) return;
+    if (field.embedded && field.json === undefined) {
+      const inner = x instanceof GoPtr ? x.elem : x;
+      if (inner instanceof GoStruct) collectMembers(inner, depth + 1, out);
+      if (inner instanceof GoStruct || x instanceof GoPtr) return;
+    }
+    if (!field.exported) return;
+    if (field.json?.omitEmpty && isEmptyValue(x)) return;
+    out.push({ name: field.json?.name ?? field.name, value: x, depth, tagged: field.json !== undefined });
+  });
+}
+
+/**
+ * The members encoding/json prints for a struct: for each name the shallowest field wins; among
+ * fields at that depth a single tagged one wins, otherwise the name is dropped.
+ */
+function structMembers(s: GoStruct): [string, GoValue][] {
+  const all: Member[] = [];
+  collectMembers(s, 0, all);
+  const byName = new Map<string, Member[]>();
+  for (const m of all) byName.set(m.name, [...(byName.get(m.name) ?? []), m]);
+  const out: [string, GoValue][] = [];
+  for (const m of all) {
+    const rivals = byName.get(m.name)!;
+    const top = Math.min(...rivals.map((r) => r.depth));
+    const shallowest = rivals.filter((r) => r.depth === top);
+    const tagged = shallowest.filter((r) => r.tagged);
+    const winner = shallowest.length === 1 ? shallowest[0] : tagged.length === 1 ? tagged[0] : undefined;
+    if (winner === m) out.push([m.name, m.value]);
+  }
+  return out;
 }
 
 /**
