@@ -180,6 +180,8 @@ export const MESSAGES = {
   IneffectiveSelector: m('IneffectiveSelector', 'IST0166', 'Warning',
     'Ineffective selector on Kubernetes Gateway %s. Use the TargetRef field instead.',
     'A policy selects Kubernetes Gateway pods by label, which has no effect; targetRef attaches it.'),
+  IneffectivePolicy: m('IneffectivePolicy', 'IST0167', 'Warning',
+    'The policy has no impact: %s.', 'A policy applies to workloads that have no sidecar (ambient mode), so it does nothing.'),
   NegativeConditionStatus: m('NegativeConditionStatus', 'IST0171', 'Warning',
     'A condition with a negative status is present: type=%s, reason=%s, message=%s.', 'A resource\'s status holds a condition that reports a failure.'),
   DestinationRuleSubsetNotSelectPods: m('DestinationRuleSubsetNotSelectPods', 'IST0173', 'Error',

@@ -214,7 +214,8 @@ describe('analyze flags', () => {
     const r = await run(['analyze', '-L']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe(ANALYZERS.map((a) => `* ${a.name}:\n    ${a.description}\n`).join(''));
+    expect(r.stdout).toBe(ANALYZERS.map((a) => `* ${a.name}${a.optIn ? ' (runs only when named with --analyzer)' : ''}:\n    ${a.description}\n`).join(''));
+    expect(r.stdout).toContain('* annotations.AlphaAnalyzer (runs only when named with --analyzer):\n');
     expect(r.stdout).toContain('* service.PortNameAnalyzer:\n    Flags Service ports whose protocol Istio cannot tell from their name or appProtocol\n');
     expect(r.stdout).toContain('* test.ErrorAnalyzer:\n');
   });

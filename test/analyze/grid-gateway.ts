@@ -50,6 +50,8 @@ export const GRID: GridCase[] = [
       ['IST0110', 'Sidecar shop/dupe-2'],
       ['IST0110', 'Sidecar shop/overlap-1'],
       ['IST0110', 'Sidecar shop/overlap-2'],
+      ['IST0167', 'Sidecar shop/ambient-1'],
+      ['IST0167', 'Sidecar shop/ambient-2'],
     ],
   },
   {
@@ -62,6 +64,8 @@ export const GRID: GridCase[] = [
       ['IST0111', 'Sidecar injected/second'],
       ['IST0111', 'Sidecar revisioned/first'],
       ['IST0111', 'Sidecar revisioned/second'],
+      ['IST0167', 'Sidecar mesh-ambient/first'],
+      ['IST0167', 'Sidecar mesh-ambient/second'],
     ],
   },
 ];

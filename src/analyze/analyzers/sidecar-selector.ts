@@ -9,8 +9,9 @@
  *   name) and the pod; IST0111 on each selector-less Sidecar of the namespace, naming them all;
  * - a pod annotated `ambient.istio.io/redirection: enabled`, or a namespace labelled
  *   `istio.io/dataplane-mode: ambient` (unless also `istio-injection=enabled` or a non-empty
- *   `istio.io/rev`), has no sidecar, so neither IST0110 nor IST0111 is reported there. Istio
- *   reports IST0167 (policy has no impact) in that case; meshctl leaves ambient out.
+ *   `istio.io/rev`), has no sidecar, so neither IST0110 nor IST0111 is reported there; instead
+ *   each Sidecar selecting such a pod, and each selector-less Sidecar of such a namespace, gets
+ *   IST0167 (the policy has no impact), once per Sidecar.
  * Pod templates stand in for pods in file mode, and the finding names the workload.
  */
 import type { Analyzer, WorkloadInstance } from '../analyzer.js';
@@ -48,7 +49,10 @@ export const sidecarSelectorAnalyzer: Analyzer = {
   name: 'sidecar.SelectorAnalyzer',
   description: 'Flags Sidecars whose selector matches no pod, several Sidecars on one pod, and several without a selector in one namespace',
   inputs: [K.Sidecar, K.Namespace, ...WORKLOAD_INPUTS],
-  messages: [MESSAGES.ReferencedResourceNotFound, MESSAGES.ConflictingSidecarWorkloadSelectors, MESSAGES.MultipleSidecarsWithoutWorkloadSelectors],
+  messages: [
+    MESSAGES.ReferencedResourceNotFound, MESSAGES.ConflictingSidecarWorkloadSelectors, MESSAGES.MultipleSidecarsWithoutWorkloadSelectors,
+    MESSAGES.IneffectivePolicy,
+  ],
   analyze(ctx) {
     const sidecars = ctx.list(K.Sidecar);
     if (sidecars.length === 0) return;
@@ -71,8 +75,18 @@ export const sidecarSelectorAnalyzer: Analyzer = {
       for (const w of matched) push(sidecarsOfPod, w, sc);
     }
 
+    const ineffective = new Set<Resource>();
+    const reportIneffective = (sc: Resource, reason: string): void => {
+      if (ineffective.has(sc)) return;
+      ineffective.add(sc);
+      ctx.report(MESSAGES.IneffectivePolicy, { resource: sc, path: ['metadata', 'name'] }, reason);
+    };
     for (const [w, list] of sidecarsOfPod) {
-      if (list.length < 2 || podInAmbientMode(w)) continue;
+      if (podInAmbientMode(w)) {
+        for (const sc of list) reportIneffective(sc, 'selected workload is in ambient mode, the policy has no impact');
+        continue;
+      }
+      if (list.length < 2) continue;
       const names = list.map((s) => s.name);
       for (const sc of list) {
         ctx.report(MESSAGES.ConflictingSidecarWorkloadSelectors, { resource: sc, path: ['metadata', 'name'] }, names, w.namespace, w.resource.name);
@@ -80,7 +94,11 @@ export const sidecarSelectorAnalyzer: Analyzer = {
     }
 
     for (const [ns, list] of namespaceWide) {
-      if (list.length < 2 || namespaceInAmbientMode(ctx.get(K.Namespace, '', ns))) continue;
+      if (namespaceInAmbientMode(ctx.get(K.Namespace, '', ns))) {
+        for (const sc of list) reportIneffective(sc, 'namespace is in ambient mode, the policy has no impact');
+        continue;
+      }
+      if (list.length < 2) continue;
       const names = list.map((s) => s.name);
       for (const sc of list) ctx.report(MESSAGES.MultipleSidecarsWithoutWorkloadSelectors, { resource: sc, path: ['metadata', 'name'] }, names, ns);
     }
