@@ -242,6 +242,11 @@ function translateToValues(spec: JsonObject, revision: string, namespace: string
   if (global.hub === undefined || global.hub === '') global.hub = stringOr(spec.hub, 'docker.io/istio');
   if (global.tag === undefined || global.tag === '') global.tag = spec.tag === undefined ? '1.30.3' : String(spec.tag);
   else global.tag = String(global.tag);
+  // A pilot component's own hub and tag become the chart's pilot.hub / pilot.tag, over the values (as istioctl's
+  // applyComponentValuesToHelmValues does); gateways read theirs from their list entry.
+  const pilot = isObject(spec.components) && isObject(spec.components.pilot) ? spec.components.pilot : {};
+  if (typeof pilot.hub === 'string' && pilot.hub !== '') values.pilot = { ...(isObject(values.pilot) ? values.pilot : {}), hub: pilot.hub };
+  if (pilot.tag !== undefined && pilot.tag !== null && pilot.tag !== '') values.pilot = { ...(isObject(values.pilot) ? values.pilot : {}), tag: String(pilot.tag) };
   values.revision = revision;
   values.meshConfig = mergeOverlay(isObject(values.meshConfig) ? values.meshConfig : {}, isObject(spec.meshConfig) ? spec.meshConfig : {}) as JsonObject;
   if (global.istioNamespace === 'istio-system' && namespace !== 'istio-system') global.istioNamespace = namespace;

@@ -7,7 +7,8 @@
  * 1. istioctl (operator/pkg/render/manifest.go): its default profile's values < the selected profile's values
  *    < the user's values; then the top-level IstioOperator fields are copied in (`hub`, `tag`, `revision`,
  *    `meshConfig`, `compatibilityVersion`), `pilot.enabled` and `pilot.cni.enabled` follow the pilot and cni
- *    components, and the user's values are merged once more so that they win over those copies.
+ *    components, and the user's values are merged once more so that they win over those copies; the pilot
+ *    component's own `hub` and `tag` then become `pilot.hub` and `pilot.tag`.
  * 2. the chart (istio-discovery templates zzz_profile.yaml and zzy_descope_legacy.yaml): its defaults < the
  *    overlay of `profile` (or `global.profile`) < what istioctl handed over; then everything under `pilot` is
  *    also merged onto the top level, where the chart's templates read it.
@@ -32,6 +33,8 @@ export interface IstiodValuesInput {
   userSpec: JsonObject;
   /** The merged IstioOperator spec (profile, files, flags): hub, tag and component enablement are read from it. */
   spec: JsonObject;
+  /** The revision the rendering uses (`""` for the default one; meshctl reads `default` as `""`). */
+  revision: string;
 }
 
 /** The two values trees of the `values` ConfigMap. */
@@ -70,13 +73,17 @@ export function istiodChartValues(data: IstiodChartData, input: IstiodValuesInpu
   const global = map((original.global = map(original.global)));
   if (typeof input.spec.hub === 'string') global.hub = input.spec.hub;
   if (input.spec.tag !== undefined && input.spec.tag !== null) global.tag = String(input.spec.tag);
-  if (user.revision !== undefined && user.revision !== null) original.revision = String(user.revision);
+  if (user.revision !== undefined && user.revision !== null) original.revision = input.revision;
   if (isObject(user.meshConfig)) original.meshConfig = merge(map(original.meshConfig), user.meshConfig);
   if (user.compatibilityVersion !== undefined && user.compatibilityVersion !== null) original.compatibilityVersion = String(user.compatibilityVersion);
   const pilot = (original.pilot = map(original.pilot));
   pilot.enabled = enabled(input.spec, 'pilot');
   pilot.cni = { ...map(pilot.cni), enabled: enabled(input.spec, 'cni') };
   original = merge(original, userValues);
+  // The pilot component's own hub and tag, set last (istioctl's applyComponentValuesToHelmValues).
+  const component = map(map(input.spec.components).pilot);
+  if (typeof component.hub === 'string' && component.hub !== '') original.pilot = { ...map(original.pilot), hub: component.hub };
+  if (component.tag !== undefined && component.tag !== null && component.tag !== '') original.pilot = { ...map(original.pilot), tag: String(component.tag) };
 
   const profileName = original.profile ?? map(original.global).profile;
   let merged = structuredClone(data.chartDefaults);

@@ -264,4 +264,24 @@ spec:
     const data = (find(objects, 'ConfigMap', 'values') as any).data;
     expect(JSON.parse(data['original-values']).myTeam).toStrictEqual({ owner: 'mesh' });
   });
+
+  it("takes the pilot component's hub and tag for istiod, and a gateway entry's tag but not its hub, as the charts do", () => {
+    const text = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  hub: spec.hub
+  tag: spec-tag
+  values: {global: {variant: distroless}}
+  components:
+    pilot: {hub: pilot.hub, tag: 2}
+    ingressGateways:
+    - {name: istio-ingressgateway, hub: gateway.hub, tag: gw-tag}
+`;
+    const objects = render({ files: [{ name: 'h.yaml', text }] });
+    const image = (name: string) => (find(objects, 'Deployment', name) as any).spec.template.spec.containers[0].image;
+    expect(image('istiod')).toBe('pilot.hub/pilot:2-distroless');
+    expect(image('istio-ingressgateway')).toBe('spec.hub/proxyv2:gw-tag-distroless');
+    const original = JSON.parse((find(objects, 'ConfigMap', 'values') as any).data['original-values']);
+    expect(original.pilot).toMatchObject({ hub: 'pilot.hub', tag: '2' });
+  });
 });

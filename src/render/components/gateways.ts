@@ -21,7 +21,9 @@ export interface GatewaySpec {
   namespace: string;
   /** The gateway's values: the chart values of its kind with name, labels and ports from the component. */
   values: JsonObject;
+  /** Image hub: `global.hub` (the gateway charts use it even when the entry names a hub of its own). */
   hub: string;
+  /** Image tag: the entry's `tag`, else the gateway values' `tag`, else `global.tag`. */
   tag: string;
   /** The entry's `k8s` settings, applied after rendering. */
   k8s: JsonObject;
@@ -52,8 +54,8 @@ export function enabledGateways(ctx: RenderContext, kind: GatewayKind): GatewayS
     out.push({
       kind, name, values,
       namespace: typeof entry.namespace === 'string' && entry.namespace ? entry.namespace : ctx.ns,
-      hub: typeof entry.hub === 'string' && entry.hub ? entry.hub : valStr(ctx, 'global.hub'),
-      tag: entry.tag !== undefined && entry.tag !== '' ? String(entry.tag) : valStr(ctx, 'global.tag'),
+      hub: valStr(ctx, 'global.hub'),
+      tag: truthy(entry.tag ?? null) ? String(entry.tag) : truthy(values.tag ?? null) ? String(values.tag) : valStr(ctx, 'global.tag'),
       k8s,
     });
   }
@@ -122,7 +124,7 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
   const info = KINDS[gw.kind];
   const ns = gw.namespace;
   const runAsRoot = gv(gw, 'runAsRoot') === true;
-  const variant = valStr(ctx, 'global.variant');
+  const variant = valStr(ctx, 'global.proxy.variant') || valStr(ctx, 'global.variant');
   const proxyImage = valStr(ctx, 'global.proxy.image', 'proxyv2');
 
   const containerPorts: JsonObject[] = ports(gw).map((p) => ({ containerPort: (p.targetPort ?? p.port) as Json, protocol: (p.protocol as Json | undefined) ?? 'TCP' }));

@@ -154,7 +154,7 @@ function meshConfigMap(ctx: RenderContext): K8sObject {
 }
 
 function chartValues(ctx: RenderContext): IstiodValues {
-  return istiodChartValues(ctx.assets.istiodChart, { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec });
+  return istiodChartValues(ctx.assets.istiodChart, { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec, revision: ctx.rev });
 }
 
 function injectorConfigMap(ctx: RenderContext): K8sObject {
