@@ -26,6 +26,7 @@ import { ObjectMetaType, TypeMetaType } from './gotmpl/istio-types.js';
 import { GoMap, GoNum, GoPtr, GoSlice, GoStruct, type GoType, type GoValue, T, TMapString, ptrTo, sliceOf } from './gotmpl/values.js';
 import { fromJsonValue } from './gotmpl/json.js';
 import { defaultMeshConfig, defaultProxyConfig, mergeProto } from './mesh.js';
+import { POD_MERGE_KEYS, strategicMerge } from './merge.js';
 import { meshConfigValue, proxyConfigValue } from './template-data.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -579,74 +580,21 @@ const OVERLAY_KEYS: Readonly<Record<string, string>> = {
 const OPTIONAL_KINDS = new Set(['HorizontalPodAutoscaler', 'PodDisruptionBudget']);
 const APPLIED_KINDS = new Set(['Deployment', 'DaemonSet', 'Service', 'ServiceAccount', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
 
-/** Merge keys of the lists an overlay can reach, by the list's path pattern (from the Kubernetes types' patchMergeKey tags). */
-function mergeKeyFor(kind: string, path: readonly string[]): string | undefined {
-  const field = path[path.length - 1];
-  if (kind === 'Service' && path.length === 2 && path[0] === 'spec' && field === 'ports') return 'port';
-  switch (field) {
-    case 'containers':
-    case 'initContainers':
-    case 'ephemeralContainers':
-    case 'volumes':
-    case 'imagePullSecrets':
-    case 'env':
-    case 'secrets':
-    case 'resourceClaims':
-    case 'schedulingGates':
-      return 'name';
-    case 'ports':
-      return 'containerPort';
-    case 'volumeMounts':
-      return 'mountPath';
-    case 'volumeDevices':
-      return 'devicePath';
-    case 'hostAliases':
-      return 'ip';
-    case 'topologySpreadConstraints':
-      return 'topologyKey';
-    case 'ownerReferences':
-      return 'uid';
+/**
+ * List merge keys per overlaid kind (the Kubernetes types' patchMergeKey tags): a Deployment's pod
+ * template merges as a Pod; a Service's `ports` merge by `port`; a ServiceAccount's `secrets` by name.
+ */
+function mergeKeysFor(kind: string): Readonly<Record<string, string>> {
+  switch (kind) {
+    case 'Service':
+      return { ports: 'port', ownerReferences: 'uid' };
+    case 'ServiceAccount':
+      return { secrets: 'name', imagePullSecrets: 'name', ownerReferences: 'uid' };
+    case 'Deployment':
+      return POD_MERGE_KEYS;
     default:
-      return undefined;
+      return { ownerReferences: 'uid' };
   }
-}
-
-function dropNulls(v: Json): Json {
-  if (Array.isArray(v)) return v.map(dropNulls);
-  if (!isObject(v)) return v;
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, dropNulls(x)]));
-}
-
-/** A strategic merge patch of `patch` into `base` for an object of `kind` (strategicpatch, without $-directives). */
-function strategicPatch(kind: string, base: JsonObject, patch: JsonObject, path: string[] = []): JsonObject {
-  const out: JsonObject = { ...base };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) {
-      delete out[key];
-      continue;
-    }
-    const prev = out[key];
-    const here = [...path, key];
-    if (isObject(value)) {
-      out[key] = isObject(prev) ? strategicPatch(kind, prev, value, here) : dropNulls(value);
-    } else if (Array.isArray(value)) {
-      const mergeKey = mergeKeyFor(kind, here);
-      if (mergeKey && Array.isArray(prev)) {
-        const list = prev.slice();
-        for (const item of value) {
-          const at = isObject(item) ? list.findIndex((o) => isObject(o) && o[mergeKey] === item[mergeKey]) : -1;
-          if (at >= 0) list[at] = strategicPatch(kind, list[at] as JsonObject, item as JsonObject, here);
-          else list.push(dropNulls(item));
-        }
-        out[key] = list;
-      } else {
-        out[key] = value.map(dropNulls);
-      }
-    } else {
-      out[key] = value;
-    }
-  }
-  return out;
 }
 
 function metaOf(o: JsonObject): JsonObject {
@@ -668,8 +616,8 @@ function applyOverlays(object: JsonObject, overlays: readonly Record<string, str
     }
     const text = overlay[key];
     if (text === undefined) continue;
-    const patch = parseAllDocuments(text)[0]?.toJS() as unknown;
-    out = strategicPatch(kind, out, isObject(patch as Json) ? (patch as JsonObject) : {});
+    const patch = parseAllDocuments(text, { version: '1.1' })[0]?.toJS() as unknown;
+    out = strategicMerge(out, isObject(patch as Json) ? (patch as JsonObject) : {}, mergeKeysFor(kind));
     applied = true;
   }
   if (!applied && OPTIONAL_KINDS.has(kind)) return undefined;

@@ -38,13 +38,20 @@ const MERGED_SCALAR_LISTS: ReadonlySet<string> = new Set(['finalizers']);
 
 const DIRECTIVE = '$patch';
 
+/** The Pod's list merge keys (patchMergeKey tags), for callers that merge other kinds with a few changes. */
+export const POD_MERGE_KEYS: Readonly<Record<string, string>> = MERGE_KEYS;
+
 /** Returns the merge key of the list held by field `field`, if Kubernetes declares one. */
 export function mergeKeyOf(field: string | number | undefined): string | undefined {
   return typeof field === 'string' ? MERGE_KEYS[field] : undefined;
 }
 
-/** Returns `original` with `patch` strategically merged in. Neither argument is modified. */
-export function strategicMerge(original: JsonObject, patch: JsonObject): JsonObject {
+/**
+ * Returns `original` with `patch` strategically merged in. Neither argument is modified.
+ * `mergeKeys` maps list field names to their merge keys; the Pod's by default, another object
+ * kind's when its lists differ (a Service's `ports` merge by `port`).
+ */
+export function strategicMerge(original: JsonObject, patch: JsonObject, mergeKeys: Readonly<Record<string, string>> = MERGE_KEYS): JsonObject {
   const directive = patch[DIRECTIVE];
   if (directive === 'replace') return withoutDirectives(patch) as JsonObject;
   if (directive === 'delete') return {};
@@ -57,10 +64,10 @@ export function strategicMerge(original: JsonObject, patch: JsonObject): JsonObj
     }
     const prev = out[key];
     if (isObject(value)) {
-      out[key] = isObject(prev) ? strategicMerge(prev, value) : withoutDirectives(value);
+      out[key] = isObject(prev) ? strategicMerge(prev, value, mergeKeys) : withoutDirectives(value);
     } else if (Array.isArray(value)) {
-      const mergeKey = MERGE_KEYS[key];
-      if (mergeKey && Array.isArray(prev)) out[key] = mergeList(prev, value, mergeKey);
+      const mergeKey = mergeKeys[key];
+      if (mergeKey && Array.isArray(prev)) out[key] = mergeList(prev, value, mergeKey, mergeKeys);
       else if (MERGED_SCALAR_LISTS.has(key) && Array.isArray(prev)) out[key] = unite(prev, value);
       else out[key] = withoutDirectives(value);
     } else {
@@ -82,7 +89,7 @@ function indexOfKey(items: readonly Json[], item: Json, mergeKey: string): numbe
   return items.findIndex((o) => isObject(o) && o[mergeKey] === item[mergeKey]);
 }
 
-function mergeList(originalIn: Json[], patchIn: Json[], mergeKey: string): Json[] {
+function mergeList(originalIn: Json[], patchIn: Json[], mergeKey: string, mergeKeys: Readonly<Record<string, string>>): Json[] {
   let original = originalIn.slice();
   const patch: Json[] = [];
   let replace = false;
@@ -101,7 +108,7 @@ function mergeList(originalIn: Json[], patchIn: Json[], mergeKey: string): Json[
   const merged = original.slice();
   for (const item of patch) {
     const at = indexOfKey(merged, item, mergeKey);
-    if (at >= 0 && isObject(item)) merged[at] = strategicMerge(merged[at] as JsonObject, item);
+    if (at >= 0 && isObject(item)) merged[at] = strategicMerge(merged[at] as JsonObject, item, mergeKeys);
     else merged.push(withoutDirectives(item));
   }
 

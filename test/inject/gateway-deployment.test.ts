@@ -105,6 +105,16 @@ describe('overlays', () => {
     expect(svc.spec.ports).toEqual([{ name: 'status-port', port: 15021, protocol: 'TCP', appProtocol: 'tcp', nodePort: 30000 }, { port: 8080, name: 'extra' }]);
     expect(kinds(r.writes)).not.toContain('HorizontalPodAutoscaler/gw-istio');
   });
+  it('honours $patch directives and Kubernetes\' list order', () => {
+    const r = withOptions({ deployment: [
+      'spec:', '  template:', '    spec:', '      volumes:', '      - name: extra', '        emptyDir: {}', '      - name: istio-data', '        $patch: delete',
+      '      securityContext:', '        $patch: replace', '        runAsUser: 7',
+    ].join('\n') });
+    const spec = (r.writes as Obj[]).find((w) => w.kind === 'Deployment')!.spec.template.spec;
+    expect(spec.securityContext).toEqual({ runAsUser: 7 });
+    // A list item new to the object comes before the object's own unmatched items, as Kubernetes orders a merged list.
+    expect(spec.volumes.map((v: Obj) => v.name)).toEqual(['extra', 'workload-socket', 'credential-socket', 'workload-certs', 'istio-envoy', 'istio-podinfo', 'istio-token']);
+  });
   it('applies class defaults from the system namespace before the Gateway\'s own ConfigMap', () => {
     const classDefaults = { metadata: { name: 'd', namespace: 'istio-system', labels: { 'gateway.istio.io/defaults-for-class': 'istio' } }, data: { deployment: 'spec:\n  replicas: 2\n  minReadySeconds: 3' } };
     const r = withOptions({ deployment: 'spec:\n  replicas: 5' }, { systemNamespace: 'istio-system' });
