@@ -6,8 +6,10 @@
  * `--meshConfigFile`/`--meshNetworksFile`), as upstream runs the case with only that analyzer enabled, and
  * compares the multiset of `[code, origin]` with the case's expectation. Every finding the analyzer reports
  * counts (upstream's `codesByAnalyzer` lists what each analyzer may report, so a case expecting nothing still
- * catches false findings); meshctl's own MSH codes are not upstream's and are left out. The default
- * `--output-threshold` (Info) shows every level, as upstream's grid compares every level.
+ * catches false findings); meshctl's own MSH codes are not upstream's and are left out.
+ * `--output-threshold Info` (the default, given explicitly) prints every level, as upstream's grid
+ * compares every level; suppressed findings (the `galley.istio.io/analyze-suppress` annotation) stay
+ * out of the JSON, as upstream filters them.
  *
  * Origins: upstream's grid reads files without a default namespace, so an object that names none has the
  * origin `Kind name`; meshctl places it in `default` (as `kubectl apply` would) and reports `Kind default/name`.
@@ -96,7 +98,8 @@ function sorted(pairs: readonly (readonly [string, string])[]): string[] {
 
 /** Runs one case and returns meshctl's pairs, or the reason it could not run. */
 async function findingsOf(c: AnalyzeCase): Promise<string[]> {
-  const argv = ['analyze', '--analyzer', c.analyzer, '-o', 'json'];
+  // Info is the lowest level: every finding is printed, as upstream's grid compares every level.
+  const argv = ['analyze', '--analyzer', c.analyzer, '-o', 'json', '--output-threshold', 'Info'];
   if (c.meshConfigFile) argv.push('--meshConfigFile', join(DATA_DIR, c.meshConfigFile));
   if (c.meshNetworksFile) argv.push('--meshNetworksFile', join(DATA_DIR, c.meshNetworksFile));
   argv.push(...c.files.map((f) => join(DATA_DIR, f)));
