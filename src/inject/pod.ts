@@ -183,11 +183,12 @@ function applyPrometheusMerge(annotations: Record<string, string>, proxy: JsonOb
   annotations['prometheus.io/scrape'] = 'true';
 }
 
-/** Moves a named container first or last (istiod's modifyContainers). */
+/** Moves a named container first or last (istiod's modifyContainers: of several with the name, the last one stays). */
 function moveContainer(items: Json[], name: string, where: 'first' | 'last'): Json[] {
-  const found = named(items, name);
-  if (!found) return items;
-  const rest = items.filter((c) => c !== found);
+  const isIt = (c: Json) => isObject(c) && c.name === name;
+  const found = items.filter(isIt).at(-1);
+  if (found === undefined) return items;
+  const rest = items.filter((c) => !isIt(c));
   return where === 'first' ? [found, ...rest] : [...rest, found];
 }
 
@@ -376,7 +377,7 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
   if (Object.keys(outLabels).length) outMeta.labels = outLabels;
   outMeta.annotations = outAnnotations;
 
-  reorder(outSpec, mesh, values, outAnnotations);
+  reorder(outSpec, mesh, values);
   if ((input.typeMeta.kind === 'Job' || input.typeMeta.kind === 'CronJob') && named(list(outSpec.containers), PROXY_CONTAINER)) {
     warnings.push('a classic sidecar keeps running after the job\'s containers exit, so the job never completes; use --native-sidecar (Kubernetes 1.29+) or the annotation sidecar.istio.io/nativeSidecar: "true"');
   }
@@ -538,18 +539,16 @@ function adjustInitContainerUser(outSpec: JsonObject, outMeta: JsonObject, origi
 }
 
 /** istiod's reorderPod: the proxy last (first when holding the application), init containers in their fixed places. */
-function reorder(spec: JsonObject, mesh: JsonObject, values: JsonObject, annotations: Record<string, string>): void {
+function reorder(spec: JsonObject, mesh: JsonObject, values: JsonObject): void {
   // holdApplicationUntilProxyStarts is a BoolValue in the mesh config (a bare boolean in protobuf JSON).
   const holdPod = obj(mesh.defaultConfig).holdApplicationUntilProxyStarts === true
     || obj(obj(values.global).proxy).holdApplicationUntilProxyStarts === true;
   if (Array.isArray(spec.containers)) spec.containers = moveContainer(spec.containers, PROXY_CONTAINER, holdPod ? 'first' : 'last');
   let init = list(spec.initContainers);
   if (!spec.initContainers) return;
-  const before = (annotations['sidecar.istio.io/init-containers-before-proxy'] ?? '').split(',').filter((s) => s !== '');
   if (named(init, PROXY_CONTAINER)) {
     init = moveContainer(init, 'enable-core-dump', 'first');
     init = moveContainer(init, PROXY_CONTAINER, 'first');
-    for (const name of [...new Set(before)].reverse()) init = moveContainer(init, name, 'first');
     init = moveContainer(init, 'istio-validation', 'first');
     init = moveContainer(init, 'istio-init', 'first');
   } else {
