@@ -60,16 +60,17 @@ const SETUP_FLAGS: ReadonlyArray<{ pattern: RegExp; flags: string[] }> = [
   { pattern: /platform\.OpenShift/, flags: ['--set', 'values.global.platform=openshift'] },
 ];
 
-/**
- * Runs that meshctl knowingly does not match, with the reason. They run with `it.fails`, so one
- * that starts to match shows up as a failure and leaves this list.
- */
 // On OpenShift istiod takes the proxy's uid and gid from the pod namespace's
 // openshift.io/sa.scc.uid-range and supplemental-groups annotations (webhook.go, GetProxyIDs);
 // upstream's test runs these cases through the webhook only (skipInjection: its own kube-inject
 // cannot either). An offline kube-inject has no Namespace to read, so meshctl keeps uid 1337.
 // (In TPROXY mode the proxy runs as root anyway, so hello-openshift-tproxy matches.)
 const OPENSHIFT_UID = 'the OpenShift uid range is read from the pod\'s Namespace, which offline kube-inject does not have';
+
+/**
+ * Runs that meshctl knowingly does not match, with the reason. They run with `it.fails`, so one
+ * that starts to match shows up as a failure and leaves this list.
+ */
 const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
   'hello-openshift.yaml.injected': OPENSHIFT_UID,
   'hello-openshift-custom-injection.yaml.injected': OPENSHIFT_UID,
