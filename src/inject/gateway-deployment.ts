@@ -23,7 +23,7 @@ import {
   ServicePortType,
 } from './gotmpl/gateway-types.js';
 import { ObjectMetaType, TypeMetaType } from './gotmpl/istio-types.js';
-import { GoMap, GoNum, GoPtr, GoSlice, GoStruct, type GoType, type GoValue, T, TMapString, ptrTo, sliceOf } from './gotmpl/values.js';
+import { GoMap, GoNum, GoPtr, GoSlice, GoStruct, type GoType, type GoValue, T, TMapString, ptrTo, sliceOf, zeroOf } from './gotmpl/values.js';
 import { fromJsonValue } from './gotmpl/json.js';
 import { defaultMeshConfig, defaultProxyConfig, mergeProto } from './mesh.js';
 import { POD_MERGE_KEYS, strategicMerge } from './merge.js';
@@ -388,28 +388,7 @@ function goStringMap(m: Record<string, string> | undefined): GoValue {
 }
 
 function goStruct(type: GoType, values: Record<string, GoValue>): GoStruct {
-  return new GoStruct(type, (type.fields ?? []).map((f) => (f.name in values ? values[f.name]! : zero(f.type))));
-}
-
-function zero(t: GoType): GoValue {
-  switch (t.kind) {
-    case 'string':
-      return '';
-    case 'bool':
-      return false;
-    case 'int':
-      return 0;
-    case 'map':
-      return new GoMap(t, null);
-    case 'slice':
-      return new GoSlice(t, null);
-    case 'ptr':
-      return new GoPtr(t, null);
-    case 'struct':
-      return goStruct(t, {});
-    default:
-      return t.kind.startsWith('int') || t.kind.startsWith('uint') || t.kind.startsWith('float') ? new GoNum(t, 0) : null;
-  }
+  return new GoStruct(type, (type.fields ?? []).map((f) => (f.name in values ? values[f.name]! : zeroOf(f.type))));
 }
 
 function gatewayValue(gw: GatewayResource | null | undefined): GoValue {
@@ -524,6 +503,7 @@ function proxyImageName(values: JsonObject): string {
 
 /** The controller-version annotation istiod 1.30.3 writes on Gateways it manages, and its value. */
 export const CONTROLLER_VERSION_ANNOTATION = 'gateway.istio.io/controller-version';
+/** The controller version istiod 1.30.3 writes (1.18 and later); higher numbers belong to newer controllers. */
 export const CONTROLLER_VERSION = 5;
 
 /** What the controller did for one Gateway. */
