@@ -501,7 +501,7 @@ function proxyImageName(values: JsonObject): string {
 // ---------------------------------------------------------------------------------------------
 // Rendering and applying.
 
-/** The controller-version annotation istiod 1.30.3 writes on Gateways it manages, and its value. */
+/** The annotation in which istiod 1.30.3 records, on each Gateway it manages, the version of its controller. */
 export const CONTROLLER_VERSION_ANNOTATION = 'gateway.istio.io/controller-version';
 /** The controller version istiod 1.30.3 writes (1.18 and later); higher numbers belong to newer controllers. */
 export const CONTROLLER_VERSION = 5;
