@@ -564,6 +564,8 @@ const INJECTED_LABELS = ['security.istio.io/tlsMode', 'networking.istio.io/tunne
 /** Annotations injection sets, in the order it adds them. */
 const INJECTED_ANNOTATIONS = [
   'istio.io/rev', 'kubectl.kubernetes.io/default-logs-container', 'kubectl.kubernetes.io/default-container',
+  // The grpc-agent and grpc-simple templates turn the probe rewrite off.
+  'sidecar.istio.io/rewriteAppHTTPProbers',
   'k8s.v1.cni.cncf.io/networks', 'sidecar.istio.io/interceptionMode',
   'traffic.sidecar.istio.io/includeOutboundIPRanges', 'traffic.sidecar.istio.io/excludeOutboundIPRanges',
   'traffic.sidecar.istio.io/includeInboundPorts', 'traffic.sidecar.istio.io/excludeInboundPorts',
