@@ -3,6 +3,12 @@
  * pod templates of registered workload kinds change, and they change by text edits on the source
  * (src/manifest/yaml-edit.ts), so every other byte — other documents, comments, key order,
  * quoting, indentation — comes out as it went in. JSON input gives JSON output.
+ *
+ * A deliberate difference from istioctl, which writes each workload back through its Go type:
+ * that adds the zero values of fields the type always writes (a DaemonSet's `status` counters, a
+ * StatefulSet's empty `serviceName`, a DeploymentConfig's `spec.test: false`) and drops optional
+ * fields holding zero (`paused: false`). They mean the same to the API server, and keeping the
+ * user's text is what makes re-injection and kube-uninject byte-exact, so meshctl does neither.
  */
 import { isMap, isSeq, type Document } from 'yaml';
 import { DataError, type SourcePosition } from '../errors.js';
