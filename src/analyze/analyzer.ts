@@ -41,6 +41,11 @@ export interface AnalysisContext {
   readonly meshConfig: Readonly<JsonMap>;
   /** The mesh networks (`{networks: {...}}`), from `--meshNetworksFile`, else the cluster, else none. */
   readonly meshNetworks: Readonly<JsonMap>;
+  /**
+   * The mesh networks as a resource to report findings on (`MeshNetworks <istio namespace>/meshnetworks`),
+   * pointing into `--meshNetworksFile` when they were read from it.
+   */
+  readonly meshNetworksResource: Resource;
   /** The instant the run treats as now, ms since the epoch (certificate validity). */
   readonly now: number;
   /** Every resource of a kind, in input order. */

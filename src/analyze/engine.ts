@@ -2,12 +2,12 @@
  * Runs analyzers over a resource store and turns what they report into findings: positioned,
  * suppressed where asked, filtered to the analyzed namespaces, de-duplicated and sorted.
  */
-import { positionOf } from '../manifest/yaml-docs.js';
+import { positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
 import type { SourcePosition } from '../errors.js';
 import type { AnalysisContext, Analyzer, FindingLocation } from './analyzer.js';
 import { WORKLOAD_INPUTS } from './kinds.js';
 import { formatMessage, levelRank, type MessageType } from './messages.js';
-import { defaultAnalysisMeshConfig, defaultMeshNetworks } from './mesh-config.js';
+import { defaultAnalysisMeshConfig, defaultMeshNetworks, meshNetworksResource } from './mesh-config.js';
 import { friendlyName, type JsonMap, type KindKey, type ObjectPath, type Resource } from './resource.js';
 import { ResourceStore } from './store.js';
 import { suppressionFor, type Suppression } from './suppress.js';
@@ -39,6 +39,8 @@ export interface AnalysisOptions {
   meshConfig?: JsonMap;
   /** The mesh networks analyzers see; none when undefined. */
   meshNetworks?: JsonMap;
+  /** The document `meshNetworks` was read from, for positions of findings about them. */
+  meshNetworksDocument?: SourceDocument;
   /** The instant analyzers treat as now, ms since the epoch; the run's start when undefined. */
   now?: number;
   /** Only findings on resources in these namespaces (and cluster-scoped ones); all when undefined. */
@@ -90,6 +92,7 @@ function contextFor(store: ResourceStore, analyzer: Analyzer, options: AnalysisO
     istioNamespace: options.istioNamespace,
     meshConfig: options.meshConfig ?? {},
     meshNetworks: options.meshNetworks ?? {},
+    meshNetworksResource: meshNetworksResource(options.meshNetworks ?? {}, options.istioNamespace, options.meshNetworksDocument),
     now: options.now ?? Date.now(),
     list: (kind) => (check(kind), store.list(kind)),
     inNamespace: (kind, ns) => (check(kind), store.inNamespace(kind, ns)),

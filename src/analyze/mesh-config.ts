@@ -6,8 +6,8 @@
  * names, enums as names, durations as strings such as "10s".
  */
 import { DataError } from '../errors.js';
-import { parseYamlDocuments } from '../manifest/yaml-docs.js';
-import { asList, asMap, type JsonMap } from './resource.js';
+import { parseYamlDocuments, type SourceDocument } from '../manifest/yaml-docs.js';
+import { asList, asMap, type JsonMap, type Resource } from './resource.js';
 
 /**
  * Returns Istio 1.30.3's default proxy config (`DefaultProxyConfig` in pkg/config/mesh/mesh.go),
@@ -150,13 +150,13 @@ export function applyMeshConfig(overlay: JsonMap): JsonMap {
   return out;
 }
 
-/** Returns the single YAML map in `text` (`{}` when empty). Throws DataError naming `file` otherwise. */
-function yamlMap(text: string, file: string, what: string): JsonMap {
-  const docs = parseYamlDocuments(text, file);
-  const data = docs.find((d) => d.data !== null && d.data !== undefined)?.data;
-  if (data === undefined || data === null) return {};
+/** Returns the first YAML map in `text` (`{}` when empty) and its document. Throws DataError naming `file` otherwise. */
+function yamlMap(text: string, file: string, what: string): { map: JsonMap; document?: SourceDocument } {
+  const document = parseYamlDocuments(text, file).find((d) => d.data !== null && d.data !== undefined);
+  if (!document) return { map: {} };
+  const data = document.data;
   if (typeof data !== 'object' || Array.isArray(data)) throw new DataError(`${file}: ${what} must be a YAML map`);
-  return data as JsonMap;
+  return { map: data as JsonMap, document };
 }
 
 /**
@@ -165,7 +165,7 @@ function yamlMap(text: string, file: string, what: string): JsonMap {
  * where known) when the text is not YAML or not a map.
  */
 export function meshConfigFromText(text: string, file: string): JsonMap {
-  return applyMeshConfig(yamlMap(text, file, 'mesh config'));
+  return applyMeshConfig(yamlMap(text, file, 'mesh config').map);
 }
 
 /**
@@ -174,10 +174,30 @@ export function meshConfigFromText(text: string, file: string): JsonMap {
  * Throws DataError when the text is not YAML, not a map, or its `networks` is not a map.
  */
 export function meshNetworksFromText(text: string, file: string): JsonMap {
-  const map = yamlMap(text, file, 'mesh networks');
+  return meshNetworksDocument(text, file).meshNetworks;
+}
+
+/**
+ * Returns the mesh networks of a MeshNetworks YAML text as meshNetworksFromText does, with the
+ * document they were read from (absent for an empty text), so findings can point into the file.
+ */
+export function meshNetworksDocument(text: string, file: string): { meshNetworks: JsonMap; document?: SourceDocument } {
+  const { map, document } = yamlMap(text, file, 'mesh networks');
   const networks = map.networks ?? {};
   if (typeof networks !== 'object' || networks === null || Array.isArray(networks)) {
     throw new DataError(`${file}: mesh networks: "networks" must be a map of network names to networks`);
   }
-  return { ...map, networks };
+  return { meshNetworks: { ...map, networks }, ...(document ? { document } : {}) };
+}
+
+/**
+ * Returns the mesh networks as a resource for findings about them: kind `MeshNetworks`, named
+ * `meshnetworks` in the control plane namespace, as Istio's analysis names them; file-backed (so
+ * findings get `file:line:column`) when `document` is given.
+ */
+export function meshNetworksResource(meshNetworks: JsonMap, istioNamespace: string, document?: SourceDocument): Resource {
+  return {
+    key: 'MeshNetworks', group: '', version: 'v1alpha1', kind: 'MeshNetworks', namespace: istioNamespace, name: 'meshnetworks',
+    object: meshNetworks, ...(document ? { source: { document, base: [] } } : {}),
+  };
 }

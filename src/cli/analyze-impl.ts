@@ -7,12 +7,14 @@ import { isKnownCode, levelRank, parseLevel, type Level } from '../analyze/messa
 import { FORMATTERS } from '../analyze/output/index.js';
 import { ANALYZERS, selectAnalyzers } from '../analyze/registry.js';
 import { asMap, type JsonMap, type Resource } from '../analyze/resource.js';
-import { defaultAnalysisMeshConfig, defaultMeshNetworks, meshConfigFromText, meshNetworksFromText } from '../analyze/mesh-config.js';
+import {
+  defaultAnalysisMeshConfig, defaultMeshNetworks, meshConfigFromText, meshNetworksDocument, meshNetworksFromText,
+} from '../analyze/mesh-config.js';
 import { lastOfEach, resourcesFromDocuments, type InputProblem } from '../analyze/sources.js';
 import { ResourceStore } from '../analyze/store.js';
 import { parseSuppression } from '../analyze/suppress.js';
 import type { K8sObject } from '../manifest/objects.js';
-import { parseYamlDocuments } from '../manifest/yaml-docs.js';
+import { parseYamlDocuments, type SourceDocument } from '../manifest/yaml-docs.js';
 import { renderManifests } from '../render/render.js';
 import { ANALYZE_FORMATS } from './analyze.js';
 import { useColor } from './color.js';
@@ -134,6 +136,8 @@ interface AnalysisInput {
 interface MeshInputs {
   meshConfig: JsonMap;
   meshNetworks: JsonMap;
+  /** The `--meshNetworksFile` document, for positions of findings about the mesh networks. */
+  meshNetworksDocument?: SourceDocument;
 }
 
 /** Reads a file named by a flag; a missing or unreadable file is a DataError naming the flag. */
@@ -188,9 +192,11 @@ async function meshInputs(deps: Deps, opts: AnalyzeOptions, live?: { mesh?: stri
   const meshConfig = opts.meshConfigFile !== undefined
     ? meshConfigFromText(await readFlagFile(deps, '--meshConfigFile', opts.meshConfigFile), opts.meshConfigFile)
     : live?.mesh !== undefined ? meshConfigFromText(live.mesh, `${live.source} mesh`) : defaultAnalysisMeshConfig();
-  const meshNetworks = opts.meshNetworksFile !== undefined
-    ? meshNetworksFromText(await readFlagFile(deps, '--meshNetworksFile', opts.meshNetworksFile), opts.meshNetworksFile)
-    : live?.meshNetworks !== undefined ? meshNetworksFromText(live.meshNetworks, `${live.source} meshNetworks`) : defaultMeshNetworks();
+  if (opts.meshNetworksFile !== undefined) {
+    const read = meshNetworksDocument(await readFlagFile(deps, '--meshNetworksFile', opts.meshNetworksFile), opts.meshNetworksFile);
+    return { meshConfig, meshNetworks: read.meshNetworks, ...(read.document ? { meshNetworksDocument: read.document } : {}) };
+  }
+  const meshNetworks = live?.meshNetworks !== undefined ? meshNetworksFromText(live.meshNetworks, `${live.source} meshNetworks`) : defaultMeshNetworks();
   return { meshConfig, meshNetworks };
 }
 
@@ -282,6 +288,7 @@ export async function runAnalyze(deps: Deps, args: string[], opts: AnalyzeOption
     istioNamespace: opts.istioNamespace,
     meshConfig: input.mesh.meshConfig,
     meshNetworks: input.mesh.meshNetworks,
+    ...(input.mesh.meshNetworksDocument ? { meshNetworksDocument: input.mesh.meshNetworksDocument } : {}),
     ...(namespace !== undefined ? { namespaces: new Set([namespace]) } : {}),
     suppressions,
   }), namespace);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyMeshConfig, meshConfigFromText, meshNetworksFromText } from '../../src/analyze/mesh-config.js';
 import { run } from '../helpers.js';
+import { analyzeTestdata } from './harness.js';
 
 describe('mesh config for analysis', () => {
   it('applies a mesh config over the defaults as istiod does', () => {
@@ -47,6 +48,11 @@ describe('mesh config for analysis', () => {
     writeFileSync(join(dir, 'net.yaml'), 'networks: {}\n');
     const ok = await run(['analyze', '--meshConfigFile', join(dir, 'mesh.yaml'), '--meshNetworksFile', join(dir, 'net.yaml'), svc]);
     expect(ok.code).toBe(0);
+    const networks = await run(['analyze', '--analyzer', 'meshnetworks.MeshNetworksAnalyzer', '--meshNetworksFile',
+      join(analyzeTestdata, 'mesh-networks.yaml'), join(analyzeTestdata, 'meshnetworks-remote.yaml')]);
+    expect(networks.code).toBe(79);
+    expect(networks.stdout).toContain('Error [IST0126] (MeshNetworks istio-system/meshnetworks ');
+    expect(networks.stdout).toContain('mesh-networks.yaml:7:21) Unknown service registry kubernetes in network network-a\n');
     const missing = await run(['analyze', '--meshConfigFile', join(dir, 'nope.yaml'), svc]);
     expect(missing.code).toBe(65);
     expect(missing.stderr).toContain('--meshConfigFile');

@@ -14,7 +14,7 @@
 import type { Analyzer } from '../analyzer.js';
 import { K } from '../kinds.js';
 import { MESSAGES } from '../messages.js';
-import { asList, asMap, field, labelsOf, type Resource } from '../resource.js';
+import { asList, asMap, field, labelsOf } from '../resource.js';
 
 /** Registries every mesh has (Istio's provider IDs). */
 const BUILT_IN_REGISTRIES = ['Mock', 'Kubernetes', 'External'];
@@ -35,16 +35,12 @@ export const meshNetworksAnalyzer: Analyzer = {
       if (labelsOf(secret)[MULTICLUSTER_SECRET_LABEL] !== 'true') continue;
       for (const key of [...Object.keys(asMap(secret.object.data)), ...Object.keys(asMap(secret.object.stringData))]) known.add(key);
     }
-    const origin: Resource = {
-      key: 'MeshNetworks', group: '', version: 'v1alpha1', kind: 'MeshNetworks',
-      namespace: ctx.istioNamespace, name: 'meshnetworks', object: { ...ctx.meshNetworks },
-    };
     for (const [network, spec] of networks) {
       asList(field(spec, 'endpoints')).forEach((endpoint, i) => {
         const registry = field(endpoint, 'fromRegistry');
         if (typeof registry !== 'string' || known.has(registry)) return;
         ctx.report(MESSAGES.UnknownMeshNetworksServiceRegistry,
-          { resource: origin, path: ['networks', network, 'endpoints', i, 'fromRegistry'] }, registry, network);
+          { resource: ctx.meshNetworksResource, path: ['networks', network, 'endpoints', i, 'fromRegistry'] }, registry, network);
       });
     }
   },
