@@ -284,4 +284,24 @@ spec:
     const original = JSON.parse((find(objects, 'ConfigMap', 'values') as any).data['original-values']);
     expect(original.pilot).toMatchObject({ hub: 'pilot.hub', tag: '2' });
   });
+
+  it('renders the istiod chart settings for taints, extra args, trust bundles, JWKS roots and an external istiod', () => {
+    const extra = { name: 'x.yaml', text: 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  unvalidatedValues:\n    pilot: {extraContainerArgs: [--x=1]}\n' };
+    const objects = render({ files: [extra], sets: ['values.pilot.taint.enabled=true', 'values.pilot.taint.namespace=kube-system',
+      'values.global.trustBundleName=my-roots', 'values.pilot.jwksResolverExtraRootCA=PEM', 'values.global.externalIstiod=true', 'values.pilot.env.EXTERNAL_ISTIOD=true',
+      'meshConfig.enablePrometheusMerge=false'] });
+    const istiod = find(objects, 'Deployment', 'istiod') as any;
+    const c = istiod.spec.template.spec.containers[0];
+    expect(c.args).toContain('--cniNamespace=kube-system');
+    expect(c.args.at(-1)).toBe('--x=1');
+    expect(c.env).toContainEqual({ name: 'PILOT_NODE_UNTAINT_CONTROLLERS_TAINT_NAME', value: 'cni.istio.io/not-ready' });
+    expect(c.env).toContainEqual({ name: 'PILOT_CA_CERT_CONFIGMAP', value: 'my-roots' });
+    expect(c.env.filter((e: any) => e.name === 'EXTERNAL_ISTIOD')).toHaveLength(1);
+    expect(c.volumeMounts).toContainEqual({ name: 'extracacerts', mountPath: '/cacerts' });
+    const volumes = istiod.spec.template.spec.volumes;
+    expect(volumes).toContainEqual({ name: 'istio-csr-ca-configmap', configMap: { name: 'my-roots', defaultMode: 420, optional: true } });
+    expect(volumes).toContainEqual({ name: 'extracacerts', configMap: { name: 'pilot-jwks-extra-cacerts' } });
+    expect((find(objects, 'ConfigMap', 'pilot-jwks-extra-cacerts') as any).data).toStrictEqual({ 'extra.pem': 'PEM' });
+    expect(istiod.spec.template.metadata.annotations['prometheus.io/scrape']).toBe('true');
+  });
 });

@@ -69,6 +69,8 @@ export function renderPilot(ctx: RenderContext): K8sObject[] {
   if (!remote) {
     out.push(istiodDeployment(ctx));
     out.push(istiodService(ctx));
+    const jwks = jwksConfigMap(ctx);
+    if (jwks) out.push(jwks);
     const hpa = istiodAutoscaler(ctx);
     if (hpa) out.push(hpa);
     const pdb = istiodDisruptionBudget(ctx);
@@ -202,6 +204,12 @@ function valuesConfigMap(ctx: RenderContext): K8sObject {
 const VALUES_CONFIGMAP_DESCRIPTION = 'This ConfigMap contains the Helm values used during chart rendering. This ConfigMap is rendered for debugging purposes '
   + 'and external tooling; modifying these values has no effect.';
 
+/** Returns the list at a values path (an empty list when unset or not a list). */
+function listAt(ctx: RenderContext, path: string): Json[] {
+  const v = val(ctx, path);
+  return Array.isArray(v) ? v : [];
+}
+
 function fieldEnv(name: string, fieldPath: string, apiVersion = true): JsonObject {
   return { name, valueFrom: { fieldRef: apiVersion ? { apiVersion: 'v1', fieldPath } : { fieldPath } } };
 }
@@ -249,11 +257,12 @@ function istiodEnv(ctx: RenderContext): Json[] {
   if (truthy(sampling)) env.push({ name: 'PILOT_TRACE_SAMPLING', value: String(sampling) });
   if (valTrue(ctx, 'pilot.taint.enabled')) {
     env.push({ name: 'PILOT_ENABLE_NODE_UNTAINT_CONTROLLERS', value: 'true' });
-    env.push({ name: 'PILOT_TAINT_NAMESPACE', value: valStr(ctx, 'pilot.taint.namespace', ctx.ns) });
+    env.push({ name: 'PILOT_NODE_UNTAINT_CONTROLLERS_TAINT_NAME', value: valStr(ctx, 'pilot.taint.name', 'cni.istio.io/not-ready') });
   }
-  if (valTrue(ctx, 'global.externalIstiod')) env.push({ name: 'EXTERNAL_ISTIOD', value: 'true' });
-  const caCertConfigMap = valStr(ctx, 'pilot.istiodCACertConfigMapName');
-  if (caCertConfigMap) env.push({ name: 'PILOT_CA_CERT_CONFIGMAP', value: caCertConfigMap });
+  // An EXTERNAL_ISTIOD the user put in pilot.env is already listed above.
+  if (valTrue(ctx, 'global.externalIstiod') && !truthy(userEnv.EXTERNAL_ISTIOD)) env.push({ name: 'EXTERNAL_ISTIOD', value: 'true' });
+  const trustBundle = valStr(ctx, 'global.trustBundleName');
+  if (trustBundle) env.push({ name: 'PILOT_CA_CERT_CONFIGMAP', value: trustBundle });
   const crl = valStr(ctx, 'pilot.crlConfigMapName');
   if (crl) env.push({ name: 'PILOT_CRL_CONFIGMAP', value: crl });
   env.push(
@@ -275,8 +284,13 @@ function istiodDeployment(ctx: RenderContext): K8sObject {
   if (level) args.push(`--log_output_level=${level}`);
   if (valTrue(ctx, 'global.logAsJson')) args.push('--log_as_json');
   args.push('--domain', valStr(ctx, 'global.proxy.clusterDomain', 'cluster.local'));
+  const cniNamespace = valStr(ctx, 'pilot.taint.namespace');
+  if (cniNamespace) args.push(`--cniNamespace=${cniNamespace}`);
   args.push('--keepaliveMaxServerConnectionAge', valStr(ctx, 'pilot.keepaliveMaxServerConnectionAge', '30m'));
+  const extraArgs = val(ctx, 'pilot.extraContainerArgs');
+  if (Array.isArray(extraArgs)) args.push(...extraArgs.map(String));
 
+  const jwksRootCA = valStr(ctx, 'pilot.jwksResolverExtraRootCA') !== '';
   const container: JsonObject = {
     name: 'discovery',
     image: imageRef(hub, valStr(ctx, 'pilot.image', 'pilot'), tag, variant),
@@ -303,14 +317,17 @@ function istiodDeployment(ctx: RenderContext): K8sObject {
       { name: 'local-certs', mountPath: '/var/run/secrets/istio-dns' },
       { name: 'cacerts', mountPath: '/etc/cacerts', readOnly: true },
       { name: 'istio-kubeconfig', mountPath: '/var/run/secrets/remote', readOnly: true },
+      ...(jwksRootCA ? [{ name: 'extracacerts', mountPath: '/cacerts' }] : []),
       { name: 'istio-csr-dns-cert', mountPath: '/var/run/secrets/istiod/tls', readOnly: true },
       { name: 'istio-csr-ca-configmap', mountPath: '/var/run/secrets/istiod/ca', readOnly: true },
+      ...listAt(ctx, 'pilot.volumeMounts'),
     ],
   };
   const pullPolicy = valStr(ctx, 'global.imagePullPolicy');
   if (pullPolicy) container.imagePullPolicy = pullPolicy;
 
-  const trustBundle = String(valMap(ctx, 'pilot.env').ENABLE_CLUSTER_TRUST_BUNDLE_API) === 'true';
+  const clusterTrustBundle = String(valMap(ctx, 'pilot.env').ENABLE_CLUSTER_TRUST_BUNDLE_API) === 'true';
+  const trustBundleName = valStr(ctx, 'global.trustBundleName');
   const podSpec: JsonObject = {
     serviceAccountName: name,
     tolerations: [{ key: 'cni.istio.io/not-ready', operator: 'Exists' }, ...((val(ctx, 'pilot.tolerations') as Json[] | undefined) ?? [])],
@@ -321,11 +338,17 @@ function istiodDeployment(ctx: RenderContext): K8sObject {
       { name: 'cacerts', secret: { secretName: 'cacerts', optional: true } },
       { name: 'istio-kubeconfig', secret: { secretName: 'istio-kubeconfig', optional: true } },
       { name: 'istio-csr-dns-cert', secret: { secretName: 'istiod-tls', optional: true } },
-      trustBundle
-        ? { name: 'istio-csr-ca-configmap', projected: { sources: [{ clusterTrustBundle: { name: 'istio.io:istiod-ca:root-cert', path: 'root-cert.pem' } }] } }
-        : { name: 'istio-csr-ca-configmap', configMap: { name: 'istio-ca-root-cert', defaultMode: 420, optional: true } },
+      clusterTrustBundle
+        ? { name: 'istio-csr-ca-configmap', projected: { sources: [{ clusterTrustBundle: { name: `istio.io:istiod-ca:${trustBundleName || 'root-cert'}`, path: 'root-cert.pem', optional: true } }] } }
+        : { name: 'istio-csr-ca-configmap', configMap: { name: trustBundleName || 'istio-ca-root-cert', defaultMode: 420, optional: true } },
+      ...(jwksRootCA ? [{ name: 'extracacerts', configMap: { name: `pilot-jwks-extra-cacerts${ctx.suffix}` } }] : []),
+      ...listAt(ctx, 'pilot.volumes'),
     ],
   };
+  const spread = val(ctx, 'pilot.topologySpreadConstraints');
+  if (truthy(spread)) podSpec.topologySpreadConstraints = spread!;
+  const initContainers = val(ctx, 'pilot.initContainers');
+  if (truthy(initContainers)) podSpec.initContainers = initContainers!;
   const nodeSelector = valMap(ctx, 'pilot.nodeSelector');
   if (Object.keys(nodeSelector).length) podSpec.nodeSelector = nodeSelector;
   const priorityClass = valStr(ctx, 'global.priorityClassName');
@@ -333,9 +356,8 @@ function istiodDeployment(ctx: RenderContext): K8sObject {
   const affinity = val(ctx, 'pilot.affinity');
   if (truthy(affinity)) podSpec.affinity = affinity as Json;
 
-  const podAnnotations: Record<string, string> = {};
-  if (valTrue(ctx, 'meshConfig.enablePrometheusMerge')) Object.assign(podAnnotations, { 'prometheus.io/port': '15014', 'prometheus.io/scrape': 'true' });
-  podAnnotations['sidecar.istio.io/inject'] = 'false';
+  // istiod's own metrics are always scraped (unlike the gateways', which follow enablePrometheusMerge).
+  const podAnnotations: Record<string, string> = { 'prometheus.io/port': '15014', 'prometheus.io/scrape': 'true', 'sidecar.istio.io/inject': 'false' };
   Object.assign(podAnnotations, stringMap(valMap(ctx, 'pilot.podAnnotations')));
 
   const spec: JsonObject = {
@@ -358,6 +380,7 @@ function istiodDeployment(ctx: RenderContext): K8sObject {
     metadata: {
       name, namespace: ctx.ns,
       labels: { app: 'istiod', ...ownedLabels(ctx, 'Pilot'), istio: 'pilot', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod'), ...stringMap(valMap(ctx, 'pilot.deploymentLabels')) },
+      ...(truthy(val(ctx, 'pilot.deploymentAnnotations')) ? { annotations: stringMap(valMap(ctx, 'pilot.deploymentAnnotations')) } : {}),
     },
     spec,
   };
@@ -380,8 +403,27 @@ function istiodService(ctx: RenderContext): K8sObject {
         { port: 15014, name: 'http-monitoring', protocol: 'TCP' },
       ],
       selector: ctx.rev ? { app: 'istiod', 'istio.io/rev': ctx.revLabel } : { app: 'istiod', istio: 'pilot' },
+      ...serviceNetworking(ctx),
     },
   };
+}
+
+/** The istiod Service's optional `ipFamilyPolicy`, `ipFamilies` and `trafficDistribution` (per Istio 1.30.3 service.yaml). */
+function serviceNetworking(ctx: RenderContext): JsonObject {
+  const out: JsonObject = {};
+  for (const key of ['ipFamilyPolicy', 'ipFamilies', 'trafficDistribution']) {
+    const v = val(ctx, `pilot.${key}`);
+    if (truthy(v)) out[key] = v!;
+  }
+  return out;
+}
+
+/** The ConfigMap with the extra root certificate istiod's JWKS resolver trusts, when one is set (per Istio 1.30.3 configmap-jwks.yaml). */
+function jwksConfigMap(ctx: RenderContext): K8sObject | undefined {
+  const pem = valStr(ctx, 'pilot.jwksResolverExtraRootCA');
+  if (!pem) return undefined;
+  const labels = { release: 'istio', ...ownedLabels(ctx, 'Pilot'), 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') };
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `pilot-jwks-extra-cacerts${ctx.suffix}`, namespace: ctx.ns, labels }, data: { 'extra.pem': pem } };
 }
 
 function istiodAutoscaler(ctx: RenderContext): K8sObject | undefined {
