@@ -150,11 +150,12 @@ async function readFlagFile(deps: Deps, flag: string, file: string): Promise<str
 }
 
 /**
- * Returns the `mesh` and `meshNetworks` texts of the control plane's `istio` ConfigMap. A missing
+ * Returns the `mesh` and `meshNetworks` texts of the control plane's `istio` ConfigMap (those that
+ * parse) and a `source` naming the ConfigMap. A missing
  * or unreadable ConfigMap, or a text that does not parse, leaves the defaults in place with a
  * warning on stderr, as istioctl falls back to the default mesh config.
  */
-async function liveMeshTexts(deps: Deps, client: KubeClient, istioNamespace: string): Promise<{ mesh?: string; meshNetworks?: string; source: string }> {
+export async function liveMeshTexts(deps: Deps, client: Pick<KubeClient, 'get'>, istioNamespace: string): Promise<{ mesh?: string; meshNetworks?: string; source: string }> {
   const source = `ConfigMap ${istioNamespace}/istio`;
   let data: JsonMap;
   try {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyMeshConfig, meshConfigFromText, meshNetworksFromText } from '../../src/analyze/mesh-config.js';
-import { run } from '../helpers.js';
+import { liveMeshTexts } from '../../src/cli/analyze-impl.js';
+import { run, testDeps } from '../helpers.js';
 import { analyzeTestdata } from './harness.js';
 
 describe('mesh config for analysis', () => {
@@ -56,5 +57,23 @@ describe('mesh config for analysis', () => {
     const missing = await run(['analyze', '--meshConfigFile', join(dir, 'nope.yaml'), svc]);
     expect(missing.code).toBe(65);
     expect(missing.stderr).toContain('--meshConfigFile');
+  });
+
+  it('reads the mesh config and mesh networks of the istio ConfigMap, falling back to the defaults with a warning', async () => {
+    const configMap = (data: Record<string, string>) => ({ get: async () => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio' }, data }) });
+    const { deps, out } = testDeps();
+    expect(await liveMeshTexts(deps, configMap({ mesh: 'rootNamespace: mesh-root\n', meshNetworks: 'networks: {n1: {}}\n' }), 'istio-system'))
+      .toEqual({ mesh: 'rootNamespace: mesh-root\n', meshNetworks: 'networks: {n1: {}}\n', source: 'ConfigMap istio-system/istio' });
+    expect(out().stderr).toBe('');
+    // Absent ConfigMap: the defaults, quietly.
+    expect(await liveMeshTexts(deps, { get: async () => undefined }, 'istio-system')).toEqual({ source: 'ConfigMap istio-system/istio' });
+    expect(out().stderr).toBe('');
+    // Unreadable ConfigMap, or texts that do not parse: the defaults, with a warning.
+    const refused = await liveMeshTexts(deps, { get: async () => { throw new Error('forbidden'); } }, 'istio-system');
+    expect(refused).toEqual({ source: 'ConfigMap istio-system/istio' });
+    expect(out().stderr).toContain('Warning: could not read ConfigMap istio-system/istio, using the default mesh config: forbidden');
+    expect(await liveMeshTexts(deps, configMap({ mesh: '- not a map\n', meshNetworks: 'networks: [x]\n' }), 'mesh')).toEqual({ source: 'ConfigMap mesh/istio' });
+    expect(out().stderr).toContain('Warning: using the default mesh config: ConfigMap mesh/istio mesh: mesh config must be a YAML map');
+    expect(out().stderr).toContain('Warning: using no mesh networks: ');
   });
 });
