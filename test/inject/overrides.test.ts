@@ -40,20 +40,20 @@ spec:
 
 type Obj = Record<string, any>;
 const template = (text: string): Obj => (parse(text) as Obj).spec.template;
-const named = (list: Obj[] | undefined, name: string) => (list ?? []).filter((c) => c.name === name);
+const named = (list: Obj[] | undefined, name: string): Obj[] => (list ?? []).filter((c) => c.name === name);
 
 describe('a user-supplied istio-proxy container', () => {
   it('customizes the native sidecar in initContainers', async () => {
     const out = injectFile(await defaultInjector([], true), input, 'web.yaml').output;
     const t = template(out);
     expect(named(t.spec.containers, 'istio-proxy')).toEqual([]);
-    const [proxy] = named(t.spec.initContainers, 'istio-proxy');
+    const proxy = named(t.spec.initContainers, 'istio-proxy')[0]!;
     expect(proxy.restartPolicy).toBe('Always');
     expect(proxy.image).toBe('docker.io/istio/proxyv2:1.30.3');
     expect(proxy.args).toEqual(['-c', 'my-config.yaml']);
     expect(proxy.resources.limits.cpu).toBe('3');
     expect(proxy.securityContext).toMatchObject({ runAsUser: 1234, runAsGroup: 4321, runAsNonRoot: true });
-    const init = named(t.spec.initContainers, 'istio-init')[0];
+    const init = named(t.spec.initContainers, 'istio-init')[0]!;
     expect(init.args[init.args.indexOf('-u') + 1]).toBe('1234');
     expect(JSON.parse(t.metadata.annotations['proxy.istio.io/overrides'])).toEqual({
       initContainers: [{ name: 'istio-proxy', args: ['-c', 'my-config.yaml'], resources: { limits: { cpu: '3' } }, securityContext: { runAsUser: 1234, runAsGroup: 4321 } }],
@@ -66,7 +66,7 @@ describe('a user-supplied istio-proxy container', () => {
     const out = injectFile(await defaultInjector(), input, 'web.yaml').output;
     const t = template(out);
     expect(named(t.spec.initContainers, 'istio-proxy')).toEqual([]);
-    const [proxy] = named(t.spec.containers, 'istio-proxy');
+    const proxy = named(t.spec.containers, 'istio-proxy')[0]!;
     expect(proxy.args).toEqual(['-c', 'my-config.yaml']);
     expect(t.spec.containers.map((c: Obj) => c.name)).toEqual(['web', 'istio-proxy']);
     expect(Object.keys(JSON.parse(t.metadata.annotations['proxy.istio.io/overrides']))).toEqual(['containers']);
@@ -76,9 +76,9 @@ describe('a user-supplied istio-proxy container', () => {
   it('leaves istio-init running as root in TPROXY mode, with the proxy at uid 0', async () => {
     const tproxy = input.replace('      labels:\n        app: web', '      annotations:\n        sidecar.istio.io/interceptionMode: TPROXY\n      labels:\n        app: web');
     const t = template(injectFile(await defaultInjector([], true), tproxy, 'web.yaml').output);
-    const [proxy] = named(t.spec.initContainers, 'istio-proxy');
+    const proxy = named(t.spec.initContainers, 'istio-proxy')[0]!;
     expect(proxy.securityContext.runAsUser).toBe(0);
-    const init = named(t.spec.initContainers, 'istio-init')[0];
+    const init = named(t.spec.initContainers, 'istio-init')[0]!;
     expect(init.args[init.args.indexOf('-u') + 1]).toBe('1234');
     expect(init.securityContext.runAsUser).toBe(0);
   });
