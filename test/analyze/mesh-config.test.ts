@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyMeshConfig, meshConfigFromText, meshNetworksFromText } from '../../src/analyze/mesh-config.js';
 import { liveMeshTexts } from '../../src/cli/analyze-impl.js';
+import type { KubeClient } from '../../src/kube/types.js';
 import { run, testDeps } from '../helpers.js';
 import { analyzeTestdata } from './harness.js';
 
@@ -60,7 +61,9 @@ describe('mesh config for analysis', () => {
   });
 
   it('reads the mesh config and mesh networks of the istio ConfigMap, falling back to the defaults with a warning', async () => {
-    const configMap = (data: Record<string, string>) => ({ get: async () => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio' }, data }) });
+    // A client of which only `get` is used, answering with one ConfigMap.
+    const configMap = (data: Record<string, string>): Pick<KubeClient, 'get'> =>
+      ({ get: (async () => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio' }, data })) as KubeClient['get'] });
     const { deps, out } = testDeps();
     expect(await liveMeshTexts(deps, configMap({ mesh: 'rootNamespace: mesh-root\n', meshNetworks: 'networks: {n1: {}}\n' }), 'istio-system'))
       .toEqual({ mesh: 'rootNamespace: mesh-root\n', meshNetworks: 'networks: {n1: {}}\n', source: 'ConfigMap istio-system/istio' });
