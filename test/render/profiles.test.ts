@@ -304,4 +304,30 @@ spec:
     expect((find(objects, 'ConfigMap', 'pilot-jwks-extra-cacerts') as any).data).toStrictEqual({ 'extra.pem': 'PEM' });
     expect(istiod.spec.template.metadata.annotations['prometheus.io/scrape']).toBe('true');
   });
+
+  it('renders gateway pods as the gateway chart does for certificates, config volumes, extra containers, env order and the STS port', () => {
+    const text = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  values:
+    global: {mountMtlsCerts: true, pilotCertProvider: custom, sts: {servicePort: 15463}}
+    gateways:
+      istio-ingressgateway:
+        env: {ZED: "1", ALPHA: "2"}
+        configVolumes: [{name: extra, configMapName: extra-cm, mountPath: /etc/extra}]
+        additionalContainers: [{name: sidecar, image: busybox}]
+`;
+    const spec = (find(render({ files: [{ name: 'g.yaml', text }] }), 'Deployment', 'istio-ingressgateway') as any).spec.template.spec;
+    const proxy = spec.containers[0];
+    expect(spec.containers.map((c: any) => c.name)).toStrictEqual(['istio-proxy', 'sidecar']);
+    expect(proxy.args).toContain('--stsPort=15463');
+    const names = proxy.env.map((e: any) => e.name);
+    expect(names.indexOf('ALPHA')).toBe(names.indexOf('ZED') - 1);
+    expect(proxy.volumeMounts.map((m: any) => m.name)).toContain('istio-certs');
+    expect(proxy.volumeMounts.map((m: any) => m.name)).not.toContain('istiod-ca-cert');
+    expect(proxy.volumeMounts).toContainEqual({ name: 'extra', mountPath: '/etc/extra', readOnly: true });
+    expect(spec.volumes).toContainEqual({ name: 'istio-certs', secret: { secretName: 'istio.istio-ingressgateway-service-account', optional: true } });
+    expect(spec.volumes).toContainEqual({ name: 'extra', configMap: { name: 'extra-cm', optional: true } });
+    expect(spec.volumes.map((v: any) => v.name)).not.toContain('istiod-ca-cert');
+  });
 });

@@ -4,6 +4,7 @@
  */
 import { isObject, type Json, type JsonObject, type K8sObject } from '../../manifest/objects.js';
 import { mergeOverlay } from '../tree.js';
+import { cleanResources } from './pilot.js';
 import { chartLabels, imageRef, ownedLabels, stringMap, truthy, val, valMap, valStr, valTrue, type ChartName, type RenderContext } from '../context.js';
 
 /** Which of the two gateway kinds. */
@@ -148,9 +149,8 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
   ];
   if (!runAsRoot) env.push({ name: 'ISTIO_META_UNPRIVILEGED_POD', value: 'true' });
   const gwEnv = isObject(gw.values.env) ? gw.values.env : {};
-  for (const [k, v] of Object.entries(gwEnv)) env.push({ name: k, value: String(v) });
-  const proxyMetadata = valMap(ctx, 'meshConfig.defaultConfig.proxyMetadata');
-  for (const [k, v] of Object.entries(proxyMetadata)) env.push({ name: k, value: String(v) });
+  for (const [k, v] of sortedEntries(gwEnv)) env.push({ name: k, value: String(v) });
+  for (const [k, v] of sortedEntries(valMap(ctx, 'meshConfig.defaultConfig.proxyMetadata'))) env.push({ name: k, value: String(v) });
   const network = valStr(ctx, 'global.network');
   if (network && gwEnv.ISTIO_META_NETWORK === undefined) env.push({ name: 'ISTIO_META_NETWORK', value: network });
   env.push(
@@ -159,6 +159,12 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
   );
 
   const secretVolumes = (Array.isArray(gw.values.secretVolumes) ? gw.values.secretVolumes : []).filter(isObject);
+  const configVolumes = (Array.isArray(gw.values.configVolumes) ? gw.values.configVolumes : []).filter(isObject);
+  // The CA root is mounted only when istiod issues the certificates; mTLS certificates from a secret only on request.
+  const istiodCA = valStr(ctx, 'global.pilotCertProvider') === 'istiod';
+  const mtlsCerts = valTrue(ctx, 'global.mountMtlsCerts');
+  const trustBundleName = valStr(ctx, 'global.trustBundleName');
+  const stsPort = val(ctx, 'global.sts.servicePort');
   const container: JsonObject = {
     name: 'istio-proxy',
     image: imageRef(gw.hub, proxyImage, gw.tag, variant),
@@ -167,12 +173,13 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
       `--proxyLogLevel=${valStr(ctx, 'global.proxy.logLevel', 'warning')}`,
       `--proxyComponentLogLevel=${valStr(ctx, 'global.proxy.componentLogLevel', 'misc:error')}`,
       `--log_output_level=${valStr(ctx, 'global.logging.level', 'default:info')}`,
-      ...(valTrue(ctx, 'global.logAsJson') ? ['--log_as_json'] : [])],
+      ...(valTrue(ctx, 'global.logAsJson') ? ['--log_as_json'] : []),
+      ...(truthy(stsPort) ? [`--stsPort=${String(stsPort)}`] : [])],
     securityContext: runAsRoot
       ? { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, privileged: false, readOnlyRootFilesystem: true, runAsUser: 0, runAsGroup: 1337, runAsNonRoot: false }
       : { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true },
     readinessProbe: { failureThreshold: 30, httpGet: { path: '/healthz/ready', port: 15021, scheme: 'HTTP' }, initialDelaySeconds: 1, periodSeconds: 2, successThreshold: 1, timeoutSeconds: 1 },
-    resources: isObject(gw.values.resources) ? gw.values.resources : {},
+    resources: cleanResources(truthy(gw.values.resources) ? gw.values.resources as JsonObject : valMap(ctx, 'global.defaultResources')),
     env,
     volumeMounts: [
       { name: 'workload-socket', mountPath: '/var/run/secrets/workload-spiffe-uds' },
@@ -180,11 +187,13 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
       { name: 'workload-certs', mountPath: '/var/run/secrets/workload-spiffe-credentials' },
       { name: 'istio-envoy', mountPath: '/etc/istio/proxy' },
       { name: 'config-volume', mountPath: '/etc/istio/config' },
-      { name: 'istiod-ca-cert', mountPath: '/var/run/secrets/istio' },
+      ...(istiodCA ? [{ name: 'istiod-ca-cert', mountPath: '/var/run/secrets/istio' }] : []),
       { name: 'istio-token', mountPath: '/var/run/secrets/tokens', readOnly: true },
+      ...(mtlsCerts ? [{ name: 'istio-certs', mountPath: '/etc/certs', readOnly: true }] : []),
       { name: 'istio-data', mountPath: '/var/lib/istio/data' },
       { name: 'podinfo', mountPath: '/etc/istio/pod' },
       ...secretVolumes.map((s) => ({ name: s.name as Json, mountPath: s.mountPath as Json, readOnly: true })),
+      ...configVolumes.filter((v) => truthy(v.mountPath)).map((v) => ({ name: v.name as Json, mountPath: v.mountPath as Json, readOnly: true })),
     ],
   };
   const pullPolicy = valStr(ctx, 'global.imagePullPolicy');
@@ -211,18 +220,22 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
 
   const podSpec: JsonObject = {
     serviceAccountName: `${gw.name}-service-account`,
-    containers: [container],
+    containers: [container, ...(Array.isArray(gw.values.additionalContainers) ? gw.values.additionalContainers : [])],
     volumes: [
       { name: 'workload-socket', emptyDir: {} },
       { name: 'credential-socket', emptyDir: {} },
       { name: 'workload-certs', emptyDir: {} },
-      { name: 'istiod-ca-cert', configMap: { name: 'istio-ca-root-cert' } },
+      ...(istiodCA ? [String(valMap(ctx, 'pilot.env').ENABLE_CLUSTER_TRUST_BUNDLE_API) === 'true'
+        ? { name: 'istiod-ca-cert', projected: { sources: [{ clusterTrustBundle: { name: `istio.io:istiod-ca:${trustBundleName || 'root-cert'}`, path: 'root-cert.pem' } }] } }
+        : { name: 'istiod-ca-cert', configMap: { name: trustBundleName || 'istio-ca-root-cert' } }] : []),
       { name: 'podinfo', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }, { path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } }] } },
       { name: 'istio-envoy', emptyDir: {} },
       { name: 'istio-data', emptyDir: {} },
       { name: 'istio-token', projected: { sources: [{ serviceAccountToken: { path: 'istio-token', expirationSeconds: 43200, audience: valStr(ctx, 'global.sds.token.aud', 'istio-ca') } }] } },
+      ...(mtlsCerts ? [{ name: 'istio-certs', secret: { secretName: `istio.${info.defaultName}-service-account`, optional: true } }] : []),
       { name: 'config-volume', configMap: { name: `istio${ctx.suffix}`, optional: true } },
       ...secretVolumes.map((s) => ({ name: s.name as Json, secret: { secretName: s.secretName as Json, optional: true } })),
+      ...configVolumes.map((v) => ({ name: v.name as Json, configMap: { name: v.configMapName as Json, optional: true } })),
     ],
   };
   if (!runAsRoot) podSpec.securityContext = { runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true };

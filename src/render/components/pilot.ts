@@ -218,8 +218,11 @@ function resourceEnv(name: string, resource: string): JsonObject {
   return { name, valueFrom: { resourceFieldRef: { resource, divisor: '1' } } };
 }
 
-/** Drops empty values from a resources map (`istiod.resources` helper behaviour). */
-function cleanResources(res: JsonObject): JsonObject {
+/**
+ * Returns a resources map with its empty values dropped, and `limits` / `requests` left out when nothing
+ * remains (the charts' `istiod.resources` and `istio-ingress.resources` helpers).
+ */
+export function cleanResources(res: JsonObject): JsonObject {
   const out: JsonObject = {};
   for (const key of ['limits', 'requests']) {
     const m = res[key];
