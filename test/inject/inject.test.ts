@@ -259,6 +259,16 @@ describe('what the injection adds (Istio 1.30.3 facts)', () => {
     expect(owner(templates.find((t) => t.name === 'old-cron')!)).toBe('kubernetes://apis/batch/v1beta1/namespaces/default/cronjobs/old-cron');
   });
 
+  it('keeps the optional CRL volume whatever the certificate provider; only istiod\'s is mounted', async () => {
+    const k8sCerts = await defaultInjector(['values.global.pilotCertProvider=kubernetes']);
+    const [t] = podTemplates(injectFile(k8sCerts, read('deployment-comments.yaml'), 'deployment-comments.yaml').output);
+    const volumes = t!.spec.volumes.map((v: Obj) => v.name);
+    expect(volumes).toContain('istio-ca-crl');
+    expect(volumes).not.toContain('istiod-ca-cert');
+    const proxy = t!.spec.containers.find((c: Obj) => c.name === 'istio-proxy');
+    expect(proxy.volumeMounts.map((m: Obj) => m.name)).not.toContain('istio-ca-crl');
+  });
+
   it('takes a Pod\'s workload from its controller, as istiod does', () => {
     const pod = (meta: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n${meta}spec:\n  containers:\n  - name: app\n    image: app\n`;
     const env = (text: string) => {
