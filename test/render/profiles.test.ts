@@ -330,4 +330,17 @@ spec:
     expect(spec.volumes).toContainEqual({ name: 'extra', configMap: { name: 'extra-cm', optional: true } });
     expect(spec.volumes.map((v: any) => v.name)).not.toContain('istiod-ca-cert');
   });
+
+  it('points a remote cluster at its control plane by address: ExternalName for a host, an EndpointSlice for an IP', () => {
+    const byHost = render({ sets: ['profile=remote', 'values.global.remotePilotAddress=istiod.example.com'] });
+    expect((find(byHost, 'Service', 'istiod') as any).spec).toMatchObject({ type: 'ExternalName', externalName: 'istiod.example.com' });
+    expect(byHost.some((o) => o.kind === 'EndpointSlice')).toBe(false);
+    const byIP = render({ sets: ['profile=remote', 'values.global.remotePilotAddress=10.0.0.7'] });
+    expect((find(byIP, 'Service', 'istiod') as any).spec.type).toBeUndefined();
+    const slice = find(byIP, 'EndpointSlice', 'istiod') as any;
+    expect(slice.addressType).toBe('IPv4');
+    expect(slice.endpoints).toStrictEqual([{ addresses: ['10.0.0.7'] }]);
+    expect(slice.metadata.labels['kubernetes.io/service-name']).toBe('istiod');
+    expect(byIP.map((o) => o.kind).slice(-3)).toStrictEqual(['MutatingWebhookConfiguration', 'EndpointSlice', 'Service']);
+  });
 });

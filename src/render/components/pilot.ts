@@ -14,9 +14,12 @@ import { gatewayControllerRules, istiodClusterRules, istiodNamespaceRules, reade
 
 const RBAC = 'rbac.authorization.k8s.io';
 
-/** Returns true when the values put istiod in remote mode (no local control plane). */
+/**
+ * Returns true when the values put istiod in remote mode (no local control plane): `istiodRemote.enabled`, unless
+ * the cluster is also the config cluster or keeps a local injector istiod (`istiodRemote.enabledLocalInjectorIstiod`).
+ */
 export function isRemote(ctx: RenderContext): boolean {
-  return valTrue(ctx, 'istiodRemote.enabled') && !valTrue(ctx, 'global.configCluster');
+  return valTrue(ctx, 'istiodRemote.enabled') && !valTrue(ctx, 'global.configCluster') && !valTrue(ctx, 'istiodRemote.enabledLocalInjectorIstiod');
 }
 
 /** Returns the objects of the Pilot component, in no particular order (the caller sorts). */
@@ -76,6 +79,7 @@ export function renderPilot(ctx: RenderContext): K8sObject[] {
     const pdb = istiodDisruptionBudget(ctx);
     if (pdb) out.push(pdb);
   }
+  out.push(...remoteIstiodObjects(ctx));
   if (!valTrue(ctx, 'global.operatorManageWebhooks')) out.push(injectorWebhook(ctx));
   if (!remote && valTrue(ctx, 'global.configValidation')) out.push(validatingWebhook(ctx));
   return out;
@@ -409,6 +413,49 @@ function istiodService(ctx: RenderContext): K8sObject {
       ...serviceNetworking(ctx),
     },
   };
+}
+
+const IPV4 = /^([0-9]*\.){3}[0-9]*$/;
+const IPV6 = /^([0-9a-fA-F]*:)+[0-9a-fA-F]*$/;
+
+/**
+ * Returns, for a remote cluster that knows its control plane's address (`istiodRemote.enabled` and
+ * `global.remotePilotAddress`), the Service proxies and the injection webhook reach it through: an ExternalName
+ * Service for a host name, or a Service backed by an EndpointSlice for an IP address (per Istio 1.30.3
+ * remote-istiod-service.yaml and remote-istiod-endpointslices.yaml). With `istiodRemote.enabledLocalInjectorIstiod`
+ * they are named `istiod[-rev]-remote`, leaving `istiod` to the local injector.
+ */
+function remoteIstiodObjects(ctx: RenderContext): K8sObject[] {
+  const address = valStr(ctx, 'global.remotePilotAddress');
+  if (!address || !valTrue(ctx, 'istiodRemote.enabled')) return [];
+  const name = `istiod${ctx.suffix}${valTrue(ctx, 'istiodRemote.enabledLocalInjectorIstiod') ? '-remote' : ''}`;
+  const isIP = IPV4.test(address) || IPV6.test(address);
+  const spec: JsonObject = {
+    ports: [{ port: 15012, name: 'tcp-istiod', protocol: 'TCP' }, { port: 443, targetPort: 15017, name: 'tcp-webhook', protocol: 'TCP' }],
+  };
+  if (!isIP) Object.assign(spec, { type: 'ExternalName', externalName: address });
+  for (const key of ['ipFamilyPolicy', 'ipFamilies']) {
+    const v = val(ctx, `global.${key}`);
+    if (truthy(v)) spec[key] = v!;
+  }
+  const out: K8sObject[] = [{
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name, namespace: ctx.ns, labels: { 'istio.io/rev': ctx.revLabel, 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') } },
+    spec,
+  }];
+  if (isIP) {
+    out.push({
+      apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+      metadata: {
+        name, namespace: ctx.ns,
+        labels: { 'kubernetes.io/service-name': name, 'endpointslice.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') },
+      },
+      addressType: IPV4.test(address) ? 'IPv4' : 'IPv6',
+      endpoints: [{ addresses: [address] }],
+      ports: [{ port: 15012, name: 'tcp-istiod', protocol: 'TCP' }, { port: 15017, name: 'tcp-webhook', protocol: 'TCP' }],
+    });
+  }
+  return out;
 }
 
 /** The istiod Service's optional `ipFamilyPolicy`, `ipFamilies` and `trafficDistribution` (per Istio 1.30.3 service.yaml). */
