@@ -140,12 +140,17 @@ interface MeshInputs {
   meshNetworksDocument?: SourceDocument;
 }
 
-/** Reads a file named by a flag; a missing or unreadable file is a DataError naming the flag. */
+/**
+ * Reads a file named by a flag (`-` for stdin). Throws DataError for a missing, unreadable or
+ * binary file: positioned where the file has the problem, else naming the flag.
+ */
 async function readFlagFile(deps: Deps, flag: string, file: string): Promise<string> {
   try {
-    return await deps.fs.readText(file);
+    const [read] = await readInputFiles(deps, [file]);
+    return read!.text;
   } catch (e) {
-    throw new DataError(`${flag} ${file}: ${(e as Error).message}`);
+    if (e instanceof DataError && !e.position) throw new DataError(`${flag} ${e.message}`);
+    throw e;
   }
 }
 

@@ -79,4 +79,34 @@ describe('mesh config for analysis', () => {
     expect(out().stderr).toContain('Warning: using the default mesh config: ConfigMap mesh/istio mesh: mesh config must be a YAML map');
     expect(out().stderr).toContain('Warning: using no mesh networks: ');
   });
+
+  it('refuses hostile or broken mesh config and mesh networks files with exit 65 and a clear message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshctl-meshcfg-bad-'));
+    const svc = join(dir, 'svc.yaml');
+    writeFileSync(svc, 'apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: default}\nspec: {ports: [{name: http, port: 80}]}\n');
+    writeFileSync(join(dir, 'binary.yaml'), Buffer.from([0x6b, 0x3a, 0x00, 0xff, 0x0a]));
+    writeFileSync(join(dir, 'list.yaml'), '- a\n- b\n');
+    writeFileSync(join(dir, 'dup.yaml'), 'trustDomain: a\ntrustDomain: b\n');
+    let bomb = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i < 10; i++) bomb += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+    writeFileSync(join(dir, 'bomb.yaml'), bomb);
+    writeFileSync(join(dir, 'deep.yaml'), `networks: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`);
+    const cases: [string, RegExp][] = [
+      ['binary.yaml', /binary\.yaml:1:\d+: binary file/],
+      ['list.yaml', /list\.yaml: mesh (config|networks) must be a YAML map/],
+      ['dup.yaml', /dup\.yaml:2:1: YAML syntax error: Map keys must be unique/],
+      ['bomb.yaml', /bomb\.yaml:\d+:\d+: YAML error: Excessive alias count/],
+      ['deep.yaml', /deep\.yaml:1:\d+: YAML error: collections are nested too deeply to read/],
+      ['.', /--mesh(Config|Networks)File .*: /],
+    ];
+    for (const flag of ['--meshConfigFile', '--meshNetworksFile']) {
+      for (const [name, message] of cases) {
+        const r = await run(['analyze', flag, join(dir, name), svc]);
+        expect(r.code, `${flag} ${name}`).toBe(65);
+        expect(r.stdout, `${flag} ${name}`).toBe('');
+        expect(r.stderr, `${flag} ${name}`).toMatch(message);
+        expect(r.stderr, `${flag} ${name}`).not.toMatch(/\n\s+at |RangeError|TypeError/);
+      }
+    }
+  });
 });
