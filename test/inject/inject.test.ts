@@ -259,6 +259,28 @@ describe('what the injection adds (Istio 1.30.3 facts)', () => {
     expect(owner(templates.find((t) => t.name === 'old-cron')!)).toBe('kubernetes://apis/batch/v1beta1/namespaces/default/cronjobs/old-cron');
   });
 
+  it('runs the proxyless gRPC templates as Istio 1.30.3 does', () => {
+    const pod = (template: string, annotations = '') => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: g\n  annotations:\n    inject.istio.io/templates: ${template}\n${annotations}spec:\n  containers:\n  - name: app\n    image: app\n    readinessProbe:\n      httpGet:\n        port: 8080\n`;
+    const injected = (text: string) => podTemplates(injectFile(injector, text, 'g.yaml').output)[0]!;
+    const agent = injected(pod('grpc-agent'));
+    const [app, proxy] = agent.spec.containers as Obj[];
+    expect(app!.env).toEqual([{ name: 'GRPC_XDS_EXPERIMENTAL_SECURITY_SUPPORT', value: 'true' }, { name: 'GRPC_XDS_BOOTSTRAP', value: '/etc/istio/proxy/grpc-bootstrap.json' }]);
+    // No Envoy to answer rewritten probes: the template turns the rewrite off.
+    expect(app!.readinessProbe).toEqual({ httpGet: { port: 8080 } });
+    expect(agent.meta.annotations['sidecar.istio.io/rewriteAppHTTPProbers']).toBe('false');
+    expect(proxy!.env.find((e: Obj) => e.name === 'DISABLE_ENVOY')).toEqual({ name: 'DISABLE_ENVOY', value: 'true' });
+    expect(proxy!.readinessProbe.httpGet).toEqual({ path: '/healthz/ready', port: 15020 });
+    // With the status port off, the agent gets no probe, resources or mounts at all.
+    const quiet = injected(pod('grpc-agent', '    status.sidecar.istio.io/port: "0"\n')).spec.containers.find((c: Obj) => c.name === 'istio-proxy');
+    expect([quiet.readinessProbe, quiet.resources, quiet.volumeMounts]).toEqual([undefined, undefined, undefined]);
+
+    const simple = injected(pod('grpc-simple'));
+    expect(simple.spec.initContainers.map((c: Obj) => c.name)).toEqual(['grpc-bootstrap-init']);
+    expect(simple.spec.initContainers[0].env.at(-1)).toEqual({ name: 'ISTIO_NAMESPACE', value: 'istio-system\n' });
+    expect(simple.spec.containers.map((c: Obj) => c.name)).toEqual(['app']);
+    expect(simple.spec.volumes).toEqual([{ name: 'grpc-io-proxyless-bootstrap', emptyDir: {} }]);
+  });
+
   it('keeps the optional CRL volume whatever the certificate provider; only istiod\'s is mounted', async () => {
     const k8sCerts = await defaultInjector(['values.global.pilotCertProvider=kubernetes']);
     const [t] = podTemplates(injectFile(k8sCerts, read('deployment-comments.yaml'), 'deployment-comments.yaml').output);
