@@ -132,7 +132,10 @@ export function applyK8sSettings(c: ComponentObjects): void {
   const pdb = find(c.objects, 'PodDisruptionBudget', c.workload);
   if (pdb && isObject(k.podDisruptionBudget)) {
     const { selector: _ignored, ...rest } = k.podDisruptionBudget;
-    pdb.spec = strategicMerge(pdb.spec as Json, rest) as Json;
+    const spec = strategicMerge(pdb.spec as Json, rest) as JsonObject;
+    // A budget cannot have both: a maxUnavailable from the settings replaces the chart's minAvailable (as istioctl does).
+    if ('maxUnavailable' in spec && 'minAvailable' in spec) delete spec.minAvailable;
+    pdb.spec = spec;
   }
   const svc = find(c.objects, 'Service', c.workload);
   if (svc) {

@@ -343,4 +343,24 @@ spec:
     expect(slice.metadata.labels['kubernetes.io/service-name']).toBe('istiod');
     expect(byIP.map((o) => o.kind).slice(-3)).toStrictEqual(['MutatingWebhookConfiguration', 'EndpointSlice', 'Service']);
   });
+
+  it("shapes istiod's disruption budget and service account as the chart does", () => {
+    const text = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  components:
+    pilot:
+      k8s:
+        replicaCount: 3
+        podDisruptionBudget: {maxUnavailable: 1}
+  values:
+    pilot: {autoscaleEnabled: false, replicaCount: 3}
+  unvalidatedValues:
+    pilot: {serviceAccountAnnotations: {team: mesh}, pdb: {unhealthyPodEvictionPolicy: AlwaysAllow}}
+`;
+    const objects = render({ files: [{ name: 'p.yaml', text }] });
+    expect((find(objects, 'PodDisruptionBudget', 'istiod') as any).spec).toStrictEqual({
+      maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: { matchLabels: { app: 'istiod', istio: 'pilot' } } });
+    expect((find(objects, 'ServiceAccount', 'istiod') as any).metadata.annotations).toStrictEqual({ team: 'mesh' });
+  });
 });

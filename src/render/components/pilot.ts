@@ -39,7 +39,13 @@ export function renderPilot(ctx: RenderContext): K8sObject[] {
   }
 
   if (!remote) {
-    out.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: istiodName, namespace: ctx.ns, labels: istiodLabels }, ...imagePullSecrets(ctx) });
+    // The chart puts istiod's service account in global.istioNamespace, which is the install namespace unless set apart.
+    const saAnnotations = stringMap(valMap(ctx, 'pilot.serviceAccountAnnotations'));
+    out.push({
+      apiVersion: 'v1', kind: 'ServiceAccount',
+      metadata: { name: istiodName, namespace: valStr(ctx, 'global.istioNamespace', ctx.ns), labels: istiodLabels, ...(Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}) },
+      ...imagePullSecrets(ctx),
+    });
     const pilotEnv = valMap(ctx, 'pilot.env');
     const certProvider = valStr(ctx, 'global.pilotCertProvider', 'istiod');
     const csr = truthy(pilotEnv.EXTERNAL_CA) || !['istiod', 'custom', 'none'].includes(certProvider);
@@ -507,8 +513,23 @@ function istiodDisruptionBudget(ctx: RenderContext): K8sObject | undefined {
       name: `istiod${ctx.suffix}`, namespace: ctx.ns,
       labels: { app: 'istiod', ...ownedLabels(ctx, 'Pilot'), istio: 'pilot', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') },
     },
-    spec: { minAvailable: 1, selector: { matchLabels: istiodSelector(ctx) } },
+    // Unlike the Deployment's selector, the budget's always names app: istiod.
+    spec: { ...disruptionBudgetSpec(ctx), selector: { matchLabels: { app: 'istiod', ...(ctx.rev ? { 'istio.io/rev': ctx.rev } : { istio: 'pilot' }) } } },
   };
+}
+
+/**
+ * Returns the budget of istiod's PodDisruptionBudget from `pilot.pdb` (per Istio 1.30.3 poddisruptionbudget.yaml):
+ * `minAvailable` (default 1) unless `maxUnavailable` is given, and `unhealthyPodEvictionPolicy` when set.
+ */
+function disruptionBudgetSpec(ctx: RenderContext): JsonObject {
+  const pdb = valMap(ctx, 'pilot.pdb');
+  const min = 'minAvailable' in pdb ? pdb.minAvailable : 1;
+  const out: JsonObject = {};
+  if (truthy(min) && !('maxUnavailable' in pdb)) out.minAvailable = min!;
+  else if (truthy(pdb.maxUnavailable)) out.maxUnavailable = pdb.maxUnavailable!;
+  if (truthy(pdb.unhealthyPodEvictionPolicy)) out.unhealthyPodEvictionPolicy = pdb.unhealthyPodEvictionPolicy!;
+  return out;
 }
 
 const IGNORED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'];
