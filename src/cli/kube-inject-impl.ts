@@ -151,6 +151,25 @@ async function sidecarLayout(deps: Deps, opts: KubeInjectOptions, config: Inject
   }
 }
 
+/**
+ * With --from-cluster on OpenShift (istiod's PLATFORM, global.platform in the injector values),
+ * reads the Namespaces whose annotations give the proxy its uid and gid, as istiod's webhook does.
+ * Namespaces that may not be listed (403) leave uid and gid 1337, with a warning.
+ */
+async function openShiftNamespaces(deps: Deps, opts: KubeInjectOptions, config: InjectionConfig, cluster: () => Promise<KubeClient>): Promise<{ namespaces?: Map<string, Record<string, string>> }> {
+  const global = isObject(config.values.global) ? config.values.global : {};
+  const platform = (typeof global.platform === 'string' && global.platform) || config.values.platform;
+  if (!opts.fromCluster || platform !== 'openshift') return {};
+  const { namespaceAnnotations } = await import('../kube/inject-config.js');
+  try {
+    return { namespaces: await namespaceAnnotations(await cluster()) };
+  } catch (e) {
+    if (!(e instanceof KubeError && e.status === 403)) throw e;
+    printWarnings(deps, [`cannot list Namespaces to read their OpenShift uid ranges (${e.message}); the proxy runs as uid 1337`]);
+    return {};
+  }
+}
+
 /** `meshctl kube-inject`. */
 export async function runKubeInject(deps: Deps, opts: KubeInjectOptions, globals: KubeGlobals = {}): Promise<void> {
   const paths = splitFileFlags(opts.filename);
@@ -159,7 +178,7 @@ export async function runKubeInject(deps: Deps, opts: KubeInjectOptions, globals
   let client: Promise<KubeClient> | undefined;
   const cluster = (): Promise<KubeClient> => (client ??= connectCluster(deps, globals));
   const config = await injectionConfig(deps, opts, cluster);
-  const injector = createInjector(config, await sidecarLayout(deps, opts, config, cluster));
+  const injector = createInjector(config, { ...await sidecarLayout(deps, opts, config, cluster), ...await openShiftNamespaces(deps, opts, config, cluster) });
   await runOver(deps, opts, (text, name) => injectFile(injector, text, name));
 }
 

@@ -13,6 +13,7 @@ import { parseTemplate, type Template } from './gotmpl/index.js';
 import { IGNORED_NAMESPACES, FOREIGN_PROXIES } from './kinds.js';
 import { strategicMerge } from './merge.js';
 import { applyProxyConfigAnnotation, inboundTrafficPolicyMode } from './mesh.js';
+import { DEFAULT_PROXY_ID, proxyIdsForNamespace, withoutSidecarUserMatchingApp } from './openshift.js';
 import { APP_PROBERS_ENV, restoreProbes, rewriteProbes } from './probes.js';
 import { canonicalQuantity } from './quantity.js';
 import { toTemplateData, type SidecarTemplateDataJson } from './template-data.js';
@@ -44,6 +45,11 @@ export interface Injector {
   nativeSidecarsOnNode?: ReadonlyMap<string, boolean>;
   /** istiod's environment as templates see it through `env` (empty offline). */
   env: Readonly<Record<string, string>>;
+  /**
+   * The annotations of the cluster's Namespaces by name, when they were read: on OpenShift the
+   * proxy's uid and gid come from the pod namespace's (src/inject/openshift.ts).
+   */
+  namespaces?: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
 /**
@@ -52,7 +58,12 @@ export interface Injector {
  */
 export function createInjector(
   config: InjectionConfig,
-  options: { nativeSidecars?: boolean; nativeSidecarsOnNode?: ReadonlyMap<string, boolean>; env?: Record<string, string> } = {},
+  options: {
+    nativeSidecars?: boolean;
+    nativeSidecarsOnNode?: ReadonlyMap<string, boolean>;
+    env?: Record<string, string>;
+    namespaces?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  } = {},
 ): Injector {
   const templates = new Map<string, Template>();
   for (const [name, text] of Object.entries(config.templates)) {
@@ -65,6 +76,7 @@ export function createInjector(
   return {
     config, templates, nativeSidecars: options.nativeSidecars ?? false, env: options.env ?? {},
     ...(options.nativeSidecarsOnNode ? { nativeSidecarsOnNode: options.nativeSidecarsOnNode } : {}),
+    ...(options.namespaces ? { namespaces: options.namespaces } : {}),
   };
 }
 
@@ -244,7 +256,7 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
     if (foreign) throw new InjectionError(`the pod already runs ${foreign.mesh}'s proxy (container "${foreign.container}"); one pod cannot be in two meshes: ${foreign.remedy} first`, ['spec']);
   }
   const meta = structuredClone(input.meta);
-  const spec = structuredClone(input.spec);
+  let spec = structuredClone(input.spec);
   const skip = skipRule(meta, spec, warnings);
   if (skip) return skip;
   const annotations = stringMap(meta, 'annotations');
@@ -265,6 +277,15 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
   }
   const proxyConfig = obj(mesh.defaultConfig);
   const values = config.values;
+  // istiod's PLATFORM, which the chart sets from global.platform (else platform).
+  const platform = str(obj(values.global).platform) || str(values.platform);
+  let proxyIds = { uid: DEFAULT_PROXY_ID, gid: DEFAULT_PROXY_ID };
+  if (platform === 'openshift') {
+    spec = withoutSidecarUserMatchingApp(spec);
+    proxyIds = proxyIdsForNamespace(injector.namespaces?.get(str(meta.namespace) || input.workload.namespace || 'default'));
+  }
+  // The pod as istiod receives it: what the user's own containers customize is read from here.
+  const original: PodInput = { ...input, spec: structuredClone(spec) };
   const statusPort = String(proxyConfig.statusPort ?? 15020);
   const overrides = parseOverrides(annotations[OVERRIDES_ANNOTATION]);
   const view = templateView(meta, spec, previousStatus, overrides, statusPort);
@@ -281,8 +302,8 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
     Revision: config.revision,
     NativeSidecars: nativeSidecars,
     ProxyImage: proxyImage(values, proxyConfig, stringMap(view.meta, 'annotations')),
-    ProxyUID: 1337,
-    ProxyGID: 1337,
+    ProxyUID: proxyIds.uid,
+    ProxyGID: proxyIds.gid,
     InboundTrafficPolicyMode: inboundTrafficPolicyMode(mesh),
     CompliancePolicy: '',
   };
@@ -331,11 +352,11 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
   const outSpec = obj(merged.spec);
   const templateSpec = obj(templatePod.spec);
   const injectedNames = new Set([...list(templateSpec.containers), ...list(templateSpec.initContainers)].map((c) => str(obj(c).name)));
-  reapplyOverrides(outSpec, outMeta, input, templateSpec, previousStatus, overrides);
+  reapplyOverrides(outSpec, outMeta, original, templateSpec, previousStatus, overrides);
   for (const field of ['containers', 'initContainers']) {
     for (const c of list(outSpec[field])) if (isObject(c) && injectedNames.has(str(c.name))) normalizeInjected(c);
   }
-  adjustInitContainerUser(outSpec, outMeta, input.spec, proxyConfig);
+  adjustInitContainerUser(outSpec, outMeta, original.spec, proxyConfig);
 
   // postProcessPod: cluster/network env, Prometheus merge, probe rewrite, metadata, container order.
   const outAnnotations = { ...obj(outMeta.annotations) } as Record<string, string>;

@@ -60,6 +60,21 @@ export async function injectionConfigFromCluster(client: KubeClient, opts: Clust
 }
 
 /**
+ * Returns the annotations of every Namespace by name, which on OpenShift decide the uid and gid
+ * istiod gives the proxy (src/inject/openshift.ts). Read page by page; throws what the client
+ * throws (a KubeError 403 when the user may not list Namespaces).
+ */
+export async function namespaceAnnotations(client: KubeClient): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>();
+  for await (const ns of client.list<K8sObject>('v1', 'Namespace')) {
+    const annotations: Record<string, string> = {};
+    for (const [k, v] of Object.entries(ns.metadata.annotations ?? {})) if (typeof v === 'string') annotations[k] = v;
+    out.set(ns.metadata.name, annotations);
+  }
+  return out;
+}
+
+/**
  * Returns every Node's name and kubelet version, which decide whether the cluster's istiod injects
  * native sidecars (src/inject/native-sidecars.ts). Read page by page; throws what the client
  * throws (a KubeError 403 when the user may not list Nodes).

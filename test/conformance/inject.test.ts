@@ -26,7 +26,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
-import { run } from '../helpers.js';
+import { loadAssets } from '../../src/cli/assets.js';
+import { injectionConfigFromObjects } from '../../src/inject/config.js';
+import { injectFile } from '../../src/inject/documents.js';
+import { SUPPLEMENTAL_GROUPS_ANNOTATION, UID_RANGE_ANNOTATION } from '../../src/inject/openshift.js';
+import { createInjector } from '../../src/inject/pod.js';
+import type { K8sObject } from '../../src/manifest/objects.js';
+import { resolveConfiguration } from '../../src/render/config.js';
+import { renderManifests } from '../../src/render/render.js';
+import { run, testDeps } from '../helpers.js';
 import { CONFORMANCE_DIR, conformanceAvailable, readConformanceJson, scoreLine, suiteTitle } from './support.js';
 
 /** One run of cases.json (see the data folder's README). */
@@ -53,28 +61,46 @@ const cases: InjectCase[] = conformanceAvailable ? readConformanceJson<{ cases: 
 /** The flags upstream's getInjectionSettings renders with, before the case's own. */
 const BASE_FLAGS = ['--set', 'profile=empty', '--set', 'components.pilot.enabled=true', '--set', 'hub=registry.istio.io/testing', '--set', 'tag=latest'];
 
-/** How an upstream `setup` function maps to meshctl flags; a setup not listed fails its case. */
-const SETUP_FLAGS: ReadonlyArray<{ pattern: RegExp; flags: string[] }> = [
-  // upstream sets istiod's PLATFORM environment (pkg/platform) to "openshift"; the chart's
-  // equivalent is global.platform, which meshctl's rendering hands to the injector.
-  { pattern: /platform\.OpenShift/, flags: ['--set', 'values.global.platform=openshift'] },
+/**
+ * How an upstream `setup` function maps to meshctl; a setup not listed fails its case. Upstream
+ * sets istiod's PLATFORM environment (pkg/platform) to "openshift"; the chart sets PLATFORM from
+ * global.platform, which meshctl's rendering hands to the injector. On OpenShift istiod reads the
+ * pod's Namespace for the proxy's uid and gid; meshctl does that with --from-cluster, so these runs
+ * give the injector the Namespaces of upstream's fake cluster as --from-cluster would read them.
+ */
+const SETUP_FLAGS: ReadonlyArray<{ pattern: RegExp; flags: string[]; clusterNamespaces?: boolean }> = [
+  { pattern: /platform\.OpenShift/, flags: ['--set', 'values.global.platform=openshift'], clusterNamespaces: true },
 ];
 
-// On OpenShift istiod takes the proxy's uid and gid from the pod namespace's
-// openshift.io/sa.scc.uid-range and supplemental-groups annotations (webhook.go, GetProxyIDs);
-// upstream's test runs these cases through the webhook only (skipInjection: its own kube-inject
-// cannot either). An offline kube-inject has no Namespace to read, so meshctl keeps uid 1337.
-// (In TPROXY mode the proxy runs as root anyway, so hello-openshift-tproxy matches.)
-const OPENSHIFT_UID = 'the OpenShift uid range is read from the pod\'s Namespace, which offline kube-inject does not have';
+/** The Namespace upstream's TestInjection puts in its fake cluster (inject_test.go). */
+const UPSTREAM_NAMESPACES: ReadonlyMap<string, Record<string, string>> = new Map([
+  ['test-ns', { [UID_RANGE_ANNOTATION]: '1000620000/10000', [SUPPLEMENTAL_GROUPS_ANNOTATION]: '1000620000/10000' }],
+]);
+
+/**
+ * Runs kube-inject's engine as `kube-inject --from-cluster` runs it, with the injector
+ * configuration rendered from `flags` and the cluster's Namespaces given; returns the output.
+ */
+async function injectWithNamespaces(c: InjectCase, flags: string[]): Promise<string> {
+  const assets = await loadAssets(testDeps().deps);
+  const sets: string[] = [];
+  for (let i = 0; i < flags.length; i += 2) {
+    if (flags[i] !== '--set') throw new Error(`unexpected flag ${flags[i]}`);
+    sets.push(flags[i + 1]!);
+  }
+  const config = resolveConfiguration(assets, { sets });
+  // As kube-inject renders: only istiod's configuration is read, so components it does not render are left out.
+  const objects = renderManifests(config, assets, { omitUnsupported: true }).objects.map((o) => o.object as K8sObject);
+  const injector = createInjector(injectionConfigFromObjects(objects, config.revision), { nativeSidecars: c.nativeSidecar, namespaces: UPSTREAM_NAMESPACES });
+  return injectFile(injector, readFileSync(join(TESTDATA, c.input), 'utf8'), c.input).output;
+}
+
 
 /**
  * Runs that meshctl knowingly does not match, with the reason. They run with `it.fails`, so one
  * that starts to match shows up as a failure and leaves this list.
  */
-const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {
-  'hello-openshift.yaml.injected': OPENSHIFT_UID,
-  'hello-openshift-custom-injection.yaml.injected': OPENSHIFT_UID,
-};
+const KNOWN_DIFFERENCES: Readonly<Record<string, string>> = {};
 
 /** Test title of a run: the golden (or the input for an error case); repeats are numbered. */
 function titles(list: InjectCase[]): string[] {
@@ -206,17 +232,19 @@ async function meshConfigFile(c: InjectCase, flags: string[]): Promise<string> {
   return path;
 }
 
-/** The meshctl arguments for a run, apart from the mesh config file. */
-function renderFlags(c: InjectCase): string[] {
+/** The meshctl arguments for a run, apart from the mesh config file, and whether it needs the cluster's Namespaces. */
+function renderFlags(c: InjectCase): { flags: string[]; clusterNamespaces: boolean } {
   const flags = [...BASE_FLAGS];
   for (const s of c.set) flags.push('--set', s);
   if (c.operatorFile) flags.push('--operatorFileName', join(TESTDATA, c.operatorFile));
+  let clusterNamespaces = false;
   if (c.setup) {
     const known = SETUP_FLAGS.find((s) => s.pattern.test(c.setup!));
     if (!known) throw new Error(`no meshctl equivalent for upstream setup ${c.setup}`);
     flags.push(...known.flags);
+    clusterNamespaces = known.clusterNamespaces === true;
   }
-  return flags;
+  return { flags, clusterNamespaces };
 }
 
 const outcomes: boolean[] = [];
@@ -234,11 +262,13 @@ describe.skipIf(!conformanceAvailable)(suiteTitle('kube-inject conformance (Isti
     const test = known ? it.fails : it;
     test(known ? `${title} — known difference: ${known}` : title, async () => {
       outcomes[i] = false;
-      const flags = renderFlags(c);
+      const { flags, clusterNamespaces } = renderFlags(c);
       const args = ['kube-inject', '-f', join(TESTDATA, c.input), ...flags];
       if (c.nativeSidecar) args.push('--native-sidecar');
       if (c.meshOverlay) args.push('--meshConfigFile', await meshConfigFile(c, flags));
-      const r = await run(args, { env: {} });
+      const r = clusterNamespaces
+        ? { code: 0, stdout: await injectWithNamespaces(c, flags), stderr: '' }
+        : await run(args, { env: {} });
       if (c.expectedError !== undefined) {
         expect(r.code, r.stdout).not.toBe(0);
         expect(r.stderr.toLowerCase()).toContain(c.expectedError);
