@@ -187,7 +187,8 @@ spec:
     const objects = render({ files: [{ name: 'gw.yaml', text }] });
     const gw = find(objects, 'Deployment', 'internal-gw') as any;
     expect(gw.metadata.namespace).toBe('gateways');
-    expect(gw.spec.selector.matchLabels).toStrictEqual({ istio: 'internal' });
+    // The entry's labels merge over the chart's gateway labels, as istioctl merges them.
+    expect(gw.spec.selector.matchLabels).toStrictEqual({ app: 'istio-ingressgateway', istio: 'internal' });
     expect(objects.filter((o) => o.kind === 'Deployment')).toHaveLength(3);
   });
 
@@ -362,5 +363,13 @@ spec:
     expect((find(objects, 'PodDisruptionBudget', 'istiod') as any).spec).toStrictEqual({
       maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: { matchLabels: { app: 'istiod', istio: 'pilot' } } });
     expect((find(objects, 'ServiceAccount', 'istiod') as any).metadata.annotations).toStrictEqual({ team: 'mesh' });
+  });
+
+  it('gives gateways without labels of their own the default gateway labels and the chart name, as istioctl does', () => {
+    const text = 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  components:\n    ingressGateways:\n    - name: istio-ingressgateway\n    - name: ilb-gateway\n      label: {tier: internal}\n';
+    const objects = render({ files: [{ name: 'g.yaml', text }] });
+    const svc = find(objects, 'Service', 'ilb-gateway') as any;
+    expect(svc.spec.selector).toStrictEqual({ app: 'istio-ingressgateway', istio: 'ingressgateway', tier: 'internal' });
+    expect(svc.metadata.labels['app.kubernetes.io/name']).toBe('istio-ingressgateway');
   });
 });

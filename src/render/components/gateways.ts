@@ -48,8 +48,10 @@ export function enabledGateways(ctx: RenderContext, kind: GatewayKind): GatewayS
     // Custom gateways start from the chart values of their kind, as istioctl renders them from the same chart.
     let values = mergeOverlay(valMap(ctx, `gateways.${info.defaultName}`), name === info.defaultName ? {} : valMap(ctx, `gateways.${name}`)) as JsonObject;
     values = { ...values, name };
-    if (isObject(entry.label)) values.labels = entry.label;
-    else if (name !== info.defaultName) values.labels = { app: name, istio: name.replace(/^istio-/, '') };
+    // The entry's label map is merged over the chart's gateway labels (app: istio-ingressgateway, istio:
+    // ingressgateway unless the values change them), so a gateway without labels of its own carries the default
+    // gateway's and its Service selects those pods too, as with istioctl.
+    values.labels = mergeOverlay(isObject(values.labels) ? values.labels : {}, isObject(entry.label) ? entry.label : {}) as JsonObject;
     const k8s = isObject(entry.k8s) ? entry.k8s : {};
     if (isObject(k8s.service) && Array.isArray(k8s.service.ports)) values.ports = k8s.service.ports;
     out.push({
@@ -71,15 +73,18 @@ function gv(gw: GatewaySpec, key: string): Json | undefined {
 export function renderGateway(ctx: RenderContext, gw: GatewaySpec): K8sObject[] {
   const info = KINDS[gw.kind];
   const gwLabels = stringMap(isObject(gw.values.labels) ? gw.values.labels : { app: gw.name });
-  const common = { release: 'istio', ...ownedLabels(ctx, info.component), 'app.kubernetes.io/name': gw.name, ...chartLabels(info.chart) };
+  // The charts name every gateway after themselves in app.kubernetes.io/name, whatever the gateway is called.
+  const common = { release: 'istio', ...ownedLabels(ctx, info.component), 'app.kubernetes.io/name': info.defaultName, ...chartLabels(info.chart) };
   const labels = { ...gwLabels, ...common };
   const saName = `${gw.name}-service-account`;
   const ns = gw.namespace;
   const out: K8sObject[] = [];
 
   const pullSecrets = val(ctx, 'global.imagePullSecrets');
+  const saAnnotations = isObject(gw.values.serviceAccount) ? gw.values.serviceAccount.annotations : undefined;
   out.push({
-    apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: saName, namespace: ns, labels },
+    apiVersion: 'v1', kind: 'ServiceAccount',
+    metadata: { name: saName, namespace: ns, labels, ...(truthy(saAnnotations) ? { annotations: stringMap(saAnnotations as JsonObject) } : {}) },
     ...(Array.isArray(pullSecrets) && pullSecrets.length ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {}),
   });
   out.push({
@@ -213,7 +218,7 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
     'service.istio.io/canonical-revision': canonicalRevision(gwLabels, ctx.rev),
     ...ownedLabels(ctx, info.component),
     'sidecar.istio.io/inject': 'false',
-    'app.kubernetes.io/name': gw.name,
+    'app.kubernetes.io/name': info.defaultName,
     'istio.io/dataplane-mode': 'none',
     ...chartLabels(info.chart),
   });
