@@ -372,4 +372,29 @@ spec:
     expect(svc.spec.selector).toStrictEqual({ app: 'istio-ingressgateway', istio: 'ingressgateway', tier: 'internal' });
     expect(svc.metadata.labels['app.kubernetes.io/name']).toBe('istio-ingressgateway');
   });
+
+  it('copies every field of a gateway port into its Service, adds ingressPorts, and leaves the Service out for customService', () => {
+    const text = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  components:
+    egressGateways: [{name: istio-egressgateway, enabled: true}]
+  values:
+    gateways:
+      istio-ingressgateway:
+        ingressPorts: [{name: extra, port: 9000}]
+        ipFamilyPolicy: PreferDualStack
+      istio-egressgateway: {customService: true}
+  unvalidatedValues:
+    gateways:
+      istio-ingressgateway:
+        ports: [{name: http2, port: 80, targetPort: 8080, appProtocol: http}]
+`;
+    const objects = render({ files: [{ name: 's.yaml', text }] });
+    const svc = find(objects, 'Service', 'istio-ingressgateway') as any;
+    expect(svc.spec.ports).toStrictEqual([{ name: 'http2', port: 80, targetPort: 8080, appProtocol: 'http' }, { port: 9000, name: 'extra' }]);
+    expect(svc.spec.ipFamilyPolicy).toBe('PreferDualStack');
+    expect(objects.some((o) => o.kind === 'Service' && o.metadata.name === 'istio-egressgateway')).toBe(false);
+    expect(objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istio-egressgateway')).toBe(true);
+  });
 });

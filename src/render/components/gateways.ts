@@ -97,7 +97,7 @@ export function renderGateway(ctx: RenderContext, gw: GatewaySpec): K8sObject[] 
     subjects: [{ kind: 'ServiceAccount', name: saName }],
   });
   out.push(gatewayDeployment(ctx, gw, gwLabels, labels));
-  out.push(gatewayService(gw, gwLabels, labels));
+  if (gv(gw, 'customService') !== true) out.push(gatewayService(gw, gwLabels, labels));
   const autoscale = gv(gw, 'autoscaleEnabled') === true && truthy(gv(gw, 'autoscaleMin')) && truthy(gv(gw, 'autoscaleMax'));
   if (autoscale) {
     const cpu = isObject(gw.values.cpu) ? gw.values.cpu : {};
@@ -268,19 +268,15 @@ function gatewayService(gw: GatewaySpec, gwLabels: Record<string, string>, label
   const spec: JsonObject = {
     type: (gw.values.type as Json | undefined) ?? (gw.kind === 'ingress' ? 'LoadBalancer' : 'ClusterIP'),
     selector: gwLabels,
-    ports: ports(gw).map((p) => {
-      const port: JsonObject = { name: p.name as Json, port: p.port as Json };
-      if (p.protocol !== undefined) port.protocol = p.protocol;
-      if (p.targetPort !== undefined) port.targetPort = p.targetPort;
-      if (p.nodePort !== undefined) port.nodePort = p.nodePort;
-      return port;
-    }),
+    // Each port entry is copied field by field, then `ingressPorts` add name and port (per Istio 1.30.3 service.yaml).
+    ports: [
+      ...ports(gw).map((p) => structuredClone(p)),
+      ...(Array.isArray(gw.values.ingressPorts) ? gw.values.ingressPorts : []).filter(isObject).map((p) => ({ port: p.port ?? null, name: p.name ?? null })),
+    ],
   };
-  if (gw.kind === 'ingress') {
-    for (const key of ['loadBalancerIP', 'loadBalancerSourceRanges', 'externalTrafficPolicy', 'ipFamilyPolicy', 'ipFamilies'] as const) {
-      const v = gw.values[key];
-      if (truthy(v)) spec[key] = v as Json;
-    }
+  for (const key of ['loadBalancerIP', 'loadBalancerSourceRanges', 'externalTrafficPolicy', 'ipFamilyPolicy', 'ipFamilies'] as const) {
+    const v = gw.values[key];
+    if (truthy(v)) spec[key] = v as Json;
   }
   // The chart writes an `annotations:` key even with nothing under it, so istioctl prints `annotations: null`.
   return {
