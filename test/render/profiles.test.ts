@@ -397,4 +397,13 @@ spec:
     expect(objects.some((o) => o.kind === 'Service' && o.metadata.name === 'istio-egressgateway')).toBe(false);
     expect(objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'istio-egressgateway')).toBe(true);
   });
+
+  it('gives a root gateway no security context, leaves user ids to OpenShift, and omits logging flags without a value', () => {
+    const root = (find(render({ sets: ['values.gateways.istio-ingressgateway.runAsRoot=true', 'values.global.proxy.logLevel='] }), 'Deployment', 'istio-ingressgateway') as any).spec.template.spec;
+    expect(root.securityContext).toBeUndefined();
+    expect(root.containers[0].securityContext).toBeUndefined();
+    expect(root.containers[0].args.some((a: string) => a.startsWith('--proxyLogLevel'))).toBe(false);
+    const openshift = (find(render({ sets: ['values.global.platform=openshift'] }), 'Deployment', 'istio-ingressgateway') as any).spec.template.spec;
+    expect(openshift.securityContext).toStrictEqual({ runAsNonRoot: true });
+  });
 });

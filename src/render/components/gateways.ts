@@ -174,15 +174,15 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
     name: 'istio-proxy',
     image: imageRef(gw.hub, proxyImage, gw.tag, variant),
     ports: containerPorts,
+    // Each logging flag only when its value is set (the values give all three by default).
     args: ['proxy', 'router', '--domain', `$(POD_NAMESPACE).svc.${valStr(ctx, 'global.proxy.clusterDomain', 'cluster.local')}`,
-      `--proxyLogLevel=${valStr(ctx, 'global.proxy.logLevel', 'warning')}`,
-      `--proxyComponentLogLevel=${valStr(ctx, 'global.proxy.componentLogLevel', 'misc:error')}`,
-      `--log_output_level=${valStr(ctx, 'global.logging.level', 'default:info')}`,
+      ...flagIfSet('--proxyLogLevel', valStr(ctx, 'global.proxy.logLevel')),
+      ...flagIfSet('--proxyComponentLogLevel', valStr(ctx, 'global.proxy.componentLogLevel')),
+      ...flagIfSet('--log_output_level', valStr(ctx, 'global.logging.level')),
       ...(valTrue(ctx, 'global.logAsJson') ? ['--log_as_json'] : []),
       ...(truthy(stsPort) ? [`--stsPort=${String(stsPort)}`] : [])],
-    securityContext: runAsRoot
-      ? { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, privileged: false, readOnlyRootFilesystem: true, runAsUser: 0, runAsGroup: 1337, runAsNonRoot: false }
-      : { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true },
+    // A gateway that runs as root gets no security context at all (the chart writes one only for non-root).
+    ...(runAsRoot ? {} : { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true } }),
     readinessProbe: { failureThreshold: 30, httpGet: { path: '/healthz/ready', port: 15021, scheme: 'HTTP' }, initialDelaySeconds: 1, periodSeconds: 2, successThreshold: 1, timeoutSeconds: 1 },
     resources: cleanResources(truthy(gw.values.resources) ? gw.values.resources as JsonObject : valMap(ctx, 'global.defaultResources')),
     env,
@@ -243,7 +243,9 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
       ...configVolumes.map((v) => ({ name: v.name as Json, configMap: { name: v.configMapName as Json, optional: true } })),
     ],
   };
-  if (!runAsRoot) podSpec.securityContext = { runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true };
+  // On OpenShift the platform assigns the user and group.
+  const openshift = valStr(ctx, 'global.platform') === 'openshift';
+  if (!runAsRoot) podSpec.securityContext = openshift ? { runAsNonRoot: true } : { runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true };
   podSpec.affinity = gatewayAffinity(ctx, gw);
   const tolerations = truthy(gw.values.tolerations) ? gw.values.tolerations : val(ctx, 'global.defaultTolerations');
   if (truthy(tolerations)) podSpec.tolerations = tolerations as Json;
@@ -300,6 +302,10 @@ function toInt(v: Json | undefined): number {
   if (typeof v === 'number') return Math.trunc(v);
   if (typeof v === 'string' && /^[-+]?\d+$/.test(v.trim())) return Number.parseInt(v, 10);
   return 0;
+}
+
+function flagIfSet(flag: string, value: string): string[] {
+  return value ? [`${flag}=${value}`] : [];
 }
 
 /** Map entries sorted by key, the order Go templates range over maps in. */
