@@ -50,13 +50,23 @@ function isIstioKey(key: string): boolean {
   return domain === 'istio.io' || domain.endsWith('.istio.io');
 }
 
+/** Secret keys holding a server certificate (public), kept by slimLiveObject; per Istio 1.30.3's credential reader. */
+const PUBLIC_CERTIFICATE_KEYS = new Set(['cert', 'tls.crt']);
+/** Longest certificate value kept (base64 characters): a long chain, not a payload hiding as one. */
+const MAX_CERTIFICATE_CHARS = 256 * 1024;
+/** What a redacted non-empty Secret value becomes: base64 of `redacted`. */
+export const REDACTED = 'cmVkYWN0ZWQ=';
+
 /**
  * Slims a live object in place, so that memory grows with what analysis reads rather than with
  * what the server stores, and returns it: drops `metadata.managedFields`, kubectl's
  * last-applied-configuration annotation, non-Istio annotations longer than MAX_ANNOTATION_CHARS,
  * ConfigMap `binaryData` and ConfigMap `data` values longer than MAX_CONFIGMAP_VALUE_CHARS (other
- * than `values` and `mesh`), the OpenAPI schemas of CustomResourceDefinitions, and Secret payloads (no analyzer reads secret values; keys are kept
- * with empty values so a check for a key's presence still works).
+ * than `values` and `mesh`), the OpenAPI schemas of CustomResourceDefinitions, and Secret payloads:
+ * a Secret keeps only its server certificates (`cert`, `tls.crt`: public, and read by
+ * gateway.SecretAnalyzer for their validity); every other non-empty value (private keys, tokens,
+ * kubeconfigs) becomes the base64 of `redacted`, so analyzers that test a key's presence or
+ * non-emptiness see the same answer without the secret ever being held in memory.
  */
 export function slimLiveObject<T extends K8sObject>(obj: T): T {
   const meta = obj.metadata as Record<string, unknown>;
@@ -86,7 +96,11 @@ export function slimLiveObject<T extends K8sObject>(obj: T): T {
   if (obj.kind === 'Secret' && !obj.apiVersion.includes('/')) {
     for (const field of ['data', 'stringData'] as const) {
       const data = o[field] as Record<string, unknown> | undefined;
-      if (data && typeof data === 'object') for (const k of Object.keys(data)) data[k] = '';
+      if (!data || typeof data !== 'object') continue;
+      for (const [k, v] of Object.entries(data)) {
+        if (field === 'data' && PUBLIC_CERTIFICATE_KEYS.has(k) && typeof v === 'string' && v.length <= MAX_CERTIFICATE_CHARS) continue;
+        data[k] = typeof v === 'string' && v.length > 0 ? REDACTED : '';
+      }
     }
   }
   return obj;

@@ -1,7 +1,7 @@
 /** The pure parts of the cluster readers: image versions, proxy detection, skew policy, version choice, slimming, native-sidecar detection. */
 import { describe, expect, it } from 'vitest';
 import {
-  chooseResources, MAX_ANNOTATION_CHARS, overlayFiles, slimLiveObject, versionRank,
+  chooseResources, MAX_ANNOTATION_CHARS, overlayFiles, REDACTED, slimLiveObject, versionRank,
 } from '../../src/kube/live-resources.js';
 import {
   clientSkewWarning, compareVersions, controlPlaneOf, countVersions, parseImage, proxyOf, skewProblems, skewWarning, versionOfImage,
@@ -131,13 +131,15 @@ describe('live source helpers', () => {
     const secret = slimLiveObject({
       apiVersion: 'v1', kind: 'Secret',
       metadata: { name: 's', managedFields: [{ manager: 'kubectl' }], annotations: { 'example.com/blob': long, 'sidecar.istio.io/status': long, small: 'ok' } },
-      data: { 'tls.crt': 'c2VjcmV0' }, stringData: { password: 'hunter2' },
+      data: { 'tls.crt': 'Y2VydA==', 'tls.key': 'c2VjcmV0', cert: 'Y2VydA==', key: '', token: 'dG9rZW4=' }, stringData: { password: 'hunter2', 'tls.crt': 'cert' },
     } as unknown as K8sObject) as any;
+    // Certificates stay (analyzers check their validity); any other value is replaced, non-empty stays non-empty.
     expect(secret).toStrictEqual({
       apiVersion: 'v1', kind: 'Secret',
       metadata: { name: 's', annotations: { 'sidecar.istio.io/status': long, small: 'ok' } },
-      data: { 'tls.crt': '' }, stringData: { password: '' },
+      data: { 'tls.crt': 'Y2VydA==', 'tls.key': REDACTED, cert: 'Y2VydA==', key: '', token: REDACTED }, stringData: { password: REDACTED, 'tls.crt': REDACTED },
     });
+    expect(JSON.stringify(secret)).not.toMatch(/c2VjcmV0|dG9rZW4=|hunter2/);
     const crd = slimLiveObject({
       apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
       metadata: { name: 'tlsroutes.gateway.networking.k8s.io', annotations: { 'gateway.networking.k8s.io/bundle-version': 'v1.4.1' } },
