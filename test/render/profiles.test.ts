@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadAssets } from '../../src/cli/assets.js';
 import { resolveConfiguration, type ConfigRequest } from '../../src/render/config.js';
 import { renderManifests } from '../../src/render/render.js';
@@ -405,5 +406,16 @@ spec:
     expect(root.containers[0].args.some((a: string) => a.startsWith('--proxyLogLevel'))).toBe(false);
     const openshift = (find(render({ sets: ['values.global.platform=openshift'] }), 'Deployment', 'istio-ingressgateway') as any).spec.template.spec;
     expect(openshift.securityContext).toStrictEqual({ runAsNonRoot: true });
+  });
+
+  it('writes the mesh config defaults the chart writes: tracers, stackdriver providers, the remote discovery address', () => {
+    const mesh = (objects: K8sObject[], name = 'istio') => parse((find(objects, 'ConfigMap', name) as any).data.mesh);
+    expect(mesh(render({ sets: ['values.global.proxy.tracer=datadog'] })).defaultConfig.tracing).toStrictEqual({ datadog: { address: '$(HOST_IP):8126' } });
+    expect(mesh(render({ sets: ['values.global.proxy.tracer=zipkin'] })).defaultConfig.tracing).toStrictEqual({ zipkin: { address: 'zipkin.istio-system:9411' } });
+    expect(mesh(render({ sets: ['values.telemetry.v2.stackdriver.enabled=true'] })).defaultProviders)
+      .toStrictEqual({ metrics: ['prometheus', 'stackdriver'], accessLogging: ['stackdriver'] });
+    expect(mesh(render({ sets: ['meshConfig.defaultProviders.metrics[0]=custom'] })).defaultProviders).toStrictEqual({ metrics: ['custom'] });
+    const remote = mesh(render({ revision: 'canary', sets: ['values.global.remotePilotAddress=10.1.2.3'] }), 'istio-canary');
+    expect(remote.defaultConfig.discoveryAddress).toBe('istiod.istio-system.svc:15012');
   });
 });

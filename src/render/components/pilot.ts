@@ -123,23 +123,65 @@ export function discoveryAddress(ctx: RenderContext): string {
  */
 export function effectiveMeshConfig(ctx: RenderContext): JsonObject {
   const user = valMap(ctx, 'meshConfig');
-  const defaultConfig: JsonObject = { discoveryAddress: discoveryAddress(ctx) };
+  const istioNamespace = valStr(ctx, 'global.istioNamespace', ctx.ns);
+  const defaultConfig: JsonObject = {};
   const meshID = valStr(ctx, 'global.meshID');
   if (meshID) defaultConfig.meshId = meshID;
-  const variant = valStr(ctx, 'global.variant');
+  const variant = valStr(ctx, 'global.proxy.variant') || valStr(ctx, 'global.variant');
   if (variant) defaultConfig.image = { imageType: variant };
-  const tracer = valStr(ctx, 'global.proxy.tracer', 'none');
-  if (tracer === 'zipkin') defaultConfig.tracing = { zipkin: { address: valStr(ctx, 'global.tracer.zipkin.address', `zipkin.${ctx.ns}:9411`) } };
-  const base: JsonObject = {
-    defaultConfig,
-    rootNamespace: valStr(ctx, 'global.istioNamespace', ctx.ns),
-    trustDomain: 'cluster.local',
-  };
-  if (user.defaultProviders === undefined && val(ctx, 'telemetry.enabled') !== false && val(ctx, 'telemetry.v2.enabled') !== false
-    && val(ctx, 'telemetry.v2.prometheus.enabled') !== false) {
-    base.defaultProviders = { metrics: ['prometheus'] };
+  const tracing = tracingConfig(ctx, istioNamespace);
+  if (tracing !== undefined) defaultConfig.tracing = tracing;
+  defaultConfig.discoveryAddress = discoveryAddressFor(ctx);
+  const base: JsonObject = { defaultConfig, rootNamespace: istioNamespace, trustDomain: 'cluster.local' };
+  // Default telemetry providers unless the mesh config names its own (an empty map counts as none).
+  const telemetryOn = val(ctx, 'telemetry.enabled') !== false && val(ctx, 'telemetry.v2.enabled') !== false;
+  const prometheus = !truthy(user.defaultProviders) && telemetryOn && val(ctx, 'telemetry.v2.prometheus.enabled') !== false;
+  const stackdriver = !truthy(user.defaultProviders) && telemetryOn && valTrue(ctx, 'telemetry.v2.stackdriver.enabled');
+  if (prometheus || stackdriver) {
+    base.defaultProviders = { metrics: [...(prometheus ? ['prometheus'] : []), ...(stackdriver ? ['stackdriver'] : [])] };
+    if (stackdriver) (base.defaultProviders as JsonObject).accessLogging = ['stackdriver'];
   }
   return mergeOverlay(base, user) as JsonObject;
+}
+
+/**
+ * Returns the proxies' tracing settings for `global.proxy.tracer` (lightstep, zipkin, datadog, stackdriver; none
+ * for `none`), with the chart's defaults (per Istio 1.30.3 istio-discovery configmap.yaml).
+ */
+function tracingConfig(ctx: RenderContext, istioNamespace: string): Json | undefined {
+  const tracer = valStr(ctx, 'global.proxy.tracer', 'none');
+  const num = (path: string, fallback: number): Json => {
+    const v = val(ctx, path);
+    return truthy(v) ? v! : fallback;
+  };
+  switch (tracer) {
+    case 'none': return undefined;
+    case 'lightstep':
+      return { lightstep: { address: val(ctx, 'global.tracer.lightstep.address') ?? null, accessToken: val(ctx, 'global.tracer.lightstep.accessToken') ?? null } };
+    case 'zipkin': return { zipkin: { address: valStr(ctx, 'global.tracer.zipkin.address', `zipkin.${istioNamespace}:9411`) } };
+    case 'datadog': return { datadog: { address: valStr(ctx, 'global.tracer.datadog.address', '$(HOST_IP):8126') } };
+    case 'stackdriver':
+      return {
+        stackdriver: {
+          debug: truthy(val(ctx, 'global.tracer.stackdriver.debug')),
+          maxNumberOfAttributes: num('global.tracer.stackdriver.maxNumberOfAttributes', 200),
+          maxNumberOfAnnotations: num('global.tracer.stackdriver.maxNumberOfAnnotations', 200),
+          maxNumberOfMessageEvents: num('global.tracer.stackdriver.maxNumberOfMessageEvents', 200),
+        },
+      };
+    default: return null; // an unknown tracer leaves the chart's `tracing:` key empty
+  }
+}
+
+/**
+ * Returns the discovery address written into the mesh config: the local istiod's, or with
+ * `global.remotePilotAddress` the Service that stands for the remote control plane (`istiod-remote` when a
+ * local injector istiod keeps `istiod`), which carries no revision suffix.
+ */
+function discoveryAddressFor(ctx: RenderContext): string {
+  if (!valStr(ctx, 'global.remotePilotAddress')) return discoveryAddress(ctx);
+  const local = valTrue(ctx, 'istiodRemote.enabled') && valTrue(ctx, 'istiodRemote.enabledLocalInjectorIstiod');
+  return `istiod${local ? '-remote' : ''}.${ctx.ns}.svc:15012`;
 }
 
 function yamlText(value: unknown): string {
