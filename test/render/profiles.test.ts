@@ -198,7 +198,8 @@ spec:
     const istiod = find(objects, 'Deployment', 'istiod') as any;
     expect(istiod.metadata.namespace).toBe('istio-control');
     expect(istiod.spec.template.spec.containers[0].env).toContainEqual({ name: 'CA_TRUSTED_NODE_ACCOUNTS', value: 'istio-control/ztunnel' });
-    expect(find(objects, 'ValidatingWebhookConfiguration', 'istio-validator-istio-control')).toBeDefined();
+    // The chart names the validator and its service after global.istioNamespace, not the component's namespace.
+    expect((find(objects, 'ValidatingWebhookConfiguration', 'istio-validator-istio-system') as any).webhooks[0].clientConfig.service.namespace).toBe('istio-system');
     expect((find(objects, 'Deployment', 'istio-ingressgateway') as any).metadata.namespace).toBe('istio-system');
   });
 

@@ -628,17 +628,20 @@ function injectorWebhook(ctx: RenderContext): K8sObject {
 
 function validatingWebhook(ctx: RenderContext): K8sObject {
   const caBundle = valStr(ctx, 'base.validationCABundle');
-  const policy = valStr(ctx, 'base.validationFailurePolicy') || (caBundle ? 'Fail' : 'Ignore');
-  const service: JsonObject = { name: `istiod${ctx.suffix}`, namespace: ctx.ns, path: '/validate' };
+  // A CA bundle means istiod will not patch the webhook, so it fails closed from the start.
+  const policy = caBundle ? 'Fail' : valStr(ctx, 'base.validationFailurePolicy') || 'Ignore';
+  const istioNamespace = valStr(ctx, 'global.istioNamespace', ctx.ns);
+  const url = valStr(ctx, 'base.validationURL');
+  const service: JsonObject = { name: `istiod${ctx.suffix}`, namespace: istioNamespace, path: '/validate' };
   return {
     apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration',
     metadata: {
-      name: `istio-validator${ctx.suffix}-${ctx.ns}`,
+      name: `istio-validator${ctx.suffix}-${istioNamespace}`,
       labels: { app: 'istiod', release: 'istio', istio: 'istiod', 'istio.io/rev': ctx.revLabel, 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') },
     },
     webhooks: [{
       name: 'rev.validation.istio.io',
-      clientConfig: caBundle ? { service, caBundle } : { service },
+      clientConfig: { ...(url ? { url } : { service }), ...(caBundle ? { caBundle } : {}) },
       rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: ['security.istio.io', 'networking.istio.io', 'telemetry.istio.io', 'extensions.istio.io'], apiVersions: ['*'], resources: ['*'] }],
       failurePolicy: policy,
       sideEffects: 'None',
