@@ -29,21 +29,23 @@ export function renderPilot(ctx: RenderContext): K8sObject[] {
   const mcs = valStr(ctx, 'pilot.env.MCS_API_GROUP', 'multicluster.x-k8s.io');
   const istiodName = `istiod${ctx.suffix}`;
   const istiodLabels = { app: 'istiod', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') };
+  // Cluster-scoped names carry the component's namespace; the service accounts, the namespaced role and the
+  // bindings' subjects live in global.istioNamespace (the install namespace unless set apart), as in the chart.
+  const istioNamespace = valStr(ctx, 'global.istioNamespace', ctx.ns);
 
   // Reader RBAC exists in every mode; a remote cluster's reader also manages webhooks.
   if (val(ctx, 'global.enableReaderRBAC') !== false) {
     const name = `istio-reader-clusterrole${ctx.suffix}-${ctx.ns}`;
     const labels = { app: 'istio-reader', release: 'istio', 'app.kubernetes.io/name': 'istio-reader', ...chartLabels('istiod') };
-    out.push(clusterRole(name, labels, readerClusterRules(remote, mcs)));
-    out.push(clusterRoleBinding(name, labels, name, 'istio-reader-service-account', ctx.ns));
+    out.push(clusterRole(name, labels, readerClusterRules(valTrue(ctx, 'istiodRemote.enabled'), mcs)));
+    out.push(clusterRoleBinding(name, labels, name, 'istio-reader-service-account', istioNamespace));
   }
 
   if (!remote) {
-    // The chart puts istiod's service account in global.istioNamespace, which is the install namespace unless set apart.
     const saAnnotations = stringMap(valMap(ctx, 'pilot.serviceAccountAnnotations'));
     out.push({
       apiVersion: 'v1', kind: 'ServiceAccount',
-      metadata: { name: istiodName, namespace: valStr(ctx, 'global.istioNamespace', ctx.ns), labels: istiodLabels, ...(Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}) },
+      metadata: { name: istiodName, namespace: istioNamespace, labels: istiodLabels, ...(Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}) },
       ...imagePullSecrets(ctx),
     });
     const pilotEnv = valMap(ctx, 'pilot.env');
@@ -57,17 +59,17 @@ export function renderPilot(ctx: RenderContext): K8sObject[] {
       clusterTrustBundle: String(pilotEnv.ENABLE_CLUSTER_TRUST_BUNDLE_API) === 'true',
       mcsApiGroup: mcs,
     })));
-    out.push(clusterRoleBinding(crName, istiodLabels, crName, istiodName, ctx.ns));
+    out.push(clusterRoleBinding(crName, istiodLabels, crName, istiodName, istioNamespace));
     if (String(pilotEnv.PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER) !== 'false') {
       const gwName = `istiod-gateway-controller${ctx.suffix}-${ctx.ns}`;
       out.push(clusterRole(gwName, istiodLabels, gatewayControllerRules()));
-      out.push(clusterRoleBinding(gwName, istiodLabels, gwName, istiodName, ctx.ns));
+      out.push(clusterRoleBinding(gwName, istiodLabels, gwName, istiodName, istioNamespace));
     }
-    out.push({ apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: istiodName, namespace: ctx.ns, labels: istiodLabels }, rules: istiodNamespaceRules() });
+    out.push({ apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: { name: istiodName, namespace: istioNamespace, labels: istiodLabels }, rules: istiodNamespaceRules() });
     out.push({
-      apiVersion: `${RBAC}/v1`, kind: 'RoleBinding', metadata: { name: istiodName, namespace: ctx.ns, labels: istiodLabels },
+      apiVersion: `${RBAC}/v1`, kind: 'RoleBinding', metadata: { name: istiodName, namespace: istioNamespace, labels: istiodLabels },
       roleRef: { apiGroup: RBAC, kind: 'Role', name: istiodName },
-      subjects: [{ kind: 'ServiceAccount', name: istiodName, namespace: ctx.ns }],
+      subjects: [{ kind: 'ServiceAccount', name: istiodName, namespace: istioNamespace }],
     });
   }
 
