@@ -419,4 +419,29 @@ spec:
     const remote = mesh(render({ revision: 'canary', sets: ['values.global.remotePilotAddress=10.1.2.3'] }), 'istio-canary');
     expect(remote.defaultConfig.discoveryAddress).toBe('istiod.istio-system.svc:15012');
   });
+
+  it('renders revision tags (webhook and Service per tag) and gateway class defaults', () => {
+    const text = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  revision: canary
+  values:
+    revisionTags: [prod, default]
+    gatewayClasses:
+      istio:
+        deployment: {spec: {replicas: 2}}
+`;
+    const objects = render({ files: [{ name: 't.yaml', text }] });
+    const prod = find(objects, 'MutatingWebhookConfiguration', 'istio-revision-tag-prod') as any;
+    expect(prod.metadata.labels['istio.io/tag']).toBe('prod');
+    expect(prod.webhooks.map((w: any) => w.name)).toStrictEqual(['rev.namespace.sidecar-injector.istio.io', 'rev.object.sidecar-injector.istio.io']);
+    expect(prod.webhooks[0].namespaceSelector.matchExpressions[0]).toStrictEqual({ key: 'istio.io/rev', operator: 'In', values: ['prod'] });
+    expect(prod.webhooks[0].clientConfig.service.name).toBe('istiod-canary');
+    expect((find(objects, 'MutatingWebhookConfiguration', 'istio-revision-tag-default') as any).webhooks).toHaveLength(4);
+    const svc = find(objects, 'Service', 'istiod-revision-tag-prod') as any;
+    expect(svc.spec.selector).toStrictEqual({ app: 'istiod', 'istio.io/rev': 'canary' });
+    const cm = find(objects, 'ConfigMap', 'istio-canary-gatewayclass-istio') as any;
+    expect(cm.metadata.labels['gateway.istio.io/defaults-for-class']).toBe('istio');
+    expect(parse(cm.data.deployment)).toStrictEqual({ spec: { replicas: 2 } });
+  });
 });

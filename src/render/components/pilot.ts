@@ -88,7 +88,8 @@ export function renderPilot(ctx: RenderContext): K8sObject[] {
     if (pdb) out.push(pdb);
   }
   out.push(...remoteIstiodObjects(ctx));
-  if (!valTrue(ctx, 'global.operatorManageWebhooks')) out.push(injectorWebhook(ctx));
+  if (!valTrue(ctx, 'global.operatorManageWebhooks')) out.push(injectorWebhook(ctx), ...revisionTagWebhooks(ctx));
+  out.push(...revisionTagServices(ctx), ...gatewayClassConfigMaps(ctx));
   if (!remote && valTrue(ctx, 'global.configValidation')) out.push(validatingWebhook(ctx));
   return out;
 }
@@ -582,7 +583,12 @@ function expr(key: string, operator: string, values?: string[]): JsonObject {
   return values ? { key, operator, values } : { key, operator };
 }
 
-function injectorWebhook(ctx: RenderContext): K8sObject {
+/**
+ * Returns the injection webhooks that send pods selecting `selector` (a revision or a revision tag) to this
+ * istiod; with `forDefault` also those for pods and namespaces that name no revision (per Istio 1.30.3
+ * mutatingwebhook.yaml and revision-tags-mwc.yaml).
+ */
+function injectionWebhooks(ctx: RenderContext, selector: string, forDefault: boolean): JsonObject[] {
   const url = valStr(ctx, 'istiodRemote.injectionURL');
   const path = valStr(ctx, 'istiodRemote.injectionPath', '/inject');
   const clientConfig: JsonObject = url ? { url } : { service: { name: `istiod${ctx.suffix}`, namespace: ctx.ns, path, port: 443 } };
@@ -590,7 +596,7 @@ function injectorWebhook(ctx: RenderContext): K8sObject {
   if (caBundle) clientConfig.caBundle = caBundle;
   const common = (name: string, namespaceSelector: Json[], objectSelector: Json[]): JsonObject => ({
     name,
-    clientConfig,
+    clientConfig: structuredClone(clientConfig),
     sideEffects: 'None',
     rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
     failurePolicy: 'Fail',
@@ -601,10 +607,10 @@ function injectorWebhook(ctx: RenderContext): K8sObject {
   });
   const notFalse = expr('sidecar.istio.io/inject', 'NotIn', ['false']);
   const webhooks: JsonObject[] = [
-    common('rev.namespace.sidecar-injector.istio.io', [expr('istio.io/rev', 'In', [ctx.revLabel]), expr('istio-injection', 'DoesNotExist')], [notFalse]),
-    common('rev.object.sidecar-injector.istio.io', [expr('istio.io/rev', 'DoesNotExist'), expr('istio-injection', 'DoesNotExist')], [notFalse, expr('istio.io/rev', 'In', [ctx.revLabel])]),
+    common('rev.namespace.sidecar-injector.istio.io', [expr('istio.io/rev', 'In', [selector]), expr('istio-injection', 'DoesNotExist')], [notFalse]),
+    common('rev.object.sidecar-injector.istio.io', [expr('istio.io/rev', 'DoesNotExist'), expr('istio-injection', 'DoesNotExist')], [notFalse, expr('istio.io/rev', 'In', [selector])]),
   ];
-  if (!ctx.rev) {
+  if (forDefault) {
     webhooks.push(
       common('namespace.sidecar-injector.istio.io', [expr('istio-injection', 'In', ['enabled'])], [notFalse]),
       common('object.sidecar-injector.istio.io', [expr('istio-injection', 'DoesNotExist'), expr('istio.io/rev', 'DoesNotExist')],
@@ -616,16 +622,83 @@ function injectorWebhook(ctx: RenderContext): K8sObject {
         [expr('sidecar.istio.io/inject', 'DoesNotExist'), expr('istio.io/rev', 'DoesNotExist')]));
     }
   }
-  const name = `istio-sidecar-injector${ctx.suffix}${ctx.ns === 'istio-system' ? '' : `-${ctx.ns}`}`;
+  return webhooks;
+}
+
+function injectorWebhookConfiguration(ctx: RenderContext, name: string, extraLabels: Record<string, string>, webhooks: JsonObject[]): K8sObject {
   const annotations = stringMap(valMap(ctx, 'pilot.sidecarInjectorWebhookAnnotations'));
   return {
     apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration',
     metadata: {
-      name, labels: { ...ownedLabels(ctx, 'Pilot'), app: 'sidecar-injector', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') },
+      name, labels: { ...extraLabels, ...ownedLabels(ctx, 'Pilot'), app: 'sidecar-injector', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') },
       ...(Object.keys(annotations).length ? { annotations } : {}),
     },
     webhooks,
   };
+}
+
+function injectorWebhook(ctx: RenderContext): K8sObject {
+  const name = `istio-sidecar-injector${ctx.suffix}${ctx.ns === 'istio-system' ? '' : `-${ctx.ns}`}`;
+  return injectorWebhookConfiguration(ctx, name, {}, injectionWebhooks(ctx, ctx.revLabel, !ctx.rev));
+}
+
+/**
+ * Returns one ConfigMap per entry of `gatewayClasses` (class name -> kind -> overlay), holding the defaults istiod
+ * applies to the resources it deploys for Gateways of that class, each kind's overlay as YAML text (per Istio
+ * 1.30.3 gateway-class-configmap.yaml).
+ */
+function gatewayClassConfigMaps(ctx: RenderContext): K8sObject[] {
+  return sortedKeys(valMap(ctx, 'gatewayClasses')).map((cls) => {
+    const kinds = valMap(ctx, `gatewayClasses.${cls.replaceAll('.', '\\.')}`);
+    const data: Record<string, string> = {};
+    for (const kind of sortedKeys(kinds)) data[kind] = emitYaml(kinds[kind]);
+    return {
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: {
+        name: `istio-${ctx.revLabel}-gatewayclass-${cls}`, namespace: ctx.ns,
+        labels: { ...pilotLabels(ctx), 'gateway.istio.io/defaults-for-class': cls },
+      },
+      data,
+    };
+  });
+}
+
+function sortedKeys(m: JsonObject): string[] {
+  return Object.keys(m).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The names in `revisionTags`, as strings. */
+function revisionTags(ctx: RenderContext): string[] {
+  const tags = val(ctx, 'revisionTags');
+  return Array.isArray(tags) ? tags.map(String) : [];
+}
+
+/**
+ * Returns, per revision tag, the injection webhook configuration `istio-revision-tag-<tag>` that sends pods of
+ * the tag to this revision (the tag `default` also takes pods naming no revision; per Istio 1.30.3
+ * revision-tags-mwc.yaml).
+ */
+function revisionTagWebhooks(ctx: RenderContext): K8sObject[] {
+  return revisionTags(ctx).map((tag) => injectorWebhookConfiguration(ctx, `istio-revision-tag-${tag}${ctx.ns === 'istio-system' ? '' : `-${ctx.ns}`}`,
+    { 'istio.io/tag': tag }, injectionWebhooks(ctx, tag, tag === 'default')));
+}
+
+/** Returns, per revision tag, the Service `istiod-revision-tag-<tag>` in front of this revision's istiod (per Istio 1.30.3 revision-tags-svc.yaml). */
+function revisionTagServices(ctx: RenderContext): K8sObject[] {
+  const annotations = stringMap(valMap(ctx, 'pilot.serviceAnnotations'));
+  return revisionTags(ctx).map((tag) => {
+    const service = istiodService(ctx);
+    const spec = service.spec as JsonObject;
+    delete spec.trafficDistribution;
+    return {
+      ...service,
+      metadata: {
+        name: `istiod-revision-tag-${tag}`, namespace: ctx.ns,
+        labels: { ...(service.metadata.labels ?? {}), 'istio.io/tag': tag },
+        ...(Object.keys(annotations).length ? { annotations } : {}),
+      },
+    };
+  });
 }
 
 function validatingWebhook(ctx: RenderContext): K8sObject {
