@@ -444,4 +444,15 @@ spec:
     expect(cm.metadata.labels['gateway.istio.io/defaults-for-class']).toBe('istio');
     expect(parse(cm.data.deployment)).toStrictEqual({ spec: { replicas: 2 } });
   });
+
+  it('renders network policies for istiod and the gateways with global.networkPolicy.enabled', () => {
+    const objects = render({ sets: ['values.global.networkPolicy.enabled=true'] });
+    const istiod = find(objects, 'NetworkPolicy', 'istiod') as any;
+    expect(istiod.spec.podSelector.matchLabels).toStrictEqual({ app: 'istiod', 'istio.io/rev': 'default' });
+    expect(istiod.spec.ingress[1].ports.map((p: any) => p.port)).toStrictEqual([15010, 15011, 15012, 8080, 15014]);
+    const gw = find(objects, 'NetworkPolicy', 'istio-ingressgateway') as any;
+    expect(gw.spec.podSelector.matchLabels).toStrictEqual({ app: 'istio-ingressgateway', istio: 'ingressgateway' });
+    expect(gw.spec.ingress.slice(2).map((r: any) => r.ports[0].port)).toStrictEqual([15021, 8080, 8443]);
+    expect(render({}).some((o) => o.kind === 'NetworkPolicy')).toBe(false);
+  });
 });

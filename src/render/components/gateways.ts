@@ -98,6 +98,7 @@ export function renderGateway(ctx: RenderContext, gw: GatewaySpec): K8sObject[] 
   });
   out.push(gatewayDeployment(ctx, gw, gwLabels, labels));
   if (gv(gw, 'customService') !== true) out.push(gatewayService(gw, gwLabels, labels));
+  if (valTrue(ctx, 'global.networkPolicy.enabled')) out.push(gatewayNetworkPolicy(ctx, gw, gwLabels));
   const autoscale = gv(gw, 'autoscaleEnabled') === true && truthy(gv(gw, 'autoscaleMin')) && truthy(gv(gw, 'autoscaleMax'));
   if (autoscale) {
     const cpu = isObject(gw.values.cpu) ? gw.values.cpu : {};
@@ -285,6 +286,34 @@ function gatewayService(gw: GatewaySpec, gwLabels: Record<string, string>, label
     apiVersion: 'v1', kind: 'Service',
     metadata: { name: gw.name, namespace: gw.namespace, labels, annotations: (Object.keys(annotations).length ? annotations : null) as Record<string, string> },
     spec,
+  };
+}
+
+/**
+ * Returns a gateway's NetworkPolicy (with `global.networkPolicy.enabled`): in, the status, metrics and Envoy stats
+ * ports and each gateway port's target port; out, anything (per Istio 1.30.3 gateways chart networkpolicy.yaml).
+ */
+function gatewayNetworkPolicy(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record<string, string>): K8sObject {
+  const info = KINDS[gw.kind];
+  return {
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
+    metadata: {
+      name: `${gw.name}${ctx.suffix}`, namespace: gw.namespace,
+      labels: {
+        app: gw.name, ...ownedLabels(ctx, info.component), istio: info.defaultName.replace(/^istio-/, ''), release: 'istio',
+        'app.kubernetes.io/name': info.defaultName, ...chartLabels(info.chart),
+      },
+    },
+    spec: {
+      podSelector: { matchLabels: gwLabels },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [
+        { ports: [{ protocol: 'TCP', port: 15021 }] },
+        { ports: [{ protocol: 'TCP', port: 15020 }, { protocol: 'TCP', port: 15090 }] },
+        ...ports(gw).map((p) => ({ ports: [{ protocol: (truthy(p.protocol ?? null) ? p.protocol : 'TCP') as Json, port: (truthy(p.targetPort ?? null) ? p.targetPort : p.port ?? null) as Json }] })),
+      ],
+      egress: [{}],
+    },
   };
 }
 

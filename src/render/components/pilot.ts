@@ -76,6 +76,8 @@ export function renderPilot(ctx: RenderContext): K8sObject[] {
   if (valTrue(ctx, 'pilot.configMap')) out.push(meshConfigMap(ctx));
   if (!valTrue(ctx, 'global.omitSidecarInjectorConfigMap')) out.push(injectorConfigMap(ctx));
   out.push(valuesConfigMap(ctx));
+  // Unlike the workload, the network policy is rendered for a remote cluster too.
+  if (valTrue(ctx, 'global.networkPolicy.enabled')) out.push(istiodNetworkPolicy(ctx));
 
   if (!remote) {
     out.push(istiodDeployment(ctx));
@@ -665,6 +667,27 @@ function gatewayClassConfigMaps(ctx: RenderContext): K8sObject[] {
 
 function sortedKeys(m: JsonObject): string[] {
   return Object.keys(m).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Returns istiod's NetworkPolicy (with `global.networkPolicy.enabled`): in, the webhook port and the xDS,
+ * debug and monitoring ports; out, anything (per Istio 1.30.3 istio-discovery networkpolicy.yaml).
+ */
+function istiodNetworkPolicy(ctx: RenderContext): K8sObject {
+  const tcp = (port: number) => ({ protocol: 'TCP', port });
+  return {
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
+    metadata: {
+      name: `istiod${ctx.suffix}`, namespace: ctx.ns,
+      labels: { app: 'istiod', ...ownedLabels(ctx, 'Pilot'), istio: 'pilot', release: 'istio', 'app.kubernetes.io/name': 'istiod', ...chartLabels('istiod') },
+    },
+    spec: {
+      podSelector: { matchLabels: { app: 'istiod', 'istio.io/rev': ctx.revLabel } },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ ports: [tcp(15017)] }, { ports: [15010, 15011, 15012, 8080, 15014].map(tcp) }],
+      egress: [{}],
+    },
+  };
 }
 
 /** The names in `revisionTags`, as strings. */
