@@ -455,4 +455,15 @@ spec:
     expect(gw.spec.ingress.slice(2).map((r: any) => r.ports[0].port)).toStrictEqual([15021, 8080, 8443]);
     expect(render({}).some((o) => o.kind === 'NetworkPolicy')).toBe(false);
   });
+
+  it('renders the base chart settings: excluded CRDs, no reader without reader RBAC, the default-revision validator', () => {
+    const objects = render({ sets: ['values.base.excludedCRDs[0]=wasmplugins.extensions.istio.io', 'values.defaultRevision=canary', 'values.global.enableReaderRBAC=false'] });
+    expect(objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name)).not.toContain('wasmplugins.extensions.istio.io');
+    expect(objects.filter((o) => o.kind === 'CustomResourceDefinition')).toHaveLength(14);
+    expect(objects.some((o) => o.metadata.name.startsWith('istio-reader'))).toBe(false);
+    const validator = find(objects, 'ValidatingWebhookConfiguration', 'istiod-default-validator') as any;
+    expect(validator.metadata.labels['istio.io/rev']).toBe('canary');
+    expect(validator.webhooks[0].clientConfig.service).toStrictEqual({ name: 'istiod-canary', namespace: 'istio-system', path: '/validate' });
+    expect(validator.webhooks[0].failurePolicy).toBe('Ignore');
+  });
 });
