@@ -10,11 +10,14 @@
  *    components, and the user's values are merged once more so that they win over those copies; the pilot
  *    component's own `hub` and `tag` then become `pilot.hub` and `pilot.tag`.
  * 2. the chart (istio-discovery templates zzz_profile.yaml and zzy_descope_legacy.yaml): its defaults < the
- *    overlay of `profile` (or `global.profile`) < what istioctl handed over; then everything under `pilot` is
- *    also merged onto the top level, where the chart's templates read it.
+ *    overlays of `profile` (or `global.profile`), then `compatibilityVersion`, then `platform` (or
+ *    `global.platform`) < what istioctl handed over; then everything under `pilot` is also merged onto the top
+ *    level, where the chart's templates read it.
  */
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
+import { UsageError } from '../errors.js';
 import { mergeOverlay } from './tree.js';
+import { truthy } from './context.js';
 
 /** Shape of `manifests/istiod-chart.yaml`. */
 export interface IstiodChartData {
@@ -22,8 +25,12 @@ export interface IstiodChartData {
   istioctlProfileValues: Record<string, JsonObject>;
   /** The istiod chart's built-in values. */
   chartDefaults: JsonObject;
-  /** `values.profile` name -> the chart's overlay for it (only the profiles meshctl renders). */
+  /** `values.profile` name -> the chart's overlay for it. */
   chartProfiles: Record<string, JsonObject>;
+  /** `compatibilityVersion` (`1.28`) -> the chart's overlay restoring that release's behaviour. */
+  chartCompatibilityVersions: Record<string, JsonObject>;
+  /** `global.platform` name -> the chart's overlay for that platform. */
+  chartPlatforms: Record<string, JsonObject>;
 }
 
 /** The inputs of `istiodChartValues`: the selected profile, the user's spec and the fully merged spec. */
@@ -59,9 +66,8 @@ function enabled(spec: JsonObject, component: string): boolean {
 
 /**
  * Returns the values istioctl hands the istiod chart and the values the chart renders with, for a resolved
- * configuration (see the module comment for the order). A `values.profile` the data has no overlay for adds
- * nothing; `compatibilityVersion` and `platform` overlays of the chart are not applied (meshctl does not
- * render them either).
+ * configuration (see the module comment for the order). Throws UsageError for a profile, compatibility version
+ * or platform the chart has no overlay for, as the chart fails on them.
  */
 export function istiodChartValues(data: IstiodChartData, input: IstiodValuesInput): IstiodValues {
   const user = input.userSpec;
@@ -85,9 +91,18 @@ export function istiodChartValues(data: IstiodChartData, input: IstiodValuesInpu
   if (typeof component.hub === 'string' && component.hub !== '') original.pilot = { ...map(original.pilot), hub: component.hub };
   if (component.tag !== undefined && component.tag !== null && component.tag !== '') original.pilot = { ...map(original.pilot), tag: String(component.tag) };
 
-  const profileName = original.profile ?? map(original.global).profile;
-  let merged = structuredClone(data.chartDefaults);
-  if (typeof profileName === 'string' && profileName !== '') merged = merge(merged, data.chartProfiles[profileName]);
+  let overlay: JsonObject = {};
+  const pick = (table: Record<string, JsonObject>, name: Json | undefined, what: string, flag: string) => {
+    if (!truthy(name)) return;
+    const found = table[String(name)];
+    if (!found) throw new UsageError(`unknown ${what} "${String(name)}" in ${flag} (known: ${Object.keys(table).sort().join(', ')})`);
+    overlay = merge(overlay, found);
+  };
+  const either = (key: string) => (truthy(original[key]) ? original[key] : map(original.global)[key]);
+  pick(data.chartProfiles, either('profile'), 'chart profile', 'values.profile');
+  pick(data.chartCompatibilityVersions, original.compatibilityVersion, 'compatibility version', 'compatibilityVersion');
+  pick(data.chartPlatforms, either('platform'), 'platform', 'values.global.platform');
+  let merged = merge(structuredClone(data.chartDefaults), overlay);
   merged = merge(merged, original);
   merged = merge(merged, map(merged.pilot));
   return { original, merged };

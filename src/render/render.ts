@@ -8,7 +8,7 @@ import { apiGroup, isObject, type JsonObject, type K8sObject } from '../manifest
 import type { MeshConfiguration, RenderAssets } from './config.js';
 import { makeContext, type RenderContext } from './context.js';
 import { renderBase } from './components/base.js';
-import { isRemote, renderPilot } from './components/pilot.js';
+import { isRemote, renderPilot, withChartValues } from './components/pilot.js';
 import { enabledGateways, renderGateway } from './components/gateways.js';
 import { applyK8sSettings } from './k8s-settings.js';
 
@@ -81,7 +81,7 @@ const COMPONENTS: ComponentDef[] = [
   {
     name: 'Pilot', specKey: 'pilot',
     render: (ctx) => enabled(ctx, 'pilot')
-      ? [{ objects: renderPilot(inComponentNamespace(ctx, 'pilot')), workload: `istiod${ctx.suffix}`, container: 'discovery', path: 'components.pilot', k8s: k8sOf(componentSpec(ctx, 'pilot')) }]
+      ? [{ objects: renderPilot(withChartValues(inComponentNamespace(ctx, 'pilot'))), workload: `istiod${ctx.suffix}`, container: 'discovery', path: 'components.pilot', k8s: k8sOf(componentSpec(ctx, 'pilot')) }]
       : [],
   },
   { name: 'IngressGateways', specKey: 'ingressGateways', render: gatewayComponent('ingress') },

@@ -466,4 +466,15 @@ spec:
     expect(validator.webhooks[0].clientConfig.service).toStrictEqual({ name: 'istiod-canary', namespace: 'istio-system', path: '/validate' });
     expect(validator.webhooks[0].failurePolicy).toBe('Ignore');
   });
+
+  it("applies the chart's compatibility-version and platform overlays to istiod and the injector values, and refuses unknown ones", () => {
+    const compat = render({ sets: ['compatibilityVersion=1.28'] });
+    const env = (find(compat, 'Deployment', 'istiod') as any).spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'DISABLE_TRACK_REMAINING_CB_METRICS', value: 'false' });
+    expect(env).toContainEqual({ name: 'PILOT_SIDECAR_PICK_BEST_SERVICE_NAMESPACE', value: 'false' });
+    const openshift = JSON.parse((find(render({ sets: ['values.global.platform=openshift'] }), 'ConfigMap', 'istio-sidecar-injector') as any).data.values);
+    // istioctl sets pilot.cni.enabled from components.cni, over the platform's overlay.
+    expect(openshift.pilot.cni).toMatchObject({ enabled: false, provider: 'multus', chained: false });
+    expect(() => render({ sets: ['compatibilityVersion=1.2'] })).toThrow(/unknown compatibility version "1.2"/);
+  });
 });

@@ -22,6 +22,17 @@ export function isRemote(ctx: RenderContext): boolean {
   return valTrue(ctx, 'istiodRemote.enabled') && !valTrue(ctx, 'global.configCluster') && !valTrue(ctx, 'istiodRemote.enabledLocalInjectorIstiod');
 }
 
+/**
+ * Returns the context the Pilot component renders in: its values are the istiod chart's (see istiod-values.ts:
+ * the chart's defaults and profile overlays under istioctl's values, with `pilot.*` also at the top), so
+ * `pilot.X` reads what the chart's templates read as `.Values.X`. One meshctl rule is kept: an install namespace
+ * other than istio-system is also the istio namespace unless the values name one.
+ */
+export function withChartValues(ctx: RenderContext): RenderContext {
+  const { merged } = chartValues(ctx);
+  return { ...ctx, config: { ...ctx.config, values: { ...ctx.config.values, ...merged, pilot: merged } } };
+}
+
 /** Returns the objects of the Pilot component, in no particular order (the caller sorts). */
 export function renderPilot(ctx: RenderContext): K8sObject[] {
   const out: K8sObject[] = [];
@@ -212,8 +223,20 @@ function meshConfigMap(ctx: RenderContext): K8sObject {
   };
 }
 
+/**
+ * Returns the istiod chart's values for the configuration. One meshctl rule is added to the merged values: an
+ * install namespace other than istio-system is also the istio namespace unless the values name one (istioctl
+ * would install into global.istioNamespace instead).
+ */
 function chartValues(ctx: RenderContext): IstiodValues {
-  return istiodChartValues(ctx.assets.istiodChart, { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec, revision: ctx.rev });
+  const values = istiodChartValues(ctx.assets.istiodChart, { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec, revision: ctx.rev });
+  const global = values.merged.global;
+  const userValues = ctx.config.userSpec.values;
+  const userGlobal = isObject(userValues) && isObject(userValues.global) ? userValues.global : {};
+  if (isObject(global) && userGlobal.istioNamespace === undefined && global.istioNamespace === 'istio-system' && ctx.config.namespace !== 'istio-system') {
+    global.istioNamespace = ctx.config.namespace;
+  }
+  return values;
 }
 
 function injectorConfigMap(ctx: RenderContext): K8sObject {
