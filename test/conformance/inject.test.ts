@@ -69,7 +69,9 @@ const BASE_FLAGS = ['--set', 'profile=empty', '--set', 'components.pilot.enabled
  * give the injector the Namespaces of upstream's fake cluster as --from-cluster would read them.
  */
 const SETUP_FLAGS: ReadonlyArray<{ pattern: RegExp; flags: string[]; clusterNamespaces?: boolean }> = [
-  { pattern: /platform\.OpenShift/, flags: ['--set', 'values.global.platform=openshift'], clusterNamespaces: true },
+  // The chart's OpenShift platform overlay (applied for global.platform, as istioctl does) also makes multus the
+  // CNI provider; upstream's setup sets only istiod's PLATFORM, so the provider stays the default one.
+  { pattern: /platform\.OpenShift/, flags: ['--set', 'values.global.platform=openshift', '--set', 'values.pilot.cni.provider=default'], clusterNamespaces: true },
 ];
 
 /** The Namespace upstream's TestInjection puts in its fake cluster (inject_test.go). */
