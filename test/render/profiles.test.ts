@@ -477,4 +477,16 @@ spec:
     expect(openshift.pilot.cni).toMatchObject({ enabled: false, provider: 'multus', chained: false });
     expect(() => render({ sets: ['compatibilityVersion=1.2'] })).toThrow(/unknown compatibility version "1.2"/);
   });
+
+  it('renders a gateway with an injectionTemplate as a minimal pod for the injection webhook to complete', () => {
+    const dep = find(render({ revision: 'canary', sets: ['values.gateways.istio-ingressgateway.injectionTemplate=gateway'] }), 'Deployment', 'istio-ingressgateway') as any;
+    const pod = dep.spec.template;
+    expect(pod.metadata.annotations).toMatchObject({ 'sidecar.istio.io/inject': 'true', 'inject.istio.io/templates': 'gateway' });
+    expect(pod.metadata.labels).toMatchObject({ 'sidecar.istio.io/inject': 'true', 'istio.io/rev': 'canary', 'service.istio.io/canonical-revision': 'canary' });
+    expect(pod.spec.containers[0].image).toBe('auto');
+    expect(pod.spec.containers[0].env).toStrictEqual([{ name: 'ISTIO_META_UNPRIVILEGED_POD', value: 'true' }]);
+    expect(pod.spec.volumes.every((v: any) => v.secret?.optional === true)).toBe(true);
+    expect(pod.spec.volumes.map((v: any) => v.name)).not.toContain('istio-envoy');
+    expect(dep.metadata.labels['istio.io/dataplane-mode']).toBeUndefined();
+  });
 });

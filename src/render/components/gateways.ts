@@ -96,7 +96,7 @@ export function renderGateway(ctx: RenderContext, gw: GatewaySpec): K8sObject[] 
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${gw.name}-sds` },
     subjects: [{ kind: 'ServiceAccount', name: saName }],
   });
-  out.push(gatewayDeployment(ctx, gw, gwLabels, labels));
+  out.push(truthy(gv(gw, 'injectionTemplate') ?? null) ? injectedGatewayDeployment(ctx, gw, gwLabels, common) : gatewayDeployment(ctx, gw, gwLabels, labels));
   if (gv(gw, 'customService') !== true) out.push(gatewayService(gw, gwLabels, labels));
   if (valTrue(ctx, 'global.networkPolicy.enabled')) out.push(gatewayNetworkPolicy(ctx, gw, gwLabels));
   const autoscale = gv(gw, 'autoscaleEnabled') === true && truthy(gv(gw, 'autoscaleMin')) && truthy(gv(gw, 'autoscaleMax'));
@@ -125,6 +125,86 @@ export function renderGateway(ctx: RenderContext, gw: GatewaySpec): K8sObject[] 
 function ports(gw: GatewaySpec): JsonObject[] {
   const list = gv(gw, 'ports');
   return Array.isArray(list) ? list.filter(isObject) : [];
+}
+
+/** The pod's security context: none for a root gateway, no fixed user and group on OpenShift. */
+function podSecurityContext(ctx: RenderContext, runAsRoot: boolean): JsonObject | undefined {
+  if (runAsRoot) return undefined;
+  return valStr(ctx, 'global.platform') === 'openshift' ? { runAsNonRoot: true } : { runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true };
+}
+
+/**
+ * Returns the Deployment of a gateway with an `injectionTemplate`: a minimal pod (`image: auto`, the gateway's
+ * own ports, env, volumes and scheduling) that the injection webhook completes from that template (per Istio
+ * 1.30.3 gateways chart injected-deployment.yaml).
+ */
+function injectedGatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record<string, string>, common: Record<string, string>): K8sObject {
+  const info = KINDS[gw.kind];
+  const runAsRoot = gv(gw, 'runAsRoot') === true;
+  const secretVolumes = (Array.isArray(gw.values.secretVolumes) ? gw.values.secretVolumes : []).filter(isObject);
+  const configVolumes = (Array.isArray(gw.values.configVolumes) ? gw.values.configVolumes : []).filter(isObject);
+  const env: JsonObject[] = runAsRoot ? [] : [{ name: 'ISTIO_META_UNPRIVILEGED_POD', value: 'true' }];
+  for (const [k, v] of sortedEntries(isObject(gw.values.env) ? gw.values.env : {})) env.push({ name: k, value: String(v) });
+  const container: JsonObject = {
+    name: 'istio-proxy',
+    image: 'auto',
+    ports: [
+      ...ports(gw).map((p) => ({ containerPort: (p.targetPort ?? p.port) as Json, protocol: (p.protocol as Json | undefined) ?? 'TCP' })),
+      { containerPort: 15090, protocol: 'TCP', name: 'http-envoy-prom' },
+    ],
+    ...(runAsRoot ? {} : { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true } }),
+    resources: cleanResources(truthy(gw.values.resources) ? gw.values.resources as JsonObject : valMap(ctx, 'global.defaultResources')),
+    env,
+    volumeMounts: [
+      ...secretVolumes.map((v) => ({ name: v.name as Json, mountPath: v.mountPath as Json, readOnly: true })),
+      ...configVolumes.filter((v) => truthy(v.mountPath)).map((v) => ({ name: v.name as Json, mountPath: v.mountPath as Json, readOnly: true })),
+    ],
+  };
+  const pullPolicy = valStr(ctx, 'global.imagePullPolicy');
+  if (pullPolicy) container.imagePullPolicy = pullPolicy;
+
+  const podLabels: Record<string, string> = { ...gwLabels };
+  if (gw.namespace === 'istio-system') Object.assign(podLabels, { heritage: 'Tiller', release: 'istio', chart: 'gateways' });
+  Object.assign(podLabels, {
+    'install.operator.istio.io/owning-resource': 'unknown',
+    'operator.istio.io/component': info.component,
+    'sidecar.istio.io/inject': 'true',
+    ...(ctx.rev ? { 'istio.io/rev': ctx.rev } : {}),
+    'service.istio.io/canonical-name': gw.name,
+    'service.istio.io/canonical-revision': canonicalRevision(gwLabels, ctx.rev),
+    'app.kubernetes.io/name': info.defaultName,
+    ...chartLabels(info.chart),
+  });
+  const podAnnotations: Record<string, string> = {};
+  if (val(ctx, 'meshConfig.enablePrometheusMerge') === true) {
+    Object.assign(podAnnotations, { 'prometheus.io/port': '15020', 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/stats/prometheus' });
+  }
+  Object.assign(podAnnotations, { 'sidecar.istio.io/inject': 'true', 'inject.istio.io/templates': String(gv(gw, 'injectionTemplate')) });
+  Object.assign(podAnnotations, stringMap(isObject(gw.values.podAnnotations) ? gw.values.podAnnotations : {}));
+
+  const podSpec: JsonObject = {
+    serviceAccountName: `${gw.name}-service-account`,
+    containers: [container, ...(Array.isArray(gw.values.additionalContainers) ? gw.values.additionalContainers : [])],
+    volumes: [
+      ...secretVolumes.map((v) => ({ name: v.name as Json, secret: { secretName: v.secretName as Json, optional: true } })),
+      ...configVolumes.map((v) => ({ name: v.name as Json, configMap: { name: v.configMapName as Json, optional: true } })),
+    ],
+    affinity: gatewayAffinity(ctx, gw),
+  };
+  const security = podSecurityContext(ctx, runAsRoot);
+  if (security) podSpec.securityContext = security;
+  const priorityClass = valStr(ctx, 'global.priorityClassName');
+  if (priorityClass) podSpec.priorityClassName = priorityClass;
+  const tolerations = truthy(gw.values.tolerations) ? gw.values.tolerations : val(ctx, 'global.defaultTolerations');
+  if (truthy(tolerations)) podSpec.tolerations = tolerations as Json;
+
+  const spec: JsonObject = {
+    selector: { matchLabels: gwLabels },
+    strategy: { rollingUpdate: { maxSurge: (gw.values.rollingMaxSurge as Json | undefined) ?? '100%', maxUnavailable: (gw.values.rollingMaxUnavailable as Json | undefined) ?? '25%' } },
+    template: { metadata: { labels: podLabels, annotations: podAnnotations }, spec: podSpec },
+  };
+  if (gw.values.autoscaleEnabled !== true && truthy(gw.values.replicaCount)) spec.replicas = gw.values.replicaCount as number;
+  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: gw.name, namespace: gw.namespace, labels: { ...gwLabels, ...common } }, spec };
 }
 
 function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record<string, string>, labels: Record<string, string>): K8sObject {
@@ -244,9 +324,8 @@ function gatewayDeployment(ctx: RenderContext, gw: GatewaySpec, gwLabels: Record
       ...configVolumes.map((v) => ({ name: v.name as Json, configMap: { name: v.configMapName as Json, optional: true } })),
     ],
   };
-  // On OpenShift the platform assigns the user and group.
-  const openshift = valStr(ctx, 'global.platform') === 'openshift';
-  if (!runAsRoot) podSpec.securityContext = openshift ? { runAsNonRoot: true } : { runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true };
+  const security = podSecurityContext(ctx, runAsRoot);
+  if (security) podSpec.securityContext = security;
   podSpec.affinity = gatewayAffinity(ctx, gw);
   const tolerations = truthy(gw.values.tolerations) ? gw.values.tolerations : val(ctx, 'global.defaultTolerations');
   if (truthy(tolerations)) podSpec.tolerations = tolerations as Json;
