@@ -63,9 +63,12 @@ export async function runVerifyInstall(deps: Deps, opts: VerifyInstallOptions, g
       config: configurationOfState(assets, state),
       assets,
       source: `the configuration installed by meshctl ${state.clientVersion || '(unknown version)'} (profile "${state.profile}")`,
-      // The record holds the merged configuration; which values the user gave (the `values`
-      // ConfigMap's original-values) cannot be told from it.
-      ignoreFields: { ConfigMap: ['data.original-values'] },
+      // The record holds the merged configuration; which values the user gave cannot be told from
+      // it, and the `values` ConfigMap records exactly that: original-values is what the user gave,
+      // and merged-values lays those over the chart's defaults (user values win, so a record that
+      // holds every value yields other merged values). Istio documents the ConfigMap as
+      // informational only: istiod does not read it.
+      ignoreFields: { ConfigMap: ['data.original-values', 'data.merged-values'] },
     };
   }
   const { config, assets, source, ignoreFields } = resolved;
