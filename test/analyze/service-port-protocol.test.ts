@@ -177,20 +177,20 @@ describe('external control plane webhook URLs', () => {
   it('reads hostnames as Go url.Parse and Hostname do', () => {
     expect(goUrlHostname('https://istiod.example.com:15017/validate')).toBe('istiod.example.com');
     expect(goUrlHostname('https://[2001:db8::1]:15017/inject')).toBe('2001:db8::1');
-    expect(goUrlHostname('https://user@192.0.2.1/x?y#z')).toBe('192.0.2.1');
+    expect(goUrlHostname('https://user@198.51.100.1/x?y#z')).toBe('198.51.100.1');
     expect(goUrlHostname('')).toBe('');
     expect(goUrlHostname('istiod.example.com:15017/inject')).toBe(''); // a scheme named istiod.example.com, opaque
   });
 
   it('refuses what Go refuses', () => {
-    for (const bad of ['192.0.2.1:15017/inject', ':443', 'https://host:port/x', 'https://[2001:db8::1/x', 'https://ho st/x', 'https://host/%zz', 'https://host/\u0001']) {
+    for (const bad of ['198.51.100.1:15017/inject', ':443', 'https://host:port/x', 'https://[2001:db8::1/x', 'https://ho st/x', 'https://host/%zz', 'https://host/\u0001']) {
       expect(goUrlHostname(bad), bad).toBeUndefined();
     }
   });
 
   it('tells IP addresses from names as net.ParseIP does', () => {
-    for (const ip of ['192.0.2.1', '::1', '2001:db8::1', '::ffff:192.0.2.1', '1:2:3:4:5:6:7:8']) expect(isIpAddress(ip), ip).toBe(true);
-    for (const name of ['istiod.example.com', '192.0.2', '192.0.2.01', '256.1.1.1', 'fe80::1%eth0', '1:2:3:4:5:6:7:8:9', '']) expect(isIpAddress(name), name).toBe(false);
+    for (const ip of ['198.51.100.1', '::1', '2001:db8::1', '::ffff:198.51.100.1', '1:2:3:4:5:6:7:8']) expect(isIpAddress(ip), ip).toBe(true);
+    for (const name of ['istiod.example.com', '198.51.100', '198.51.100.01', '256.1.1.1', 'fe80::1%eth0', '1:2:3:4:5:6:7:8:9', '']) expect(isIpAddress(name), name).toBe(false);
   });
 });
 

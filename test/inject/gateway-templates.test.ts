@@ -79,7 +79,7 @@ const GATEWAYS: GatewayResource[] = [
     spec: {
       gatewayClassName: '',
       listeners: [{ name: 'web.http', port: 80, protocol: 'HTTP' }, { name: 'dup', port: 80, protocol: 'TCP' }, { name: 'tls', port: 443, protocol: 'HTTPS' }],
-      addresses: [{ value: '10.0.0.1' }],
+      addresses: [{ value: '203.0.113.1' }],
       infrastructure: { labels: { infra: 'yes', 'gateway.networking.k8s.io/x': 'dropped' }, annotations: { fizz: 'buzz' } },
     },
   },

@@ -338,11 +338,11 @@ spec:
     const byHost = render({ sets: ['profile=remote', 'values.global.remotePilotAddress=istiod.example.com'] });
     expect((find(byHost, 'Service', 'istiod') as any).spec).toMatchObject({ type: 'ExternalName', externalName: 'istiod.example.com' });
     expect(byHost.some((o) => o.kind === 'EndpointSlice')).toBe(false);
-    const byIP = render({ sets: ['profile=remote', 'values.global.remotePilotAddress=10.0.0.7'] });
+    const byIP = render({ sets: ['profile=remote', 'values.global.remotePilotAddress=203.0.113.7'] });
     expect((find(byIP, 'Service', 'istiod') as any).spec.type).toBeUndefined();
     const slice = find(byIP, 'EndpointSlice', 'istiod') as any;
     expect(slice.addressType).toBe('IPv4');
-    expect(slice.endpoints).toStrictEqual([{ addresses: ['10.0.0.7'] }]);
+    expect(slice.endpoints).toStrictEqual([{ addresses: ['203.0.113.7'] }]);
     expect(slice.metadata.labels['kubernetes.io/service-name']).toBe('istiod');
     expect(byIP.map((o) => o.kind).slice(-3)).toStrictEqual(['MutatingWebhookConfiguration', 'EndpointSlice', 'Service']);
   });
@@ -416,7 +416,7 @@ spec:
     expect(mesh(render({ sets: ['values.telemetry.v2.stackdriver.enabled=true'] })).defaultProviders)
       .toStrictEqual({ metrics: ['prometheus', 'stackdriver'], accessLogging: ['stackdriver'] });
     expect(mesh(render({ sets: ['meshConfig.defaultProviders.metrics[0]=custom'] })).defaultProviders).toStrictEqual({ metrics: ['custom'] });
-    const remote = mesh(render({ revision: 'canary', sets: ['values.global.remotePilotAddress=10.1.2.3'] }), 'istio-canary');
+    const remote = mesh(render({ revision: 'canary', sets: ['values.global.remotePilotAddress=203.0.113.23'] }), 'istio-canary');
     expect(remote.defaultConfig.discoveryAddress).toBe('istiod.istio-system.svc:15012');
   });
 
