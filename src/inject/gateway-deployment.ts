@@ -25,6 +25,7 @@ import {
 import { ObjectMetaType, TypeMetaType } from './gotmpl/istio-types.js';
 import { GoMap, GoNum, GoPtr, GoSlice, GoStruct, type GoType, type GoValue, T, TMapString, ptrTo, sliceOf, zeroOf } from './gotmpl/values.js';
 import { fromJsonValue } from './gotmpl/json.js';
+import { imageReference, proxyImageName } from './images.js';
 import { defaultMeshConfig, defaultProxyConfig, mergeProto } from './mesh.js';
 import { POD_MERGE_KEYS, strategicMerge } from './merge.js';
 import { meshConfigValue, proxyConfigValue } from './template-data.js';
@@ -355,24 +356,6 @@ export function effectiveProxyConfig(mesh: JsonObject, namespace: string, labels
   return pc;
 }
 
-const KNOWN_IMAGE_TYPES = ['distroless', 'debug'];
-
-/** `hub/name:tag[-type]` as inject.ProxyImage and inject.AgentgatewayImage build it. */
-function imageReference(values: JsonObject, name: string, proxyConfig: JsonObject, typeOverride: string | undefined): string {
-  const global = obj(values.global);
-  const tag = global.tag === undefined || global.tag === null ? '' : String(global.tag);
-  let imageType = typeof global.variant === 'string' ? global.variant : '';
-  if (isObject(proxyConfig.image)) imageType = String(proxyConfig.image.imageType ?? '');
-  if (typeOverride !== undefined) imageType = typeOverride;
-  let t = tag;
-  if (imageType !== '') {
-    const known = KNOWN_IMAGE_TYPES.find((k) => t.endsWith(`-${k}`));
-    if (known) t = t.slice(0, -(known.length + 1));
-    if (imageType !== 'default') t = `${t}-${imageType}`;
-  }
-  return `${typeof global.hub === 'string' ? global.hub : ''}/${name}:${t}`;
-}
-
 // Go values ------------------------------------------------------------------------------------
 
 function goStr(s: string | undefined): GoValue {
@@ -493,10 +476,6 @@ export function gatewayTemplateData(data: GatewayTemplateDataJson): unknown {
   });
 }
 
-function proxyImageName(values: JsonObject): string {
-  const image = obj(obj(values.global).proxy).image;
-  return typeof image === 'string' && image !== '' ? image : 'proxyv2';
-}
 
 // ---------------------------------------------------------------------------------------------
 // Rendering and applying.

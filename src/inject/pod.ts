@@ -13,6 +13,7 @@ import { parseTemplate, type Template } from './gotmpl/index.js';
 import { IGNORED_NAMESPACES, FOREIGN_PROXIES } from './kinds.js';
 import { strategicMerge } from './merge.js';
 import { applyProxyConfigAnnotation, inboundTrafficPolicyMode } from './mesh.js';
+import { imageReference, proxyImageName } from './images.js';
 import { DEFAULT_PROXY_ID, proxyIdsForNamespace, withoutSidecarUserMatchingApp } from './openshift.js';
 import { APP_PROBERS_ENV, restoreProbes, rewriteProbes } from './probes.js';
 import { canonicalQuantity } from './quantity.js';
@@ -146,23 +147,9 @@ function skipRule(meta: JsonObject, spec: JsonObject, warnings: string[]): PodOu
   return undefined;
 }
 
-/** `hub/name:tag[-type]` as istiod's ProxyImage builds it (Istio 1.30.3: the image type comes from global.variant, replaced by ProxyConfig.image.imageType when that is set, and the pod's proxyImageType annotation wins). */
+/** The proxy image for a pod (see imageReference); the pod's proxyImageType annotation wins, even when empty. */
 function proxyImage(values: JsonObject, proxyConfig: JsonObject, annotations: Record<string, string>): string {
-  const global = obj(values.global);
-  const proxy = obj(global.proxy);
-  const name = str(proxy.image) || 'proxyv2';
-  const tag = global.tag === undefined || global.tag === null ? '' : String(global.tag);
-  let imageType = str(global.variant);
-  if (isObject(proxyConfig.image)) imageType = str(proxyConfig.image.imageType);
-  if ('sidecar.istio.io/proxyImageType' in annotations) imageType = annotations['sidecar.istio.io/proxyImageType']!;
-  let t = tag;
-  if (imageType !== '') {
-    for (const known of ['distroless', 'debug']) {
-      if (t.endsWith(`-${known}`)) { t = t.slice(0, -(known.length + 1)); break; }
-    }
-    if (imageType !== 'default') t = `${t}-${imageType}`;
-  }
-  return `${str(global.hub)}/${name}:${t}`;
+  return imageReference(values, proxyImageName(values), proxyConfig, annotations['sidecar.istio.io/proxyImageType']);
 }
 
 /** Prometheus' label-name sanitizing: every character outside [a-zA-Z0-9_] becomes "_". */
