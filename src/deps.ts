@@ -8,19 +8,35 @@ export interface OutStream {
   write(chunk: string): void;
   /** True when the stream is a terminal (colour and spinners only then). */
   readonly isTTY: boolean;
+  /**
+   * Resolves once everything written has been written; rejects with the first write error (a full
+   * disk), so main() reports it. Optional: in-memory streams never fail.
+   */
+  flush?(): Promise<void>;
 }
 
 /** The file-system operations commands use. Paths are as the user gave them (relative to cwd). */
 export interface FileSystem {
-  /** Returns the file's text (UTF-8). Throws Node's ENOENT/EISDIR errors. */
-  readText(path: string): Promise<string>;
-  /** Lists a directory's entries: names and whether each is a directory. */
-  readDir(path: string): Promise<{ name: string; isDirectory: boolean }[]>;
+  /**
+   * Returns the file's text (UTF-8). Throws Node's ENOENT/EISDIR/ELOOP errors. With `maxBytes`, reads
+   * at most that many bytes and throws an error with code `EFBIG` past it, so a device (`/dev/zero`)
+   * or an endless FIFO ends in a clear error instead of exhausting memory.
+   */
+  readText(path: string, maxBytes?: number): Promise<string>;
+  /**
+   * Lists a directory's entries: names, whether each is a directory, and whether it is something
+   * other than a regular file or directory (a FIFO, socket or device, which must not be opened).
+   * Symbolic links count as what they point to; a link that cannot be followed counts as a file, so
+   * reading it reports why.
+   */
+  readDir(path: string): Promise<{ name: string; isDirectory: boolean; isSpecial?: boolean }[]>;
   /** True when the path is a directory. Throws ENOENT when it does not exist. */
   isDirectory(path: string): Promise<boolean>;
   /**
    * Writes the file atomically: a temporary file in the same directory, then a rename, so a failed
-   * run never leaves a partial or truncated file. Throws ENOENT when the directory does not exist.
+   * run never leaves a partial or truncated file. Writes through a symlink to its target; keeps an
+   * existing file's mode (and owner where permitted); refuses a read-only or non-regular file.
+   * Throws ENOENT when the directory does not exist.
    */
   writeAtomic(path: string, text: string): Promise<void>;
 }
@@ -28,8 +44,11 @@ export interface FileSystem {
 export interface Deps {
   stdout: OutStream;
   stderr: OutStream;
-  /** Reads all of standard input (for `-f -`). */
-  readStdin(): Promise<string>;
+  /**
+   * Reads all of standard input (for `-f -`). With `maxBytes`, throws an error with code `EFBIG` past
+   * that many bytes; throws one with code `EBADF` when standard input was closed (`<&-`).
+   */
+  readStdin(maxBytes?: number): Promise<string>;
   /** Whether stdin is a terminal (prompts refuse to run otherwise). */
   stdinIsTTY: boolean;
   env: Readonly<Record<string, string | undefined>>;

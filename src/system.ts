@@ -1,10 +1,11 @@
 /** The real process dependencies: streams, file system, environment. */
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Deps, FileSystem } from './deps.js';
+import { processOutStream, writeFileAtomic } from './system-write.js';
 
 /** Returns the package root: the nearest ancestor of this module holding `profiles/default.yaml`. */
 export function findAssetsDir(from: string = fileURLToPath(import.meta.url)): string {
@@ -20,39 +21,93 @@ export function findAssetsDir(from: string = fileURLToPath(import.meta.url)): st
 /** Returns the file-system operations backed by node:fs. */
 export function nodeFileSystem(): FileSystem {
   return {
-    readText: (path) => readFile(path, 'utf8'),
-    readDir: async (path) => (await readdir(path, { withFileTypes: true })).map((d) => ({ name: d.name, isDirectory: d.isDirectory() })),
-    isDirectory: async (path) => (await stat(path)).isDirectory(),
-    writeAtomic: async (path, text) => {
-      const dir = dirname(path);
-      const tmpDir = await mkdtemp(join(dir, `.${basename(path)}.tmp-`));
-      const tmp = join(tmpDir, basename(path));
-      try {
-        await writeFile(tmp, text, { mode: 0o644 });
-        await rename(tmp, path);
-      } finally {
-        await rm(tmpDir, { recursive: true, force: true });
-      }
+    readText: readTextBounded,
+    readDir: async (path) => {
+      const entries = await readdir(path, { withFileTypes: true });
+      return Promise.all(entries.map(async (d) => {
+        let kind: { isDirectory(): boolean; isFile(): boolean } = d;
+        if (d.isSymbolicLink()) {
+          // A link that cannot be followed (dangling, a loop) is left for the read to report.
+          kind = await stat(join(path, d.name)).catch(() => ({ isDirectory: () => false, isFile: () => true }));
+        }
+        return { name: d.name, isDirectory: kind.isDirectory(), isSpecial: !kind.isDirectory() && !kind.isFile() };
+      }));
     },
+    isDirectory: async (path) => (await stat(path)).isDirectory(),
+    writeAtomic: writeFileAtomic,
   };
 }
 
-function readStdin(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    process.stdin.on('data', (c: Buffer) => chunks.push(c));
-    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    process.stdin.on('error', reject);
-  });
+/** Returns an Error carrying a Node-style `code`. */
+function codedError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code });
 }
 
 /**
- * Swallows EPIPE on a standard stream: when the reader goes away (`meshctl ... | head`) the rest
- * of the output has nowhere to go, which is not an error worth a stack trace. Other errors still throw.
+ * Reads a file's text, at most `maxBytes` bytes (an `EFBIG` error past it). Reads through an open
+ * handle rather than `readFile`, so a device or FIFO (`/dev/zero`, `<(cmd)`) is read in chunks and
+ * stopped at the bound instead of growing one string until Node gives up.
  */
-function ignoreBrokenPipe(stream: NodeJS.WriteStream): void {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
+async function readTextBounded(path: string, maxBytes = Number.MAX_SAFE_INTEGER): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const info = await handle.stat();
+    if (info.isFile() && info.size > maxBytes) throw codedError('EFBIG', `${path}: larger than ${maxBytes} bytes`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(Math.min(1 << 20, maxBytes - total + 1));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw codedError('EFBIG', `${path}: larger than ${maxBytes} bytes`);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * True when the process started with standard input closed (`meshctl ... <&-`). Node reopens a
+ * closed fd 0 on `/dev/null` read-write before any code runs, so the read would see empty input;
+ * a shell's `< /dev/null` opens it read-only. `fdinfo` is `/proc/self/fdinfo/0`, `target` the
+ * link `/proc/self/fd/0` (Linux; elsewhere the check is skipped).
+ */
+export function stdinWasClosed(fdinfo: string, target: string): boolean {
+  const flags = /^flags:\s*([0-7]+)$/m.exec(fdinfo);
+  // O_ACCMODE is 3 and O_RDWR 2 on Linux.
+  return target === '/dev/null' && flags !== null && (parseInt(flags[1]!, 8) & 3) === 2;
+}
+
+function stdinClosed(): boolean {
+  try {
+    return stdinWasClosed(readFileSync('/proc/self/fdinfo/0', 'utf8'), readlinkSync('/proc/self/fd/0'));
+  } catch {
+    return false;
+  }
+}
+
+function readStdin(maxBytes = Number.MAX_SAFE_INTEGER): Promise<string> {
+  if (stdinClosed()) return Promise.reject(codedError('EBADF', 'standard input is closed'));
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (c: Buffer) => {
+      total += c.length;
+      if (total > maxBytes) {
+        stdin.off('data', onData);
+        stdin.destroy();
+        reject(codedError('EFBIG', `standard input: larger than ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(c);
+    };
+    stdin.on('data', onData);
+    stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stdin.on('error', reject);
   });
 }
 
@@ -93,10 +148,6 @@ function interruptSignal(): () => AbortSignal {
 /** Returns the dependencies of a real run. */
 export function systemDeps(): Deps {
   const assetsDir = findAssetsDir();
-  // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
-  ignoreBrokenPipe(process.stdout);
-  // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
-  ignoreBrokenPipe(process.stderr);
   const pkg = JSON.parse(readFileSync(join(assetsDir, 'package.json'), 'utf8')) as { version: string };
   const signal = interruptSignal();
   return {
@@ -104,10 +155,12 @@ export function systemDeps(): Deps {
       return signal();
     },
     prompt,
+    // Write errors are kept, not thrown: main() reports stdout's (a reader gone away is no error);
+    // stderr's have nowhere to be reported and are dropped.
     // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
-    stdout: { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY === true },
+    stdout: processOutStream(process.stdout, 'stdout', process.stdout.isTTY === true),
     // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
-    stderr: { write: (s) => void process.stderr.write(s), isTTY: process.stderr.isTTY === true },
+    stderr: processOutStream(process.stderr, 'stderr', process.stderr.isTTY === true),
     readStdin,
     stdinIsTTY: process.stdin.isTTY === true,
     env: process.env,

@@ -3,9 +3,32 @@ import { normalize } from 'node:path';
 import type { Deps } from '../deps.js';
 import { DataError, UsageError } from '../errors.js';
 import type { OverlayFile } from '../render/config.js';
+import { describeSystemError, WriteError } from '../system-write.js';
 
 /** Display name used for standard input in messages. */
 export const STDIN_NAME = '<stdin>';
+
+/**
+ * The most bytes read from one `-f` input (64 MiB): far above any manifest, and low enough that a
+ * device such as `/dev/zero` or an endless FIFO ends in a clear error rather than exhausting memory.
+ */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Returns the DataError for an input that could not be read: `name` is the path as given (or
+ * `<stdin>`). Too large, a symlink loop, a closed stdin and a missing file each get their own words.
+ */
+export function readError(name: string, e: unknown): DataError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EFBIG') return new DataError(`${name}: input larger than ${MAX_INPUT_BYTES / (1024 * 1024)} MiB`);
+  if (code === 'ELOOP') return new DataError(`${name}: too many levels of symbolic links`);
+  if (code === 'EBADF' && name === STDIN_NAME) return new DataError(`${name}: standard input is closed`);
+  if (code === 'ENOENT') return new DataError(`${name}: no such file`);
+  if (code === 'EISDIR') return new DataError(`${name}: is a directory; expected a YAML file`);
+  if (code === 'ENXIO' || code === 'EOPNOTSUPP') return new DataError(`${name}: not a regular file (a socket?); cannot read it`);
+  if (code === 'EACCES') return new DataError(`${name}: permission denied`);
+  return new DataError(`${name}: cannot read: ${(e as Error).message}`);
+}
 
 /**
  * Splits repeated and comma-separated `-f` values (`-f a.yaml,b.yaml -f c.yaml`) into paths.
@@ -25,17 +48,18 @@ export async function readInputFiles(deps: Deps, paths: readonly string[]): Prom
   const out: OverlayFile[] = [];
   for (const path of paths) {
     if (path === '-') {
-      out.push({ name: STDIN_NAME, text: await deps.readStdin() });
+      try {
+        out.push({ name: STDIN_NAME, text: await deps.readStdin(MAX_INPUT_BYTES) });
+      } catch (e) {
+        throw readError(STDIN_NAME, e);
+      }
       continue;
     }
     let text: string;
     try {
-      text = await deps.fs.readText(path);
+      text = await deps.fs.readText(path, MAX_INPUT_BYTES);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new DataError(`${path}: no such file`);
-      if (code === 'EISDIR') throw new DataError(`${path}: is a directory; expected a YAML file`);
-      throw new DataError(`${path}: cannot read: ${(e as Error).message}`);
+      throw readError(path, e);
     }
     const nul = text.indexOf('\u0000');
     if (nul >= 0) {
@@ -54,8 +78,10 @@ const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
 /**
  * Expands `-f` paths: a directory becomes its `.yaml`, `.yml` and `.json` files, walked
- * recursively in name order; files and `-` stay as given. Throws DataError for a missing path and
- * for a directory holding no such file.
+ * recursively in name order; files and `-` stay as given. A FIFO, socket or device inside a
+ * directory is never opened (a FIFO would block the read): it is skipped with a one-line warning
+ * on stderr naming it. Throws DataError for a missing path, a symlink loop, and a directory
+ * holding no such file.
  */
 export async function expandInputPaths(deps: Deps, paths: readonly string[]): Promise<string[]> {
   const out: string[] = [];
@@ -64,7 +90,9 @@ export async function expandInputPaths(deps: Deps, paths: readonly string[]): Pr
     for (const e of entries) {
       const full = dir.endsWith('/') ? `${dir}${e.name}` : `${dir}/${e.name}`;
       if (e.isDirectory) await walk(full);
-      else if (MANIFEST_EXTENSIONS.some((ext) => e.name.endsWith(ext))) out.push(full);
+      else if (!MANIFEST_EXTENSIONS.some((ext) => e.name.endsWith(ext))) continue;
+      else if (e.isSpecial) deps.stderr.write(`Warning: skipping ${full}: not a regular file (a FIFO, socket or device)\n`);
+      else out.push(full);
     }
   };
   for (const path of paths) {
@@ -75,8 +103,10 @@ export async function expandInputPaths(deps: Deps, paths: readonly string[]): Pr
     let dir: boolean;
     try {
       dir = await deps.fs.isDirectory(path);
-    } catch {
-      throw new DataError(`${path}: no such file or directory`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new DataError(`${path}: no such file or directory`);
+      throw readError(path, e);
     }
     if (!dir) {
       out.push(path);
@@ -121,17 +151,20 @@ export async function expandEachInputOnce(deps: Deps, paths: readonly string[]):
 }
 
 /**
- * Writes `text` to `path` atomically. Throws UsageError when the directory does not exist, so a
- * mistyped `-o` is reported as such and nothing is written.
+ * Writes `text` to `path` atomically (through a symlink, keeping the mode of the file replaced).
+ * Throws UsageError when the directory does not exist or the path is a directory, so a mistyped
+ * `-o` is reported as such; a WriteError naming the path for a file that may not or cannot be
+ * written (read-only, not a regular file, EACCES, EROFS, ENOSPC...). Nothing is written then.
  */
 export async function writeOutputFile(deps: Deps, path: string, text: string): Promise<void> {
   try {
     await deps.fs.writeAtomic(path, text);
   } catch (e) {
+    if (e instanceof WriteError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError(`cannot write ${path}: its directory does not exist`);
     if (code === 'EISDIR') throw new UsageError(`cannot write ${path}: it is a directory`);
-    if (code === 'EACCES') throw new UsageError(`cannot write ${path}: permission denied`);
+    if (typeof code === 'string') throw new WriteError(`cannot write ${path}: ${describeSystemError(e)}`);
     throw e;
   }
 }
