@@ -16,6 +16,8 @@ export async function main(argv: readonly string[], deps: Deps): Promise<number>
   const program = buildProgram(deps);
   try {
     await program.parseAsync([...argv], { from: 'user' });
+    // A write error on stdout (a full disk) fails the run; a reader gone away (EPIPE) does not.
+    await deps.stdout.flush?.();
     return deps.exitCode ?? ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {

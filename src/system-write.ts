@@ -1,0 +1,161 @@
+/**
+ * Writing on behalf of the user: files replaced atomically (keeping mode, owner and symlinks) and the
+ * standard streams (write errors kept for main() to report). Used by `src/system.ts`.
+ */
+import { constants, type Stats } from 'node:fs';
+import { access, chmod, chown, lstat, mkdtemp, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { getSystemErrorMap } from 'node:util';
+import type { OutStream } from './deps.js';
+
+/**
+ * A file or stream meshctl cannot or will not write: a read-only file, something that is not a
+ * regular file, a full disk. The message names the path (or stream) and stands on its own. Exit 1.
+ */
+export class WriteError extends Error {
+  override name = 'WriteError';
+}
+
+/**
+ * Describes a Node system error in words and code, as `no space left on device (ENOSPC)`. Falls back
+ * to the error's message when it carries no known code.
+ */
+export function describeSystemError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const code = typeof err?.code === 'string' ? err.code : undefined;
+  const known = typeof err?.errno === 'number' ? getSystemErrorMap().get(err.errno) : undefined;
+  if (code && known && known[0] === code) return `${known[1]} (${code})`;
+  if (code) {
+    for (const [name, text] of getSystemErrorMap().values()) if (name === code) return `${text} (${code})`;
+    // Node's messages read `CODE: words, syscall 'path'`: keep the words.
+    const words = /^[A-Z]+: ([^,]+)/.exec(err.message)?.[1];
+    return words ? `${words} (${code})` : `${err.message} (${code})`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Returns the path a write to `path` must replace: symbolic links followed to their final target
+ * (which need not exist yet, as for a dangling link given to `-o`), so the link stays a link.
+ */
+async function writeTarget(path: string): Promise<string> {
+  let current = path;
+  for (let hops = 0; hops <= 40; hops++) {
+    let info: Stats;
+    try {
+      info = await lstat(current);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return current;
+      throw e;
+    }
+    if (!info.isSymbolicLink()) return current;
+    current = resolve(await realpath(dirname(current)), await readlink(current));
+  }
+  throw Object.assign(new Error(`ELOOP: too many symbolic links encountered, open '${path}'`), { code: 'ELOOP', errno: -40 });
+}
+
+/**
+ * Writes `text` to `path` atomically: a temporary file beside the file replaced, then a rename, so a
+ * failed run never leaves a partial file. A symlink is written through (the target is replaced, the
+ * link stays); an existing file keeps its mode and, where the system permits, its owner and group.
+ * Refuses (WriteError) a file the user could not write, including one with no write permission bit
+ * at all, which is read-only even for root, and anything that is not a regular file. Other failures
+ * are Node's errors (ENOENT for a missing directory, EISDIR, EACCES, EROFS...). Nothing is left
+ * behind on failure.
+ */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const target = await writeTarget(path);
+  let existing: Stats | undefined;
+  try {
+    existing = await stat(target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (existing) {
+    if (existing.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${path}'`), { code: 'EISDIR', errno: -21 });
+    if (!existing.isFile()) throw new WriteError(`cannot write ${path}: not a regular file`);
+    const readOnly = (existing.mode & 0o222) === 0;
+    const writable = !readOnly && (await access(target, constants.W_OK).then(() => true, () => false));
+    if (!writable) throw new WriteError(`cannot write ${path}: ${readOnly ? 'the file is read-only' : 'permission denied (EACCES)'}`);
+  }
+  const tmpDir = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
+  const tmp = join(tmpDir, basename(target));
+  try {
+    await writeFile(tmp, text, { mode: existing ? existing.mode & 0o777 : 0o644 });
+    if (existing) {
+      await keepOwner(tmp, existing);
+      // After chown (which clears set-id bits), and not subject to the umask as the create was.
+      await chmod(tmp, existing.mode & 0o7777);
+    }
+    await rename(tmp, target);
+  } finally {
+    await rm(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/** Gives `tmp` the owner and group of the file it replaces, as far as the system permits. */
+async function keepOwner(tmp: string, existing: Stats): Promise<void> {
+  const mine = await stat(tmp);
+  if (mine.uid === existing.uid && mine.gid === existing.gid) return;
+  try {
+    await chown(tmp, existing.uid, existing.gid);
+  } catch {
+    // Not root: a user may still give the file a group they belong to.
+    if (mine.gid !== existing.gid) await chown(tmp, -1, existing.gid).catch(() => undefined);
+  }
+}
+
+/** An output stream that also reports, once all writes are done, the first write error. */
+export interface CheckedOutStream extends OutStream {
+  /**
+   * Resolves when every write has completed; rejects with a WriteError naming the stream when one
+   * failed. A reader that went away (EPIPE, `meshctl ... | head -1`) is not an error: the rest of
+   * the output is dropped and the run ends with its own exit code.
+   */
+  flush(): Promise<void>;
+}
+
+/**
+ * Wraps a process stream (stdout, stderr) so that a write error never becomes an uncaught
+ * exception: the first error is kept, later writes are dropped, and `flush()` reports it.
+ */
+export function processOutStream(stream: NodeJS.WritableStream, name: string, isTTY: boolean): CheckedOutStream {
+  let failure: NodeJS.ErrnoException | undefined;
+  let pending = 0;
+  let waiters: (() => void)[] = [];
+  const wake = () => {
+    if (pending > 0 && !failure) return;
+    const ready = waiters;
+    waiters = [];
+    for (const w of ready) w();
+  };
+  const fail = (e: NodeJS.ErrnoException) => {
+    failure ??= e;
+    wake();
+  };
+  stream.on('error', fail);
+  const destroyed = () => (stream as { destroyed?: boolean }).destroyed === true;
+  return {
+    isTTY,
+    write(chunk) {
+      if (failure || destroyed()) return;
+      pending++;
+      stream.write(chunk, (err?: Error | null) => {
+        pending--;
+        if (err) fail(err);
+        else wake();
+      });
+    },
+    flush() {
+      return new Promise<void>((resolve, reject) => {
+        const settle = () => {
+          if (failure && failure.code !== 'EPIPE') reject(new WriteError(`writing to ${name}: ${describeSystemError(failure)}`));
+          else resolve();
+        };
+        // setImmediate: an error event queued by the last write arrives before the answer.
+        waiters.push(() => setImmediate(settle));
+        wake();
+      });
+    },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * Writing files and stdout: `--in-place` and `-o` keep the mode, owner and symlinks of what they
+ * replace, refuse read-only files, leave nothing behind when they fail; write errors on stdout are
+ * one-line errors (exit 1), a reader that goes away (EPIPE) ends the run quietly.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/main.js';
+import { nodeFileSystem } from '../../src/system.js';
+import { processOutStream } from '../../src/system-write.js';
+import { repoRoot, run, testDeps } from '../helpers.js';
+
+const workload = join(repoRoot, 'test/testdata/inject/input/deployment-comments.yaml');
+const isRoot = process.getuid?.() === 0;
+
+/** A fresh directory holding a copy of the workload as `name`. */
+function workdir(name = 'app.yaml'): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'meshctl-writes-'));
+  const file = join(dir, name);
+  copyFileSync(workload, file);
+  return { dir, file };
+}
+
+const mode = (path: string) => statSync(path).mode & 0o7777;
+
+describe('--in-place and -o keep what they replace', () => {
+  for (const m of [0o600, 0o640]) {
+    it(`keeps mode ${m.toString(8)} with kube-inject --in-place and kube-uninject --in-place`, async () => {
+      const { dir, file } = workdir();
+      chmodSync(file, m);
+      const injected = await run(['kube-inject', '-f', file, '--in-place']);
+      expect(injected.code).toBe(0);
+      expect(readFileSync(file, 'utf8')).toContain('istio-proxy');
+      expect(mode(file)).toBe(m);
+      const back = await run(['kube-uninject', '-f', file, '--in-place']);
+      expect(back.code).toBe(0);
+      expect(readFileSync(file, 'utf8')).toBe(readFileSync(workload, 'utf8'));
+      expect(mode(file)).toBe(m);
+      expect(readdirSync(dir)).toStrictEqual(['app.yaml']);
+    });
+  }
+
+  it('keeps the mode of a file manifest generate -o and kube-inject -o replace', async () => {
+    const { dir } = workdir();
+    const out = join(dir, 'out.yaml');
+    writeFileSync(out, 'old\n', { mode: 0o600 });
+    chmodSync(out, 0o600);
+    const gen = await run(['manifest', 'generate', '-o', out]);
+    expect(gen.code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('kind: CustomResourceDefinition');
+    expect(mode(out)).toBe(0o600);
+    chmodSync(out, 0o640);
+    const inj = await run(['kube-inject', '-f', join(dir, 'app.yaml'), '-o', out]);
+    expect(inj.code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('istio-proxy');
+    expect(mode(out)).toBe(0o640);
+    expect(readdirSync(dir).sort()).toStrictEqual(['app.yaml', 'out.yaml']);
+  });
+
+  it('gives a new -o file the usual mode', async () => {
+    const { dir } = workdir();
+    const out = join(dir, 'new.yaml');
+    expect((await run(['kube-inject', '-f', join(dir, 'app.yaml'), '-o', out])).code).toBe(0);
+    expect(mode(out) & 0o600).toBe(0o600);
+  });
+
+  it.runIf(isRoot)('keeps the owner and group of a file it replaces, where permitted', async () => {
+    const { file } = workdir();
+    chownSync(file, 4321, 4322);
+    expect((await run(['kube-inject', '-f', file, '--in-place'])).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain('istio-proxy');
+    expect(statSync(file).uid).toBe(4321);
+    expect(statSync(file).gid).toBe(4322);
+  });
+
+  it('writes --in-place through a symlink to its target; the link stays a link', async () => {
+    const { dir, file } = workdir('exec.yaml');
+    chmodSync(file, 0o640);
+    const link = join(dir, 'link.yaml');
+    symlinkSync('exec.yaml', link);
+    const r = await run(['kube-inject', '-f', link, '--in-place']);
+    expect(r.code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe('exec.yaml');
+    expect(readFileSync(file, 'utf8')).toContain('istio-proxy');
+    expect(mode(file)).toBe(0o640);
+    const back = await run(['kube-uninject', '-f', link, '--in-place']);
+    expect(back.code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe(readFileSync(workload, 'utf8'));
+    expect(readdirSync(dir).sort()).toStrictEqual(['exec.yaml', 'link.yaml']);
+  });
+
+  it('writes -o through a symlink, also one whose target does not exist yet', async () => {
+    const { dir } = workdir();
+    const sub = mkdtempSync(join(dir, 'sub-'));
+    const link = join(dir, 'out.yaml');
+    symlinkSync(join(sub, 'real.yaml'), link);
+    const r = await run(['manifest', 'generate', '-o', link]);
+    expect(r.code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(sub, 'real.yaml'), 'utf8')).toContain('kind: CustomResourceDefinition');
+    expect(readdirSync(sub)).toStrictEqual(['real.yaml']);
+  });
+
+  it('refuses to replace a read-only file: exit 1, file and folder unchanged', async () => {
+    const { dir, file } = workdir();
+    chmodSync(file, 0o444);
+    const before = readFileSync(file, 'utf8');
+    const r = await run(['kube-inject', '-f', file, '--in-place']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`Error: cannot write ${file}: the file is read-only\n`);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(mode(file)).toBe(0o444);
+    expect(readdirSync(dir)).toStrictEqual(['app.yaml']);
+    const o = await run(['manifest', 'generate', '-o', file]);
+    expect(o.code).toBe(1);
+    expect(o.stderr).toBe(`Error: cannot write ${file}: the file is read-only\n`);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(readdirSync(dir)).toStrictEqual(['app.yaml']);
+  });
+
+  it('refuses to replace what is not a regular file (a FIFO stays a FIFO)', async () => {
+    const { dir } = workdir();
+    const fifo = join(dir, 'pipe.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const r = await run(['manifest', 'generate', '-o', fifo]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`Error: cannot write ${fifo}: not a regular file\n`);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(readdirSync(dir).sort()).toStrictEqual(['app.yaml', 'pipe.yaml']);
+  });
+
+  it.runIf(process.platform === 'linux')('names the path of an -o it cannot create (EPERM/EACCES/EROFS), exit 1', async () => {
+    const r = await run(['manifest', 'generate', '-o', '/sys/x.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Error: cannot write \/sys\/x\.yaml: [a-z ,-]+ \((EPERM|EACCES|EROFS)\)\n$/);
+  });
+
+  it('leaves no temporary file behind when the final rename fails', async () => {
+    const { dir, file } = workdir();
+    const fs = nodeFileSystem();
+    // A directory in place of the target: everything up to the rename works, the rename fails.
+    const target = mkdtempSync(join(dir, 'target-'));
+    await expect(fs.writeAtomic(target, 'x\n')).rejects.toMatchObject({ code: 'EISDIR' });
+    expect(readdirSync(dir).sort()).toStrictEqual(['app.yaml', target.slice(dir.length + 1)].sort());
+    expect(readdirSync(target)).toStrictEqual([]);
+    expect(readFileSync(file, 'utf8')).toBe(readFileSync(workload, 'utf8'));
+  });
+});
+
+/** A writable that fails every write with the given errno code. */
+function failingStream(code: string, message: string): NodeJS.WritableStream {
+  return new Writable({
+    write(_chunk, _enc, cb) {
+      cb(Object.assign(new Error(`${code}: ${message}, write`), { code, errno: -1, syscall: 'write' }));
+    },
+  });
+}
+
+async function runWithStdout(stream: NodeJS.WritableStream, argv: string[]) {
+  const { deps, out } = testDeps();
+  deps.stdout = processOutStream(stream, 'stdout', false);
+  const code = await main(argv, deps);
+  return { code, stderr: out().stderr };
+}
+
+describe('write errors on stdout', () => {
+  it('reports a full disk in one line, exit 1 (manifest generate)', async () => {
+    const r = await runWithStdout(failingStream('ENOSPC', 'no space left on device'), ['manifest', 'generate']);
+    expect(r.stderr).toBe('Error: writing to stdout: no space left on device (ENOSPC)\n');
+    expect(r.code).toBe(1);
+  });
+
+  it('reports a full disk in one line, exit 1 (kube-inject)', async () => {
+    const r = await runWithStdout(failingStream('ENOSPC', 'no space left on device'), ['kube-inject', '-f', workload]);
+    expect(r.stderr).toContain('Error: writing to stdout: no space left on device (ENOSPC)\n');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(1);
+  });
+
+  it('ends quietly with the command\'s own exit code when the reader goes away (EPIPE)', async () => {
+    const r = await runWithStdout(failingStream('EPIPE', 'broken pipe'), ['manifest', 'generate']);
+    expect(r).toStrictEqual({ code: 0, stderr: '' });
+  });
+
+  it('passes output through when nothing fails', async () => {
+    let text = '';
+    const sink = new Writable({ write(chunk: Buffer, _enc, cb) { text += chunk.toString(); cb(); } });
+    const r = await runWithStdout(sink, ['version', '--short']);
+    expect(r).toStrictEqual({ code: 0, stderr: '' });
+    expect(text).toBe('0.0.0-test\n');
+  });
+});
