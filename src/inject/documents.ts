@@ -18,6 +18,14 @@ import { parseYamlDocuments, positionOf, type SourceDocument } from '../manifest
 import { podOwner, workloadKind, type ObjectPath, type WorkloadKind } from './kinds.js';
 import { mergeKeyOf } from './merge.js';
 import { injectPod, InjectionError, uninjectPod, STATUS_ANNOTATION, type Injector, type TemplateRun } from './pod.js';
+import { podTemplateProblem, type ShapeProblem } from './shape.js';
+
+/** A workload whose pod template is not the shape injection needs; `problem.path` is relative to the workload. */
+class ShapeError extends Error {
+  constructor(readonly problem: ShapeProblem) {
+    super(problem.message);
+  }
+}
 
 /** What happened to one workload, for the report printed after the output. */
 export interface WorkloadReport {
@@ -122,6 +130,9 @@ function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: Workl
     return report;
   }
 
+  const problem = podTemplateProblem(kind, object);
+  if (problem) throw new ShapeError(problem);
+
   // The workload identity templates see (istioctl's IntoObject): a Pod's comes from its owner
   // references; any other workload is itself, with the apiVersion the document gives.
   const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
@@ -154,11 +165,13 @@ function dropIfCreated(holder: JsonObject, field: string, docPath: Path, isBlock
 
 /** Turns an injection failure into a DataError at the position of its cause. */
 function failure(e: unknown, src: SourceDocument | undefined, file: string, base: Path, kind: WorkloadKind, object: JsonObject): Error {
-  if (!(e instanceof InjectionError)) return e as Error;
+  if (!(e instanceof InjectionError) && !(e instanceof ShapeError)) return e as Error;
   const meta = object.metadata;
   const label = `${kind.kind.toLowerCase()} "${isObject(meta) && typeof meta.name === 'string' ? meta.name : ''}"`;
   let pos: SourcePosition = { file, line: 1, column: 1 };
-  if (src) {
+  if (src && e instanceof ShapeError) {
+    pos = positionOf(src, [...base, ...e.problem.path], false);
+  } else if (src && e instanceof InjectionError) {
     const rel = e.path ?? [];
     const full = rel[0] === 'spec' ? [...base, ...kind.podSpec, ...rel.slice(1)] : [...base, ...kind.podMeta, ...rel];
     pos = positionOf(src, full, false);
@@ -186,6 +199,15 @@ function jsonPosition(text: string, message: string, file: string): SourcePositi
   return { file, line: before.length, column: before[before.length - 1]!.length + 1 };
 }
 
+/** The JSON text read as YAML (JSON is YAML), only to position an error; undefined if that fails. */
+function jsonSource(text: string, file: string): SourceDocument | undefined {
+  try {
+    return parseYamlDocuments(text, file)[0];
+  } catch {
+    return undefined;
+  }
+}
+
 function processJson(mode: Mode, text: string, file: string): FileResult {
   let data: Json;
   try {
@@ -202,7 +224,7 @@ function processJson(mode: Mode, text: string, file: string): FileResult {
     try {
       result.workloads.push(processWorkload(mode, target, w.path, w.kind, w.object, () => true, result.runs));
     } catch (e) {
-      throw failure(e, undefined, file, w.path, w.kind, w.object);
+      throw failure(e, jsonSource(text, file), file, w.path, w.kind, w.object);
     }
   }
   if (JSON.stringify(target) === JSON.stringify(data)) return result;

@@ -374,6 +374,15 @@ describe('bad input', () => {
     'syntax-second-document.yaml': /syntax-second-document\.yaml:23:1: YAML syntax error/,
     'numeric-label.yaml': /:13:18: deployment "numeric": metadata\.labels\["version"\] must be a string/,
     'broken.json': /broken\.json:\d+:\d+: JSON syntax error/,
+    // A pod template that is not one: refused where it goes wrong, never injected as an empty pod.
+    'workload-spec-string.yaml': /workload-spec-string\.yaml:5:7: deployment "web": spec is a string, but it must be the Deployment spec \(a map\); istioctl cannot decode this Deployment either/,
+    'workload-template-null.yaml': /workload-template-null\.yaml:7:13: deployment "web": spec\.template is null, but it must be the pod template/,
+    'workload-pod-spec-missing.yaml': /workload-pod-spec-missing\.yaml:7:5: deployment "web": spec\.template\.spec is missing/,
+    'workload-containers-null.yaml': /workload-containers-null\.yaml:11:19: deployment "web": spec\.template\.spec\.containers is null: a pod needs at least one container/,
+    'workload-containers-string.yaml': /workload-containers-string\.yaml:8:19: deployment "web": spec\.template\.spec\.containers is a string, but it must be a list of containers/,
+    'workload-container-number.yaml': /workload-container-number\.yaml:9:9: deployment "web": spec\.template\.spec\.containers\[0\] is a number, but it must be a container/,
+    'workload-cronjob-job-template-null.yaml': /workload-cronjob-job-template-null\.yaml:7:16: cronjob "c": spec\.jobTemplate is null/,
+    'workload-pod-spec-list.json': /workload-pod-spec-list\.json:5:11: pod "p": spec is a list, but it must be the pod spec/,
   };
   it('has a case for every file in bad/', () => {
     expect(Object.keys(cases).sort()).toEqual(readdirSync(badDir).sort());
