@@ -14,22 +14,32 @@ import { ExitCode, exitCodeFor } from './errors.js';
 export async function main(argv: readonly string[], deps: Deps): Promise<number> {
   const verbose = argv.includes('--verbose');
   const program = buildProgram(deps);
+  const report = (err: unknown) => {
+    deps.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (verbose && err instanceof Error && err.stack) deps.stderr.write(`${err.stack}\n`);
+  };
+  let code: number;
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    // A write error on stdout (a full disk) fails the run; a reader gone away (EPIPE) does not.
-    await deps.stdout.flush?.();
-    return deps.exitCode ?? ExitCode.ok;
+    code = deps.exitCode ?? ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander already printed its message (help, version or a parse error).
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
       return ExitCode.usage;
     }
-    const message = err instanceof Error ? err.message : String(err);
-    deps.stderr.write(`Error: ${message}\n`);
-    if (verbose && err instanceof Error && err.stack) deps.stderr.write(`${err.stack}\n`);
-    return exitCodeFor(err);
+    report(err);
+    code = exitCodeFor(err);
   }
+  // A write error on stdout (a full disk) is reported and fails a run that had succeeded; a reader
+  // gone away (EPIPE) is not an error.
+  try {
+    await deps.stdout.flush?.();
+  } catch (err) {
+    report(err);
+    if (code === ExitCode.ok) code = exitCodeFor(err);
+  }
+  return code;
 }
 
 /** Entry point used by bin/meshctl: runs main with the real process. */

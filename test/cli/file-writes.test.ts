@@ -188,6 +188,15 @@ describe('write errors on stdout', () => {
     expect(r).toStrictEqual({ code: 0, stderr: '' });
   });
 
+  it('reports the write error beside a failing command and keeps its exit code (analyze findings)', async () => {
+    const input = join(repoRoot, 'test/testdata/analyze/bookinfo-broken.yaml');
+    const plain = await run(['analyze', '--failure-threshold', 'Info', input]);
+    expect(plain.code).toBe(79);
+    const r = await runWithStdout(failingStream('ENOSPC', 'no space left on device'), ['analyze', '--failure-threshold', 'Info', input]);
+    expect(r.code).toBe(79);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('Error: writing to stdout'))).toStrictEqual(['Error: writing to stdout: no space left on device (ENOSPC)']);
+  });
+
   it('passes output through when nothing fails', async () => {
     let text = '';
     const sink = new Writable({ write(chunk: Buffer, _enc, cb) { text += chunk.toString(); cb(); } });
