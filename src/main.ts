@@ -25,11 +25,12 @@ export async function main(argv: readonly string[], deps: Deps): Promise<number>
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander already printed its message (help, version or a parse error).
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
-      return ExitCode.usage;
+      const shown = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+      code = shown ? ExitCode.ok : ExitCode.usage;
+    } else {
+      report(err);
+      code = exitCodeFor(err);
     }
-    report(err);
-    code = exitCodeFor(err);
   }
   // A write error on stdout (a full disk) is reported and fails a run that had succeeded; a reader
   // gone away (EPIPE) is not an error.

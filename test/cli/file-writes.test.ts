@@ -197,6 +197,11 @@ describe('write errors on stdout', () => {
     expect(r.stderr.split('\n').filter((l) => l.startsWith('Error: writing to stdout'))).toStrictEqual(['Error: writing to stdout: no space left on device (ENOSPC)']);
   });
 
+  it('reports a write error of the help text too', async () => {
+    const r = await runWithStdout(failingStream('ENOSPC', 'no space left on device'), ['--help']);
+    expect(r).toStrictEqual({ code: 1, stderr: 'Error: writing to stdout: no space left on device (ENOSPC)\n' });
+  });
+
   it('passes output through when nothing fails', async () => {
     let text = '';
     const sink = new Writable({ write(chunk: Buffer, _enc, cb) { text += chunk.toString(); cb(); } });
