@@ -14,7 +14,7 @@ import { isMap, isSeq, type Document } from 'yaml';
 import { DataError, type SourcePosition } from '../errors.js';
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
 import { applyEdits, planEdits } from '../manifest/yaml-edit.js';
-import { parseYamlDocuments, positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
+import { isJsonFile, parseJsonStrict, parseYamlDocuments, positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
 import { podOwner, workloadKind, type ObjectPath, type WorkloadKind } from './kinds.js';
 import { mergeKeyOf } from './merge.js';
 import { injectPod, InjectionError, uninjectPod, STATUS_ANNOTATION, type Injector, type TemplateRun } from './pod.js';
@@ -192,13 +192,6 @@ function looksLikeJson(text: string): boolean {
   return m !== null && (m[1] === '{' || m[1] === '[');
 }
 
-function jsonPosition(text: string, message: string, file: string): SourcePosition {
-  const m = /position (\d+)/.exec(message);
-  const offset = m ? Number(m[1]) : 0;
-  const before = text.slice(0, offset).split('\n');
-  return { file, line: before.length, column: before[before.length - 1]!.length + 1 };
-}
-
 /** The JSON text read as YAML (JSON is YAML), only to position an error; undefined if that fails. */
 function jsonSource(text: string, file: string): SourceDocument | undefined {
   try {
@@ -209,12 +202,7 @@ function jsonSource(text: string, file: string): SourceDocument | undefined {
 }
 
 function processJson(mode: Mode, text: string, file: string): FileResult {
-  let data: Json;
-  try {
-    data = JSON.parse(text) as Json;
-  } catch (e) {
-    throw new DataError(`JSON syntax error: ${(e as Error).message}`, jsonPosition(text, (e as Error).message, file));
-  }
+  const data = parseJsonStrict(text, file) as Json;
   const found: { path: Path; kind: WorkloadKind; object: JsonObject }[] = [];
   workloadsIn(data, [], found);
   const result: FileResult = { output: text, workloads: [], runs: [] };
@@ -235,7 +223,7 @@ function processJson(mode: Mode, text: string, file: string): FileResult {
 }
 
 function process(mode: Mode, text: string, file: string): FileResult {
-  if (looksLikeJson(text)) return processJson(mode, text, file);
+  if (looksLikeJson(text) || (isJsonFile(file) && text.trim() !== '')) return processJson(mode, text, file);
   const docs = parseYamlDocuments(text, file);
   const result: FileResult = { output: text, workloads: [], runs: [] };
   const edits = [];

@@ -22,11 +22,126 @@ const MAX_ALIAS_COUNT = 1000;
 /** The message for input nested deeper than the parser's stack allows (several hundred levels). */
 const NESTED_TOO_DEEP = 'YAML error: collections are nested too deeply to read';
 
+/** True when `file` names a JSON file (`.json`), which is read as strict JSON, not as YAML. */
+export function isJsonFile(file: string): boolean {
+  return /\.json$/i.test(file);
+}
+
 /**
- * Parses a YAML (or JSON) stream into documents. Empty documents (only comments) are dropped.
- * Throws DataError with `file:line:column` on the first syntax error of any document.
+ * Returns the value of a JSON text, parsed strictly (`JSON.parse`: no trailing commas, no single
+ * quotes, no comments; a leading byte-order mark is allowed). Throws DataError
+ * `JSON syntax error: ...` at the `file:line:column` of the first fault.
+ */
+export function parseJsonStrict(text: string, file: string): unknown {
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  try {
+    return JSON.parse(body);
+  } catch (e) {
+    // V8's messages name a position only for some faults, and differ between Node versions.
+    const fault = jsonFault(body) ?? { offset: 0, reason: (e as Error).message };
+    const before = body.slice(0, fault.offset).split('\n');
+    throw new DataError(`JSON syntax error: ${fault.reason}`, { file, line: before.length, column: before[before.length - 1]!.length + 1 });
+  }
+}
+
+/**
+ * Returns the offset and a description of the first fault in a JSON text, or undefined when it
+ * finds none. A single pass with an explicit stack, so deep nesting cannot overflow.
+ */
+function jsonFault(text: string): { offset: number; reason: string } | undefined {
+  let i = 0;
+  const found = () => (i >= text.length ? 'the end of the input' : JSON.stringify(text[i]));
+  const fault = (reason: string) => ({ offset: i, reason });
+  const skipSpace = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const scanString = (): string | undefined => {
+    i++;
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return undefined;
+      }
+      if (c < 0x20) return 'a control character in a string';
+      if (c === 0x5c) {
+        const e = text[i + 1];
+        if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 6;
+        else if (e !== undefined && e !== 'u' && '"\\/bfnrt'.includes(e)) i += 2;
+        else return 'an invalid escape in a string';
+        continue;
+      }
+      i++;
+    }
+    return 'an unterminated string';
+  };
+  const SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+  const stack: ('{' | '[')[] = [];
+  let state: 'value' | 'value-or-end' | 'key' | 'key-or-end' | 'after-value' = 'value';
+  for (;;) {
+    skipSpace();
+    if (state === 'value' || state === 'value-or-end') {
+      const c = text[i];
+      if (state === 'value-or-end' && c === ']') {
+        i++;
+        stack.pop();
+        state = 'after-value';
+      } else if (c === '{' || c === '[') {
+        stack.push(c);
+        i++;
+        state = c === '{' ? 'key-or-end' : 'value-or-end';
+      } else if (c === '"') {
+        const bad = scanString();
+        if (bad) return fault(bad);
+        state = 'after-value';
+      } else {
+        SCALAR.lastIndex = i;
+        const m = SCALAR.exec(text);
+        if (!m) return fault(`expected a value, found ${found()}`);
+        i += m[0].length;
+        state = 'after-value';
+      }
+      continue;
+    }
+    if (state === 'key' || state === 'key-or-end') {
+      if (state === 'key-or-end' && text[i] === '}') {
+        i++;
+        stack.pop();
+        state = 'after-value';
+        continue;
+      }
+      if (text[i] !== '"') return fault(`expected a double-quoted property name, found ${found()}`);
+      const bad = scanString();
+      if (bad) return fault(bad);
+      skipSpace();
+      if (text[i] !== ':') return fault(`expected ':' after a property name, found ${found()}`);
+      i++;
+      state = 'value';
+      continue;
+    }
+    const top = stack[stack.length - 1];
+    if (top === undefined) return i < text.length ? fault(`unexpected ${found()} after the JSON value`) : undefined;
+    const close = top === '{' ? '}' : ']';
+    if (text[i] === ',') {
+      i++;
+      state = top === '{' ? 'key' : 'value';
+    } else if (text[i] === close) {
+      i++;
+      stack.pop();
+    } else {
+      return fault(`expected ',' or '${close}', found ${found()}`);
+    }
+  }
+}
+
+/**
+ * Parses a YAML (or JSON) stream into documents. Empty documents (only comments) are dropped. A
+ * `.json` file (see isJsonFile) must first be strict JSON, so that a trailing comma or single quotes,
+ * which YAML accepts, are the same syntax error for every command. Throws DataError with
+ * `file:line:column` on the first syntax error of any document.
  */
 export function parseYamlDocuments(text: string, file: string): SourceDocument[] {
+  if (isJsonFile(file) && text.trim() !== '') parseJsonStrict(text, file);
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [docs];

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main.js';
+import { parseJsonStrict } from '../../src/manifest/yaml-docs.js';
 import { stdinWasClosed } from '../../src/system.js';
 import { run, testDeps } from '../helpers.js';
 
@@ -187,5 +188,85 @@ describe('large stdin', () => {
     deps.readStdin = () => Promise.reject(Object.assign(new Error('too large'), { code: 'EFBIG' }));
     expect(await main(['kube-inject', '-f', '-'], deps)).toBe(65);
     expect(out().stderr).toBe('Error: <stdin>: input larger than 64 MiB\n');
+  });
+});
+
+describe('.json files are parsed as strict JSON by every command', () => {
+  const SERVICE_TRAILING_COMMA = '{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "default",}, "spec": {"ports": [{"port": 80, "name": "http"}]}}\n';
+  const SERVICE_SINGLE_QUOTES = "{'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 's'}}\n";
+  const DEPLOYMENT_TRAILING_COMMA = '{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"}, "spec": {"template": {"spec": {"containers": [{"name": "w", "image": "nginx"},]}}}}\n';
+  const IOP_TRAILING_COMMA = '{"apiVersion": "install.istio.io/v1alpha1", "kind": "IstioOperator",\n  "spec": {"profile": "minimal",}}\n';
+  const write = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const CASES: [string, string, string, (p: string) => string[], string][] = [
+    ['validate', 'svc-comma.json', SERVICE_TRAILING_COMMA, (p) => ['validate', '-f', p], `:1:${SERVICE_TRAILING_COMMA.indexOf(',}') + 2}: JSON syntax error: expected a double-quoted property name, found "}"`],
+    ['validate', 'svc-quotes.json', SERVICE_SINGLE_QUOTES, (p) => ['validate', '-f', p], `:1:2: JSON syntax error: expected a double-quoted property name, found "'"`],
+    ['analyze', 'svc-comma.json', SERVICE_TRAILING_COMMA, (p) => ['analyze', '--use-kube=false', p], `:1:${SERVICE_TRAILING_COMMA.indexOf(',}') + 2}: JSON syntax error`],
+    ['analyze', 'svc-quotes.json', SERVICE_SINGLE_QUOTES, (p) => ['analyze', '--use-kube=false', p], ':1:2: JSON syntax error'],
+    ['kube-inject', 'dep-comma.json', DEPLOYMENT_TRAILING_COMMA, (p) => ['kube-inject', '-f', p], `:1:${DEPLOYMENT_TRAILING_COMMA.indexOf(',]') + 2}: JSON syntax error: expected a value, found "]"`],
+    ['manifest generate -f', 'iop-comma.json', IOP_TRAILING_COMMA, (p) => ['manifest', 'generate', '-f', p], ':2:33: JSON syntax error'],
+    ['profile dump -f', 'iop-comma.json', IOP_TRAILING_COMMA, (p) => ['profile', 'dump', '-f', p], ':2:33: JSON syntax error'],
+    ['install -f --dry-run', 'iop-comma.json', IOP_TRAILING_COMMA, (p) => ['install', '-f', p, '--dry-run'], ':2:33: JSON syntax error'],
+  ];
+  for (const [name, file, text, argv, expected] of CASES) {
+    it(`${name}: ${file} is a syntax error with its position, exit 65`, { timeout: HANG_MS }, async () => {
+      const path = write(file, text);
+      const r = await run(argv(path));
+      expect(r.stderr).toContain(`${path}${expected}`);
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(65);
+    });
+  }
+
+  it('the same object as valid JSON passes validate', { timeout: HANG_MS }, async () => {
+    const path = write('svc.json', SERVICE_TRAILING_COMMA.replace(',}', '}'));
+    const r = await run(['validate', '-f', path]);
+    expect(r.stderr).toContain(`"${path}" is valid`);
+    expect(r.code).toBe(0);
+  });
+
+  it('a truncated .json file is positioned at its end', { timeout: HANG_MS }, async () => {
+    const path = write('cut.json', '{"apiVersion": "v1",\n "kind": "Service"');
+    const r = await run(['validate', '-f', path]);
+    expect(r.stderr).toContain(`${path}:2:19: JSON syntax error`);
+    expect(r.code).toBe(65);
+  });
+
+  it('a .yaml file keeps YAML rules (a trailing comma in a flow map is YAML)', { timeout: HANG_MS }, async () => {
+    const path = write('svc-comma.yaml', SERVICE_TRAILING_COMMA);
+    const r = await run(['validate', '-f', path]);
+    expect(r.stderr).toContain(`"${path}" is valid`);
+    expect(r.code).toBe(0);
+  });
+});
+
+describe('parseJsonStrict positions every fault', () => {
+  const at = (text: string) => {
+    try {
+      parseJsonStrict(text, 'f.json');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'parsed';
+  };
+  it.each([
+    ['{"a": 1,\n "b": 2,\n}', 'f.json:3:1: JSON syntax error: expected a double-quoted property name, found "}"'],
+    ['[1, 2,]', 'f.json:1:7: JSON syntax error: expected a value, found "]"'],
+    ['{"a": "x\\q"}', 'f.json:1:9: JSON syntax error: an invalid escape in a string'],
+    ['{"a": "x', 'f.json:1:9: JSON syntax error: an unterminated string'],
+    ['{"a" 1}', `f.json:1:6: JSON syntax error: expected ':' after a property name, found "1"`],
+    ['{"a": 1} x', 'f.json:1:10: JSON syntax error: unexpected "x" after the JSON value'],
+    ['{"a": [1 2]}', `f.json:1:10: JSON syntax error: expected ',' or ']', found "2"`],
+    ['', 'f.json:1:1: JSON syntax error: expected a value, found the end of the input'],
+  ])('%j', (text, message) => {
+    expect(at(text)).toBe(message);
+  });
+
+  it('accepts a leading byte-order mark and deep nesting', () => {
+    expect(parseJsonStrict('\uFEFF{"a": [1]}', 'f.json')).toEqual({ a: [1] });
+    expect(at('['.repeat(100_000))).toMatch(/^f\.json:1:100001: JSON syntax error: expected a value, found the end of the input$/);
   });
 });
