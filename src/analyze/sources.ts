@@ -4,6 +4,7 @@
  * the same shape, so analysis does not care which one ran (files overlay the cluster when both do).
  */
 import type { SourcePosition } from '../errors.js';
+import { missingName } from '../manifest/load.js';
 import { positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
 import { IGNORED_NAMESPACES } from '../inject/kinds.js';
 import { ANALYZED_KINDS, isClusterScoped } from './kinds.js';
@@ -67,9 +68,10 @@ function addObject(out: SourceResult, document: SourceDocument, data: unknown, b
     out.skipped++;
     return;
   }
+  const missing = missingName(object, kind);
+  if (missing) return problem(missing.message, missing.path);
   const meta = asMap(object.metadata);
-  const name = meta.name;
-  if (typeof name !== 'string' || name === '') return problem(`${kind} has no metadata.name`, object.metadata === undefined ? [] : ['metadata']);
+  const name = meta.name as string;
   const cluster = isClusterScoped(key);
   const given = typeof meta.namespace === 'string' ? meta.namespace : '';
   const namespace = cluster ? '' : given || options.defaultNamespace;

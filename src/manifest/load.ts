@@ -20,12 +20,23 @@ export function loadObjects(text: string, file: string): K8sObject[] {
       for (const field of ['apiVersion', 'kind'] as const) {
         if (typeof data[field] !== 'string' || data[field] === '') throw new DataError(`object has no ${field}`, positionOf(src, path));
       }
-      if (!isObject(data.metadata) || typeof data.metadata.name !== 'string') {
-        throw new DataError(`${String(data.kind)} has no metadata.name`, positionOf(src, [...path, 'metadata']));
-      }
+      const missing = missingName(data, String(data.kind));
+      if (missing) throw new DataError(missing.message, positionOf(src, [...path, ...missing.path]));
       out.push(data as unknown as K8sObject);
     };
     visit(src.data, []);
   }
   return out;
+}
+
+/**
+ * Returns the problem of an object of `kind` without a non-empty string `metadata.name`, or
+ * undefined when it has one: `Deployment has no metadata.name`, at `metadata` (at the object
+ * itself when it has no metadata). One rule for every command that reads objects from files
+ * (analyze, validate, manifest diff), so a file one of them refuses does not pass another.
+ */
+export function missingName(object: Record<string, unknown>, kind: string): { message: string; path: string[] } | undefined {
+  const meta = object.metadata;
+  if (isObject(meta) && typeof meta.name === 'string' && meta.name !== '') return undefined;
+  return { message: `${kind} has no metadata.name`, path: meta === undefined ? [] : ['metadata'] };
 }

@@ -4,6 +4,7 @@
  * Pure: the CLI (src/cli/validate-impl.ts) reads the files and prints the result.
  */
 import type { SourcePosition } from '../errors.js';
+import { missingName } from '../manifest/load.js';
 import { positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
 import { isIstioOperator, validateIstioOperator, validateSpecTree } from '../render/iop-validate.js';
 import { schemaProblems, unknownIstioKindMessage } from './validate-object.js';
@@ -51,6 +52,8 @@ export interface DocumentsResult {
  * - objects with a schema (src/schema/validate-object.ts) get one error per schema problem, at the
  *   offending key (unknown fields) or value; IstioOperator documents get the IstioOperator check
  *   `manifest generate` applies to overlays (src/render/iop-validate.ts);
+ * - an object without `metadata.name` is an error (`Deployment has no metadata.name`), as `analyze`
+ *   finds it (src/manifest/load.ts missingName); IstioOperator documents may omit the name;
  * - other kinds of Istio API groups are errors (`no kind "X" is registered for version ...`);
  * - everything else is accepted unchecked, as istioctl does.
  * Never throws for bad data.
@@ -128,7 +131,12 @@ function collect(
     at(`${subject}${unset.length === 2 ? 'not a Kubernetes object: ' : ''}${problems.join('; ')}`);
     return;
   }
-  objects.push({ document, path, object, label: labelOf(object) });
+  const checked: CheckedObject = { document, path, object, label: labelOf(object) };
+  objects.push(checked);
+  // The rule analyze applies to the objects it reads. An IstioOperator is an input to meshctl,
+  // not an object applied as it stands, and commonly has no name.
+  const missing = isIstioOperator(object) ? undefined : missingName(object, String(object.kind));
+  if (missing) at(missing.message, [...path, ...missing.path], checked);
 }
 
 function checkObject(checked: CheckedObject): ValidationFinding[] {

@@ -79,9 +79,40 @@ export function schemaProblems(object: unknown): SchemaProblem[] | undefined {
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return undefined;
   const validate = validators.get(`${apiVersion}/${kind}`);
   if (validate === undefined) return undefined;
-  if (validate(object)) return [];
+  // Validate what the API server validates: the object with its null map entries pruned, so a
+  // required field set to null (`template: null`) is as missing as one left out.
+  const pruned = withoutNullEntries(object);
+  if (validate(pruned)) return [];
   const secret = apiVersion === 'v1' && kind === 'Secret';
-  return describeErrors(object, validate.errors ?? [], secret);
+  return describeErrors(pruned, validate.errors ?? [], secret);
+}
+
+/**
+ * Returns `value` without the map entries whose value is null, at every depth (list items that
+ * are null stay: the API server does not prune them). Returns the very same object when it has
+ * no null entry, so the common case copies nothing.
+ */
+function withoutNullEntries<T>(value: T): T {
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const next = withoutNullEntries(item);
+      if (next !== item) (out ??= [...value])[i] = next;
+    });
+    return (out ?? value) as T;
+  }
+  if (!isRecord(value)) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null) {
+      out ??= { ...value };
+      delete out[k];
+      continue;
+    }
+    const next = withoutNullEntries(v);
+    if (next !== v) (out ??= { ...value })[k] = next;
+  }
+  return (out ?? value) as T;
 }
 
 /**
