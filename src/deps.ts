@@ -26,8 +26,9 @@ export interface FileSystem {
   /**
    * Lists a directory's entries: names, whether each is a directory, and whether it is something
    * other than a regular file or directory (a FIFO, socket or device, which must not be opened).
-   * Symbolic links count as what they point to; a link that cannot be followed counts as a file, so
-   * reading it reports why.
+   * A symbolic link is special when what it points to is; a link to a directory is not a directory
+   * (directories are walked without following links), and a link that cannot be followed counts as
+   * a file, so reading it reports why.
    */
   readDir(path: string): Promise<{ name: string; isDirectory: boolean; isSpecial?: boolean }[]>;
   /** True when the path is a directory. Throws ENOENT when it does not exist. */

@@ -30,7 +30,8 @@ export function nodeFileSystem(): FileSystem {
           // A link that cannot be followed (dangling, a loop) is left for the read to report.
           kind = await stat(join(path, d.name)).catch(() => ({ isDirectory: () => false, isFile: () => true }));
         }
-        return { name: d.name, isDirectory: kind.isDirectory(), isSpecial: !kind.isDirectory() && !kind.isFile() };
+        // A link to a directory is not walked (a link to `.` would never end), as kubectl does not.
+        return { name: d.name, isDirectory: d.isDirectory(), isSpecial: !kind.isDirectory() && !kind.isFile() };
       }));
     },
     isDirectory: async (path) => (await stat(path)).isDirectory(),

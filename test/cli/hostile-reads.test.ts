@@ -63,6 +63,16 @@ describe('a FIFO, socket or device inside a directory', () => {
     });
   }
 
+  it('a link to a directory is not walked, so a link to itself cannot loop', { timeout: HANG_MS }, async () => {
+    const d = join(dir, 'with-self-link');
+    mkdirSync(d);
+    writeFileSync(join(d, 'dep.yaml'), DEPLOYMENT);
+    symlinkSync('.', join(d, 'self'));
+    const r = await run(['validate', '-f', d]);
+    expect(r.stderr).toContain('validated 1 object in 1 file');
+    expect(r.code).toBe(0);
+  });
+
   it('a link to a device is skipped too', { timeout: HANG_MS }, async () => {
     const r = await run(['validate', '-f', join(dir, 'with-device')]);
     expect(r.stderr).toContain(`Warning: skipping ${join(dir, 'with-device', 'zero.yaml')}: not a regular file`);
