@@ -107,7 +107,7 @@ export function resolveConfiguration(assets: RenderAssets, request: ConfigReques
   for (const s of sets) {
     setPath(merged, s.steps, s.value);
     try {
-      setPath(userSpec as JsonObject, s.steps, s.value);
+      setPath(userSpec as JsonObject, s.steps, s.value, 'append');
     } catch {
       // A [key:value] selector may only resolve in the merged tree; the user-spec record feeds only the values ConfigMap.
     }

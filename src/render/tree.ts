@@ -12,10 +12,34 @@ export type PathStep =
   | { kind: 'select'; field: string; value: string };
 
 /**
+ * Bounds on a path, far above any real one (the longest Istio 1.30 values path has 9 segments and
+ * under 100 characters; a ConfigMap key is at most 253 characters). They make a hostile path a
+ * usage error at once instead of seconds of work, a stack overflow or a regular expression too
+ * large for the engine (messages match paths with regular expressions built from them).
+ */
+export const PATH_LIMITS = {
+  /** Steps: keys, indices and selectors. */
+  steps: 100,
+  /** Characters of one dot-separated segment (a key and its brackets). */
+  segment: 1024,
+  /** Characters of the whole path. */
+  path: 4096,
+} as const;
+
+/** Returns `text` cut to a readable length for a message, saying how long it was. */
+export function clipForMessage(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+}
+
+/**
  * Parses a dotted path into steps. `\.` keeps a dot inside a key (`values.pilot.env.A\.B`).
- * Throws UsageError on empty segments and malformed brackets.
+ * Throws UsageError on empty segments, malformed brackets and paths beyond PATH_LIMITS.
  */
 export function parsePath(path: string): PathStep[] {
+  const count = (n: number) => n.toLocaleString('en-US');
+  const tooLong = (what: string, limit: number) =>
+    new UsageError(`invalid path "${clipForMessage(path)}": ${what}, more than the ${count(limit)} meshctl accepts`);
+  if (path.length > PATH_LIMITS.path) throw tooLong(`${count(path.length)} characters`, PATH_LIMITS.path);
   const steps: PathStep[] = [];
   const segments: string[] = [];
   let current = '';
@@ -26,18 +50,21 @@ export function parsePath(path: string): PathStep[] {
     current += ch;
   }
   segments.push(current);
+  if (segments.length > PATH_LIMITS.steps) throw tooLong(`${count(segments.length)} segments`, PATH_LIMITS.steps);
   for (const seg of segments) {
+    if (seg.length > PATH_LIMITS.segment) throw tooLong(`a segment of ${count(seg.length)} characters`, PATH_LIMITS.segment);
     const m = /^([^[\]]*)((?:\[[^\]]*\])*)$/.exec(seg);
-    if (!m || (m[1] === '' && m[2] === '')) throw new UsageError(`invalid path "${path}": empty or malformed segment "${seg}"`);
+    if (!m || (m[1] === '' && m[2] === '')) throw new UsageError(`invalid path "${clipForMessage(path)}": empty or malformed segment "${clipForMessage(seg, 40)}"`);
     if (m[1] !== '') steps.push({ kind: 'key', key: m[1]! });
     for (const b of m[2]!.matchAll(/\[([^\]]*)\]/g)) {
       const inner = b[1]!;
       const colon = inner.indexOf(':');
       if (colon > 0) steps.push({ kind: 'select', field: inner.slice(0, colon), value: inner.slice(colon + 1) });
       else if (/^\d+$/.test(inner)) steps.push({ kind: 'index', index: Number(inner) });
-      else throw new UsageError(`invalid path "${path}": "[${inner}]" is neither an index nor a key:value selector`);
+      else throw new UsageError(`invalid path "${clipForMessage(path)}": "[${clipForMessage(inner, 40)}]" is neither an index nor a key:value selector`);
     }
   }
+  if (steps.length > PATH_LIMITS.steps) throw tooLong(`${count(steps.length)} steps`, PATH_LIMITS.steps);
   return steps;
 }
 
@@ -53,12 +80,15 @@ export function formatPath(steps: readonly PathStep[]): string {
 }
 
 /**
- * Sets `value` at `steps` inside `root`, creating maps and lists on the way. An index past the end
- * of a list appends. A `[field:value]` selector must match an existing element: unlike istioctl it
- * is resolved against the merged configuration (profile and files included), and a miss names the
- * elements that do exist. Throws UsageError when the path crosses a scalar or misses a selector.
+ * Sets `value` at `steps` inside `root`, creating maps and lists on the way. An index equal to a
+ * list's length appends one element, as istioctl does; an index beyond it is a UsageError naming
+ * the list's length (istioctl appends there too, so `ingressGateways[99]` silently became a second
+ * default gateway), unless `pastEnd` is `'append'`. A `[field:value]` selector must match an
+ * existing element: unlike istioctl it is resolved against the merged configuration (profile and
+ * files included), and a miss names the elements that do exist. Throws UsageError when the path
+ * crosses a scalar or misses a selector.
  */
-export function setPath(root: JsonObject, steps: readonly PathStep[], value: Json): void {
+export function setPath(root: JsonObject, steps: readonly PathStep[], value: Json, pastEnd: 'error' | 'append' = 'error'): void {
   if (steps.length === 0) throw new UsageError('empty path');
   let node: Json = root;
   for (let i = 0; i < steps.length; i++) {
@@ -77,6 +107,10 @@ export function setPath(root: JsonObject, steps: readonly PathStep[], value: Jso
       if (!Array.isArray(node)) throw new UsageError(`cannot set "${formatPath(steps)}": ${where} is not a list`);
       let idx: number;
       if (step.kind === 'index') {
+        if (step.index > node.length && pastEnd === 'error') {
+          throw new UsageError(`cannot set "${formatPath(steps)}": index ${step.index} is past the end of ${where}, which has ` +
+            `${node.length} element${node.length === 1 ? '' : 's'} (use [${node.length}] to add one)`);
+        }
         idx = Math.min(step.index, node.length);
       } else {
         idx = node.findIndex((el) => isObject(el) && String(el[step.field]) === step.value);
@@ -142,7 +176,7 @@ export interface SetFlag {
  */
 export function parseSetFlag(raw: string): SetFlag {
   const eq = raw.indexOf('=');
-  if (eq <= 0) throw new UsageError(`invalid --set "${raw}": expected PATH=VALUE, for example --set profile=demo`);
+  if (eq <= 0) throw new UsageError(`invalid --set "${clipForMessage(raw)}": expected PATH=VALUE, for example --set profile=demo`);
   let path = raw.slice(0, eq).trim();
   if (path.startsWith('spec.')) path = path.slice('spec.'.length);
   const text = raw.slice(eq + 1);
@@ -150,7 +184,7 @@ export function parseSetFlag(raw: string): SetFlag {
   try {
     steps = parsePath(path);
   } catch (e) {
-    throw new UsageError(`invalid --set "${raw}": ${(e as Error).message}`);
+    throw new UsageError(`invalid --set "${clipForMessage(raw)}": ${(e as Error).message}`);
   }
   const plain = formatPath(steps.filter((s) => s.kind === 'key'));
   const value = ALWAYS_STRING.some((re) => re.test(plain)) ? text.replaceAll('\\,', ',') : parseScalar(text);

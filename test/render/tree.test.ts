@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { mergeOverlay, parsePath, parseSetFlag, setPath } from '../../src/render/tree.js';
+import { mergeOverlay, parsePath, parseSetFlag, PATH_LIMITS, setPath } from '../../src/render/tree.js';
 
 describe('--set parsing', () => {
   const cases: [string, string, unknown][] = [
@@ -41,12 +41,44 @@ describe('paths', () => {
       { kind: 'key', key: 'values' }, { kind: 'key', key: 'pilot' }, { kind: 'key', key: 'podAnnotations' }, { kind: 'key', key: 'prometheus.io/scrape' }]);
   });
 
-  it('sets through selectors and appends past the end', () => {
+  it('sets through selectors and appends at the end', () => {
     const root = { list: [{ name: 'a', enabled: false }] };
     setPath(root, parsePath('list[name:a].enabled'), true);
-    setPath(root, parsePath('list[5].name'), 'b');
+    setPath(root, parsePath('list[1].name'), 'b');
+    setPath(root, parsePath('list[1].enabled'), true);
     setPath(root, parsePath('new[0].x'), 1);
-    expect(root).toStrictEqual({ list: [{ name: 'a', enabled: true }, { name: 'b' }], new: [{ x: 1 }] });
+    expect(root).toStrictEqual({ list: [{ name: 'a', enabled: true }, { name: 'b', enabled: true }], new: [{ x: 1 }] });
+  });
+
+  it('refuses an index past the end, naming the list and its length, and changes nothing', () => {
+    const root = { components: { ingressGateways: [{ name: 'istio-ingressgateway' }] } };
+    expect(() => setPath(root, parsePath('components.ingressGateways[99].enabled'), true)).toThrow(
+      new UsageError('cannot set "components.ingressGateways[99].enabled": index 99 is past the end of components.ingressGateways, which has 1 element (use [1] to add one)'));
+    expect(() => setPath(root, parsePath('fresh[2]'), 1)).toThrow(/index 2 is past the end of fresh, which has 0 elements/);
+    expect(root.components.ingressGateways).toStrictEqual([{ name: 'istio-ingressgateway' }]);
+    // The record of what the user set appends instead (istioctl's rule), for a list only the merged tree holds.
+    const user = {};
+    setPath(user, parsePath('components.ingressGateways[1].name'), 'gw2', 'append');
+    expect(user).toStrictEqual({ components: { ingressGateways: [{ name: 'gw2' }] } });
+  });
+
+  it('bounds paths: segments, steps, segment and path length, refused at once with a short message', () => {
+    const segments = (n: number) => `values.${Array.from({ length: n }, () => 'a').join('.')}=1`;
+    expect(() => parseSetFlag(segments(1_000))).toThrow(/1,001 segments, more than the 100 meshctl accepts/);
+    expect(() => parseSetFlag(segments(20_000))).toThrow(/40,006 characters, more than the 4,096 meshctl accepts/);
+    expect(() => parseSetFlag(`values.x${'[0]'.repeat(PATH_LIMITS.steps)}=1`)).toThrow(/102 steps, more than the 100/);
+    expect(() => parseSetFlag(`values.${'k'.repeat(PATH_LIMITS.segment + 1)}=1`)).toThrow(/a segment of 1,025 characters, more than the 1,024/);
+    const huge = `values.${'k'.repeat(40_000)}=1`;
+    expect(() => parseSetFlag(huge)).toThrow(UsageError);
+    expect(() => parseSetFlag(huge)).toThrow(/40,007 characters, more than the 4,096/);
+    try {
+      parseSetFlag(huge);
+    } catch (e) {
+      expect((e as Error).message.length).toBeLessThan(400);
+    }
+    // Right at the limits is still a path.
+    expect(parsePath(Array.from({ length: PATH_LIMITS.steps }, () => 'a').join('.'))).toHaveLength(PATH_LIMITS.steps);
+    expect(parsePath(`values.${'k'.repeat(PATH_LIMITS.segment)}`)).toHaveLength(2);
   });
 
   it('names the existing elements when a selector misses', () => {

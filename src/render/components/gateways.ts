@@ -2,6 +2,7 @@
  * The IngressGateways and EgressGateways components: one Envoy gateway per enabled list entry
  * (per Istio 1.30.3 gateways/istio-ingress and istio-egress charts, reference delta 2.4 and 2.5).
  */
+import { UsageError } from '../../errors.js';
 import { isObject, type Json, type JsonObject, type K8sObject } from '../../manifest/objects.js';
 import { mergeOverlay } from '../tree.js';
 import { cleanResources } from './pilot.js';
@@ -39,12 +40,23 @@ export function enabledGateways(ctx: RenderContext, kind: GatewayKind): GatewayS
   const list = ctx.config.spec.components && isObject(ctx.config.spec.components)
     ? ctx.config.spec.components[kind === 'ingress' ? 'ingressGateways' : 'egressGateways'] : undefined;
   const out: GatewaySpec[] = [];
-  for (const entry of Array.isArray(list) ? list : []) {
+  const listName = `components.${kind === 'ingress' ? 'ingressGateways' : 'egressGateways'}`;
+  const seen = new Map<string, number>();
+  for (const [index, entry] of (Array.isArray(list) ? list : []).entries()) {
     if (!isObject(entry)) continue;
     const name = typeof entry.name === 'string' && entry.name ? entry.name : info.defaultName;
     const alt = val(ctx, `gateways.${name}.enabled`);
     const enabled = typeof alt === 'boolean' ? alt : entry.enabled !== false;
     if (!enabled) continue;
+    // Two entries that resolve to one gateway would render every object of it twice (an entry
+    // without a name is the default gateway): refuse rather than let the second silently win.
+    const namespace = typeof entry.namespace === 'string' && entry.namespace ? entry.namespace : ctx.ns;
+    const first = seen.get(`${namespace}/${name}`);
+    if (first !== undefined) {
+      throw new UsageError(`${listName}[${first}] and ${listName}[${index}] are both gateway "${name}" in namespace "${namespace}"` +
+        `${typeof entry.name === 'string' && entry.name ? '' : ' (an entry without a name is the default gateway)'}: give each gateway its own name`);
+    }
+    seen.set(`${namespace}/${name}`, index);
     // Custom gateways start from the chart values of their kind, as istioctl renders them from the same chart.
     let values = mergeOverlay(valMap(ctx, `gateways.${info.defaultName}`), name === info.defaultName ? {} : valMap(ctx, `gateways.${name}`)) as JsonObject;
     values = { ...values, name };
@@ -56,7 +68,7 @@ export function enabledGateways(ctx: RenderContext, kind: GatewayKind): GatewayS
     if (isObject(k8s.service) && Array.isArray(k8s.service.ports)) values.ports = k8s.service.ports;
     out.push({
       kind, name, values,
-      namespace: typeof entry.namespace === 'string' && entry.namespace ? entry.namespace : ctx.ns,
+      namespace,
       hub: valStr(ctx, 'global.hub'),
       tag: truthy(entry.tag ?? null) ? String(entry.tag) : truthy(values.tag ?? null) ? String(values.tag) : valStr(ctx, 'global.tag'),
       k8s,
