@@ -17,6 +17,10 @@ export const CLUSTER_TESTS = [
 
 export default defineConfig({
   test: {
+    // Golden files are written only on request: without -u a missing or different file snapshot
+    // fails, whether CI is set or not (vitest's default writes missing ones outside CI). `-u` on the
+    // command line still sets update: true and rewrites them.
+    update: 'none',
     projects: [
       {
         extends: true,
