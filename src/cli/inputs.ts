@@ -9,10 +9,10 @@ import { describeSystemError, WriteError } from '../system-write.js';
 export const STDIN_NAME = '<stdin>';
 
 /**
- * The most bytes read from one `-f` input (64 MiB): far above any manifest, and low enough that a
+ * The most bytes read from one `-f` input (256 MiB): room for the largest rendered platforms, and low enough that a
  * device such as `/dev/zero` or an endless FIFO ends in a clear error rather than exhausting memory.
  */
-export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
 
 /**
  * Returns the DataError for an input that could not be read: `name` is the path as given (or

@@ -94,7 +94,7 @@ describe('a non-regular file given directly', () => {
   for (const [name, argv] of DIRECT) {
     it(`/dev/zero is bounded by ${name}: a size error, exit 65`, { timeout: HANG_MS }, async () => {
       const r = await run(argv);
-      expect(r.stderr).toContain('/dev/zero: input larger than 64 MiB');
+      expect(r.stderr).toContain('/dev/zero: input larger than 256 MiB');
       expect(r.stderr).not.toContain('Invalid string length');
       expect(r.code).toBe(65);
     });
@@ -197,7 +197,7 @@ describe('large stdin', () => {
     const { deps, out } = testDeps();
     deps.readStdin = () => Promise.reject(Object.assign(new Error('too large'), { code: 'EFBIG' }));
     expect(await main(['kube-inject', '-f', '-'], deps)).toBe(65);
-    expect(out().stderr).toBe('Error: <stdin>: input larger than 64 MiB\n');
+    expect(out().stderr).toBe('Error: <stdin>: input larger than 256 MiB\n');
   });
 });
 
