@@ -186,10 +186,20 @@ function isBlockIn(doc: Document.Parsed): (p: Path) => boolean {
   };
 }
 
-/** First non-space character is `{` or `[`: the input is JSON and the output stays JSON. */
+/**
+ * True when a file not named `.json` is JSON, so the output stays JSON: its first non-space
+ * character is `{` or `[` and the whole text parses as JSON. Flow-style YAML that starts the same
+ * way but is not JSON (`{kind: Pod, ...}`) is YAML.
+ */
 function looksLikeJson(text: string): boolean {
   const m = /^\s*(\S)/.exec(text);
-  return m !== null && (m[1] === '{' || m[1] === '[');
+  if (m === null || (m[1] !== '{' && m[1] !== '[')) return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The JSON text read as YAML (JSON is YAML), only to position an error; undefined if that fails. */

@@ -340,6 +340,18 @@ describe('what the injection adds (Istio 1.30.3 facts)', () => {
     expect(out.output.endsWith('}\n')).toBe(true);
   });
 
+  it('keeps JSON on stdin JSON, and reads flow-style YAML that starts with a brace as YAML', () => {
+    const json = injectFile(injector, read('deployment.json'), '<stdin>');
+    expect(() => JSON.parse(json.output)).not.toThrow();
+    const flow = '{apiVersion: apps/v1, kind: Deployment, metadata: {name: web}, spec: {selector: {matchLabels: {app: web}},'
+      + ' template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: nginx}]}}}}\n';
+    const out = injectFile(injector, flow, 'flow.yaml');
+    expect(out.workloads.map((w) => w.name)).toEqual(['default/web']);
+    expect(() => JSON.parse(out.output)).toThrow();
+    const injected = parseAllDocuments(out.output)[0]!.toJS() as Obj;
+    expect(injected.spec.template.spec.containers.map((c: Obj) => c.name)).toEqual(['web', 'istio-proxy']);
+  });
+
   it('matches the golden for a canary revision with hold-application and pull secrets', async () => {
     const canary = await defaultInjector(['revision=canary', 'values.global.proxy.holdApplicationUntilProxyStarts=true', 'values.global.imagePullSecrets[0]=regcred']);
     const out = injectFile(canary, read('deployment-comments.yaml'), 'deployment-comments.yaml').output;
