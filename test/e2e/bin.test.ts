@@ -117,3 +117,33 @@ describe('bin/meshctl output to a closed pipe', () => {
     expect(r.stderr).not.toMatch(/EPIPE|node:events/);
   });
 });
+
+describe('the npm package', () => {
+  it('packs the built dist/ without its build metadata, and installs globally with no install script, no dependency and no warning', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'meshctl-pack-'));
+    try {
+      // --ignore-scripts: dist/ was built before the tests; prepack would rebuild it under the other tests' feet.
+      const packed = await execa('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: repoRoot });
+      const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
+      const files = info!.files.map((f) => f.path);
+      expect(files).toContain('dist/meshctl.js');
+      expect(files).toContain('dist/assets.json');
+      expect(files).not.toContain('dist/meta.json');
+      expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toStrictEqual([]);
+      const prefix = join(dir, 'prefix');
+      const installed = await execa('npm', ['install', '--global', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, join(dir, info!.filename)], { all: true, env: { npm_config_loglevel: 'warn' } });
+      expect(installed.all).not.toMatch(/warn|ERR/i);
+      expect(installed.all).toMatch(/added 1 package/);
+      const r = await execa(join(prefix, 'bin', 'meshctl'), ['manifest', 'generate', '--set', 'profile=minimal'], { reject: false });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout + '\n').toBe((await run(['manifest', 'generate', '--set', 'profile=minimal'])).stdout);
+      const inj = await execa(join(prefix, 'bin', 'meshctl'), ['kube-inject', '-f', join(repoRoot, 'test/testdata/inject/input/bookinfo.yaml')], { reject: false });
+      expect(inj.exitCode).toBe(0);
+      expect(inj.stdout).toContain('name: istio-proxy');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
