@@ -218,10 +218,11 @@ async function fileInput(deps: Deps, args: string[], opts: AnalyzeOptions): Prom
 }
 
 /**
- * Reads the cluster and lays the files over it (cluster mode). Returns undefined when the chosen
- * namespace does not exist (istioctl prints `namespace "x" not found` and exits 0).
+ * Reads the cluster and lays the files over it (cluster mode). Throws UsageError (64) when the
+ * chosen namespace does not exist: istioctl prints `namespace "x" not found` and exits 0, which lets
+ * a mistyped `-n` pass a CI gate without analysing anything.
  */
-async function clusterInput(deps: Deps, args: string[], opts: AnalyzeOptions, analyzers: readonly Analyzer[], globals: KubeGlobals & { verbose?: boolean }): Promise<AnalysisInput | undefined> {
+async function clusterInput(deps: Deps, args: string[], opts: AnalyzeOptions, analyzers: readonly Analyzer[], globals: KubeGlobals & { verbose?: boolean }): Promise<AnalysisInput> {
   let client: KubeClient;
   try {
     client = await connectCluster(deps, globals);
@@ -234,8 +235,7 @@ async function clusterInput(deps: Deps, args: string[], opts: AnalyzeOptions, an
   // As istioctl: the context's namespace unless -n or -A.
   const namespace = opts.allNamespaces ? undefined : opts.namespace ?? client.identity.namespace;
   if (namespace !== undefined && !(await client.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace }))) {
-    deps.stderr.write(`namespace "${namespace}" not found\n`);
-    return undefined;
+    throw new UsageError(`namespace "${namespace}" not found in context "${client.identity.context}"; pass an existing namespace with -n, or -A for all`);
   }
   const loaded = await loadFiles(deps, args, namespace ?? client.identity.namespace);
   const { liveResources, overlayFiles } = await import('../kube/live-resources.js');
@@ -286,7 +286,6 @@ export async function runAnalyze(deps: Deps, args: string[], opts: AnalyzeOption
   }
   const useCluster = opts.useKube === true || (opts.useKube === undefined && args.length === 0);
   const input = useCluster ? await clusterInput(deps, args, opts, analyzers, globals) : await fileInput(deps, args, opts);
-  if (!input) return;
   const { loaded, namespace } = input;
   const t1 = performance.now();
   const result: AnalysisResult = withinNamespace(runAnalysis(input.store, {

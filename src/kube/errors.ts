@@ -1,4 +1,5 @@
-/** Errors of cluster I/O. main() maps them to exit 1 with their message (never a credential, never a stack trace). */
+/** Errors of cluster I/O. main() maps them to exit 1 with their message (never a credential, never a stack trace); KubeConfigError is a usage error (64). */
+import { UsageError } from '../errors.js';
 
 /** The API server answered with an error status that survived retries. */
 export class KubeError extends Error {
@@ -18,7 +19,11 @@ export class ClusterUnreachableError extends Error {
   override name = 'ClusterUnreachableError';
 }
 
-/** The kubeconfig could not be loaded, or names no usable context. */
-export class KubeConfigError extends Error {
+/**
+ * The kubeconfig could not be loaded, or names no usable context (`--context nope`, no current
+ * context, no kubeconfig at all). A usage error: exit 64 in every command, because the command line
+ * and the kubeconfig together do not select a cluster; nothing was sent anywhere.
+ */
+export class KubeConfigError extends UsageError {
   override name = 'KubeConfigError';
 }

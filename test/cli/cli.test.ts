@@ -44,6 +44,35 @@ describe('usage errors', () => {
   });
 });
 
+describe('a kubeconfig that selects no cluster', () => {
+  // One context, whose server nothing listens on: none of these runs may get as far as dialling it.
+  const dir = mkdtempSync(join(tmpdir(), 'meshctl-ctx-'));
+  const kubeconfig = join(dir, 'config');
+  writeFileSync(kubeconfig, [
+    'apiVersion: v1', 'kind: Config', 'current-context: alpha',
+    'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
+    'users: [{name: u, user: {token: t}}]',
+    'contexts: [{name: alpha, context: {cluster: c, user: u}}]', '',
+  ].join('\n'));
+  const commands: string[][] = [
+    ['install', '-y'], ['upgrade', '-y'], ['uninstall', '--purge', '-y'], ['verify-install'], ['x', 'precheck'],
+    ['analyze'], ['analyze', '--use-kube', join(repoRoot, 'test/testdata/cli/deployment.yaml')],
+    ['kube-inject', '--from-cluster', '-f', join(repoRoot, 'test/testdata/inject/input/bookinfo.yaml')],
+  ];
+  it.each(commands)('%s: --context naming no context is a usage error (64), in every cluster command', async (...argv) => {
+    const r = await run([...argv, '--kubeconfig', kubeconfig, '--context', 'nope']);
+    expect(r.code).toBe(64);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('context "nope" is not in the kubeconfig (contexts: alpha)');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+  it.each(commands)('%s: no kubeconfig at all is a usage error (64)', async (...argv) => {
+    const r = await run(argv, { env: { HOME: dir } });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('no cluster configured: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config');
+  });
+});
+
 describe('manifest generate', () => {
   it('prints the demo install', async () => {
     const r = await run(['manifest', 'generate', '--set', 'profile=demo']);
