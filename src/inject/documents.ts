@@ -10,7 +10,7 @@
  * fields holding zero (`paused: false`). They mean the same to the API server, and keeping the
  * user's text is what makes re-injection and kube-uninject byte-exact, so meshctl does neither.
  */
-import { isMap, isSeq, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, type Document } from 'yaml';
 import { DataError, type SourcePosition } from '../errors.js';
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
 import { applyEdits, planEdits } from '../manifest/yaml-edit.js';
@@ -91,17 +91,27 @@ function workloadsIn(data: Json, base: Path, out: { path: Path; kind: WorkloadKi
   if (kind) out.push({ path: base, kind, object: data });
 }
 
-/** Paths (relative to the pod template's metadata or spec) of collections injection may have created. */
+/** Fields of the pod template's metadata and spec that injection may have created. */
 const CREATED_META = ['labels', 'annotations'];
 const CREATED_SPEC = ['initContainers', 'volumes', 'imagePullSecrets'];
 
 /**
- * Processes one workload; writes the new pod metadata/spec into `target` (a copy of the document)
- * and returns its report. `isBlock(path)` tells whether the source node at a document path is a
- * block collection; uninject drops a collection it emptied only when injection could have created
- * it (a block collection; `{}`/`[]` written by the user stay).
+ * How the input wrote its collections, so that uninject can tell a collection injection created
+ * from one the user wrote. YAML answers from the parsed document; JSON has one style (flow) and
+ * the key order of its text.
  */
-function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: WorkloadKind, object: JsonObject, isBlock: (p: Path) => boolean, runs: TemplateRun[]): WorkloadReport {
+interface SourceShape {
+  /** The style of the collection at a document path; undefined for a scalar, an alias or nothing. */
+  style(p: Path): 'block' | 'flow' | undefined;
+  /** The keys of the map at a document path, in source order. */
+  keys(p: Path): string[];
+}
+
+/**
+ * Processes one workload; writes the new pod metadata/spec into `target` (a copy of the document)
+ * and returns its report.
+ */
+function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: WorkloadKind, object: JsonObject, shape: SourceShape, runs: TemplateRun[]): WorkloadReport {
   const metadata = isObject(object.metadata) ? object.metadata : {};
   const name = typeof metadata.name === 'string' ? metadata.name : '';
   const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : '';
@@ -120,11 +130,13 @@ function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: Workl
       return report;
     }
     const result = uninjectPod(meta, spec);
-    for (const field of CREATED_META) dropIfCreated(result.meta, field, [...metaPath, field], isBlock);
-    for (const field of CREATED_SPEC) dropIfCreated(result.spec, field, [...specPath, field], isBlock);
+    dropCreated(result.meta, CREATED_META, metaPath, shape);
+    dropCreated(result.spec, CREATED_SPEC, specPath, shape);
     setIn(holder, kind.podSpec, result.spec);
-    if (Object.keys(result.meta).length === 0 && metaValue !== undefined && isBlock(metaPath)) setIn(holder, kind.podMeta, undefined);
-    else setIn(holder, kind.podMeta, result.meta);
+    setIn(holder, kind.podMeta, result.meta);
+    const metaParent = kind.podMeta.slice(0, -1);
+    const metaParentValue = getIn(holder, metaParent);
+    if (isObject(metaParentValue)) dropCreated(metaParentValue, [kind.podMeta[kind.podMeta.length - 1]!], [...path, ...metaParent], shape);
     report.action = 'uninjected';
     report.notes = result.notes;
     return report;
@@ -157,10 +169,36 @@ function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: Workl
   return report;
 }
 
-function dropIfCreated(holder: JsonObject, field: string, docPath: Path, isBlock: (p: Path) => boolean): void {
-  const v = holder[field];
-  const empty = (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
-  if (empty && isBlock(docPath)) delete holder[field];
+/**
+ * Deletes from `holder` (a map uninject emptied parts of) the empty collections among `fields`
+ * that injection created. Where injection creates a collection, the edit planner
+ * (src/manifest/yaml-edit.ts) writes it in block style in a block map, and appends it after the
+ * last key of a flow map (or JSON object); an empty `{}`/`[]` the user wrote stays flow when
+ * filled. So an emptied collection goes when it is block, or when it ends a flow map (no key the
+ * user wrote follows it); an empty one the user wrote at the end of a flow map looks the same,
+ * which kube-inject reports (see roundTripNotes).
+ */
+function dropCreated(holder: JsonObject, fields: readonly string[], holderPath: Path, shape: SourceShape): void {
+  const parentFlow = shape.style(holderPath) === 'flow';
+  let trailing = true;
+  const order = shape.keys(holderPath);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const key = order[i]!;
+    const value = holder[key];
+    if (value === undefined) continue;
+    if (fields.includes(key) && isEmptyCollection(value)) {
+      const style = shape.style([...holderPath, key]);
+      if (style === 'block' || (style === 'flow' && parentFlow && trailing)) {
+        delete holder[key];
+        continue;
+      }
+    }
+    trailing = false;
+  }
+}
+
+function isEmptyCollection(v: Json): boolean {
+  return (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
 }
 
 /** Turns an injection failure into a DataError at the position of its cause. */
@@ -179,10 +217,29 @@ function failure(e: unknown, src: SourceDocument | undefined, file: string, base
   return new DataError(`${label}: ${e.message}`, pos);
 }
 
-function isBlockIn(doc: Document.Parsed): (p: Path) => boolean {
-  return (p) => {
-    const node = doc.getIn(p, true);
-    return (isMap(node) || isSeq(node)) && !node.flow;
+function yamlShape(doc: Document.Parsed): SourceShape {
+  return {
+    style: (p) => {
+      const node = doc.getIn(p, true);
+      return isMap(node) || isSeq(node) ? (node.flow ? 'flow' : 'block') : undefined;
+    },
+    keys: (p) => {
+      const node = doc.getIn(p, true);
+      return isMap(node) ? node.items.flatMap((pair) => (isScalar(pair.key) && typeof pair.key.value === 'string' ? [pair.key.value] : [])) : [];
+    },
+  };
+}
+
+function jsonShape(data: Json): SourceShape {
+  return {
+    style: (p) => {
+      const v = getIn(data, p);
+      return Array.isArray(v) || isObject(v) ? 'flow' : undefined;
+    },
+    keys: (p) => {
+      const v = getIn(data, p);
+      return isObject(v) ? Object.keys(v) : [];
+    },
   };
 }
 
@@ -220,7 +277,7 @@ function processJson(mode: Mode, text: string, file: string): FileResult {
   const target = structuredClone(data);
   for (const w of found) {
     try {
-      result.workloads.push(processWorkload(mode, target, w.path, w.kind, w.object, () => true, result.runs));
+      result.workloads.push(processWorkload(mode, target, w.path, w.kind, w.object, jsonShape(data), result.runs));
     } catch (e) {
       throw failure(e, jsonSource(text, file), file, w.path, w.kind, w.object);
     }
@@ -242,10 +299,10 @@ function process(mode: Mode, text: string, file: string): FileResult {
     workloadsIn(src.data as Json, [], found);
     if (!found.length) continue;
     const target = structuredClone(src.data) as JsonObject;
-    const isBlock = isBlockIn(src.doc);
+    const shape = yamlShape(src.doc);
     for (const w of found) {
       try {
-        result.workloads.push(processWorkload(mode, target, w.path, w.kind, w.object, isBlock, result.runs));
+        result.workloads.push(processWorkload(mode, target, w.path, w.kind, w.object, shape, result.runs));
       } catch (e) {
         throw failure(e, src, file, w.path, w.kind, w.object);
       }
