@@ -55,6 +55,22 @@ export class DataError extends Error {
   }
 }
 
+/**
+ * A configuration value that cannot be rendered, found where its origin is unknown (the renderer
+ * sees only the merged IstioOperator spec). `path` is relative to `spec`, as `--set` paths are
+ * (`['components', 'cni', 'enabled']`). The configuration loader turns it into a DataError at the
+ * value's `file:line:column` when an `-f` file set it, or a UsageError naming the `--set` flag;
+ * otherwise it stays a usage error (exit 64).
+ */
+export class ConfigValueError extends UsageError {
+  override name = 'ConfigValueError';
+  readonly path: readonly (string | number)[];
+  constructor(message: string, path: readonly (string | number)[]) {
+    super(message);
+    this.path = path;
+  }
+}
+
 /** Findings at or above the failure threshold. Exit 79. */
 export class AnalysisIssuesError extends Error {
   override name = 'AnalysisIssuesError';

@@ -2,7 +2,6 @@
 import type { Deps } from '../deps.js';
 import { DEFAULT_POLL_INTERVAL_MS, runInstallation, type InstallReporter } from '../kube/install.js';
 import { plainProgress, type Progress } from '../output/plain-progress.js';
-import { renderManifests } from '../render/render.js';
 import { useColor } from './color.js';
 import { parseDuration } from './duration.js';
 import { connectCluster, type KubeGlobals } from './kube-flags.js';
@@ -29,8 +28,7 @@ export interface InstallFlags extends RenderOptions {
 export async function runInstall(deps: Deps, command: 'install' | 'upgrade', flags: InstallFlags, globals: KubeGlobals & { color?: boolean }): Promise<void> {
   const readinessTimeoutMs = parseDuration('--readiness-timeout', flags.readinessTimeout);
   const pollIntervalMs = flags.pollInterval === undefined ? DEFAULT_POLL_INTERVAL_MS : Math.max(1, parseDuration('--poll-interval', flags.pollInterval));
-  const { config, assets } = await configurationFrom(deps, flags);
-  const rendering = renderManifests(config, assets);
+  const { config, rendering } = await configurationFrom(deps, flags);
   printWarnings(deps, rendering.warnings);
   const client = await connectCluster(deps, globals);
 

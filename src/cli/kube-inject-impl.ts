@@ -10,7 +10,6 @@ import { createInjector } from '../inject/pod.js';
 import { KubeError } from '../kube/errors.js';
 import type { KubeClient } from '../kube/types.js';
 import { isObject, type K8sObject } from '../manifest/objects.js';
-import { renderManifests } from '../render/render.js';
 import { connectCluster, type KubeGlobals } from './kube-flags.js';
 import { expandInputPaths, readInputFiles, splitFileFlags, STDIN_NAME, writeOutputFile } from './inputs.js';
 import { configurationFrom, printWarnings } from './render-options.js';
@@ -60,13 +59,13 @@ async function injectionConfig(deps: Deps, opts: KubeInjectOptions, cluster: () 
       ...(opts.revision !== undefined ? { revision: opts.revision } : {}),
     });
   } else if (needsBase) {
-    const { config, assets } = await configurationFrom(deps, {
+    const { config, rendering } = await configurationFrom(deps, {
       filename: opts.operatorFileName ? [opts.operatorFileName] : [],
       set: opts.set,
       revision: opts.revision,
-    });
+    }, undefined, { omitUnsupported: true });
     printWarnings(deps, config.warnings);
-    const objects = renderManifests(config, assets, { omitUnsupported: true }).objects.map((o) => o.object as K8sObject);
+    const objects = rendering.objects.map((o) => o.object as K8sObject);
     base = injectionConfigFromObjects(objects, config.revision);
   }
   base ??= { templates: {}, defaultTemplates: ['sidecar'], aliases: {}, injectedAnnotations: {}, values: {}, mesh: {}, revision: opts.revision ?? '' };

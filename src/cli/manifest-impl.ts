@@ -4,7 +4,6 @@ import { UsageError } from '../errors.js';
 import { diffManifests, formatManifestDiff, summarizeManifestDiff } from '../manifest/diff.js';
 import { loadObjects } from '../manifest/load.js';
 import { toJson, toYamlStream } from '../manifest/serialize.js';
-import { renderManifests } from '../render/render.js';
 import { readInputFiles, writeOutputFile } from './inputs.js';
 import { configurationFrom, printWarnings } from './render-options.js';
 import type { RenderOptions } from './render-flags.js';
@@ -17,8 +16,7 @@ export interface ManifestGenerateOptions extends RenderOptions {
 
 /** Renders the configuration and writes the YAML stream to stdout or `-o FILE`. */
 export async function runManifestGenerate(deps: Deps, opts: ManifestGenerateOptions): Promise<void> {
-  const { config, assets } = await configurationFrom(deps, opts);
-  const rendering = renderManifests(config, assets);
+  const { config, rendering } = await configurationFrom(deps, opts);
   printWarnings(deps, rendering.warnings);
   const text = toYamlStream(rendering.objects.map((o) => o.object));
   if (rendering.objects.length === 0) deps.stderr.write(`No objects rendered: every component is disabled (profile "${config.profile}").\n`);

@@ -1,16 +1,22 @@
 /** Turning the rendering flags into a configuration (loaded only by commands that render). */
 import type { Deps } from '../deps.js';
 import { resolveConfiguration, type MeshConfiguration, type RenderAssets } from '../render/config.js';
+import { renderManifests, type Rendering, type RenderOptions as RenderingOptions } from '../render/render.js';
 import { loadAssets } from './assets.js';
 import type { RenderOptions } from './render-flags.js';
 import { readInputFiles, splitFileFlags } from './inputs.js';
 
-/** Reads the overlay files and resolves the configuration. Throws UsageError/DataError as resolveConfiguration does. */
-export async function configurationFrom(deps: Deps, opts: RenderOptions, profile?: string): Promise<{ config: MeshConfiguration; assets: RenderAssets }> {
+/**
+ * Reads the overlay files, resolves the configuration and renders it: the one validation every
+ * command that takes `-f` IstioOperator files or `--set` runs, so that `profile dump` refuses what
+ * `manifest generate` refuses. Throws UsageError (a flag is to blame, exit 64) or DataError (a file
+ * is, with its `file:line:column`, exit 65) as resolveConfiguration and renderManifests do.
+ */
+export async function configurationFrom(deps: Deps, opts: RenderOptions, profile?: string, rendering: RenderingOptions = {}): Promise<{ config: MeshConfiguration; assets: RenderAssets; rendering: Rendering }> {
   const paths = splitFileFlags(opts.filename);
   const [assets, files] = await Promise.all([loadAssets(deps), readInputFiles(deps, paths)]);
   const config = resolveConfiguration(assets, { files, sets: opts.set ?? [], revision: opts.revision, profile, force: opts.force });
-  return { config, assets };
+  return { config, assets, rendering: renderManifests(config, assets, rendering) };
 }
 
 /** Writes warnings to stderr, one line each. */

@@ -6,7 +6,7 @@ import { toJson } from '../manifest/serialize.js';
 import { readInstalledState, stateConfigMapName, type InstalledState } from '../kube/owner.js';
 import { describeProblem, dottedName, verifyInstallation, type VerifyReport } from '../kube/verify.js';
 import { resolveConfiguration, type MeshConfiguration, type RenderAssets } from '../render/config.js';
-import { renderManifests } from '../render/render.js';
+import { renderManifests, type Rendering } from '../render/render.js';
 import { loadAssets } from './assets.js';
 import { connectCluster, type KubeGlobals } from './kube-flags.js';
 import type { RenderOptions } from './render-flags.js';
@@ -47,7 +47,7 @@ export function configurationOfState(assets: RenderAssets, state: InstalledState
 export async function runVerifyInstall(deps: Deps, opts: VerifyInstallOptions, globals: KubeGlobals): Promise<void> {
   const fromFlags = (opts.filename ?? []).length > 0 || (opts.set ?? []).length > 0;
   // Flags are resolved before connecting, so a bad file fails without touching the cluster.
-  let resolved: { config: MeshConfiguration; assets: RenderAssets; source: string; ignoreFields?: Record<string, string[]> } | undefined;
+  let resolved: { config: MeshConfiguration; rendering: Rendering; source: string; ignoreFields?: Record<string, string[]> } | undefined;
   if (fromFlags) resolved = { ...await configurationFrom(deps, opts), source: 'the given configuration' };
   const client = await connectCluster(deps, globals);
   if (!resolved) {
@@ -59,9 +59,10 @@ export async function runVerifyInstall(deps: Deps, opts: VerifyInstallOptions, g
       return;
     }
     const assets = await loadAssets(deps);
+    const config = configurationOfState(assets, state);
     resolved = {
-      config: configurationOfState(assets, state),
-      assets,
+      config,
+      rendering: renderManifests(config, assets),
       source: `the configuration installed by meshctl ${state.clientVersion || '(unknown version)'} (profile "${state.profile}")`,
       // The record holds the merged configuration; which values the user gave cannot be told from
       // it, and the `values` ConfigMap records exactly that: original-values is what the user gave,
@@ -71,9 +72,7 @@ export async function runVerifyInstall(deps: Deps, opts: VerifyInstallOptions, g
       ignoreFields: { ConfigMap: ['data.original-values', 'data.merged-values'] },
     };
   }
-  const { config, assets, source, ignoreFields } = resolved;
-  printWarnings(deps, config.warnings);
-  const rendering = renderManifests(config, assets);
+  const { config, rendering, source, ignoreFields } = resolved;
   printWarnings(deps, rendering.warnings);
   const report = await verifyInstallation(client, { rendering: rendering.objects, revision: config.revision, namespace: config.namespace, ...(ignoreFields ? { ignoreFields } : {}) });
   const ok = report.objects.every((o) => o.status === 'ok');

@@ -62,6 +62,15 @@ export interface MeshConfiguration {
   userSpec: JsonObject;
   /** Non-fatal findings, already phrased for people. */
   warnings: string[];
+  /** Where the user's values came from, so that errors found later (rendering) can point at them; absent when unknown. */
+  origins?: ConfigOrigins;
+}
+
+/** The user's sources of a configuration: `-f` files (parsed, in order) and `--set`/`-r` flags (in order). */
+export interface ConfigOrigins {
+  files: readonly { src: SourceDocument; spec: JsonObject }[];
+  /** `label` is the flag as the user gave it: `--set a.b=c`, `--revision canary`. */
+  sets: readonly { label: string; steps: readonly PathStep[] }[];
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -88,7 +97,15 @@ export function resolveConfiguration(assets: RenderAssets, request: ConfigReques
   const warnings: string[] = [];
   const overlays = (request.files ?? []).map((f) => loadOverlay(f, warnings));
   const sets = (request.sets ?? []).map(parseSetFlag);
-  if (request.revision !== undefined) sets.push(parseSetFlag(`revision=${request.revision}`));
+  const labels = sets.map((s) => `--set ${s.raw}`);
+  if (request.revision !== undefined) {
+    sets.push(parseSetFlag(`revision=${request.revision}`));
+    labels.push(`--revision ${request.revision}`);
+  }
+  const origins: ConfigOrigins = {
+    files: overlays.map((o) => ({ src: o.src, spec: o.spec })),
+    sets: sets.map((s, i) => ({ label: labels[i]!, steps: s.steps })),
+  };
 
   const profile = selectProfile(assets, overlays, sets, request.profile);
 
@@ -96,11 +113,11 @@ export function resolveConfiguration(assets: RenderAssets, request: ConfigReques
   spec = mergeOverlay(spec, profileSpec(assets, 'default'));
   if (profile !== 'default') spec = mergeOverlay(spec, profileSpec(assets, profile));
   let userSpec: Json | undefined = {};
-  let metadataNamespace: string | undefined;
+  let metadataNamespace: { name: string; src: SourceDocument } | undefined;
   for (const o of overlays) {
     spec = mergeOverlay(spec, o.spec);
     userSpec = mergeOverlay(userSpec, o.spec);
-    if (o.namespace) metadataNamespace = o.namespace;
+    if (o.namespace) metadataNamespace = { name: o.namespace, src: o.src };
   }
   const merged = spec as JsonObject;
   merged.profile = profile;
@@ -113,23 +130,30 @@ export function resolveConfiguration(assets: RenderAssets, request: ConfigReques
     }
   }
 
-  checkMergedSpec(merged, sets, request.force === true, warnings);
+  checkMergedSpec(merged, origins, request.force === true, warnings);
   // Values outside the schema, merged in after validation as istioctl does (render.GenerateManifest).
   for (const tree of [merged, userSpec as JsonObject]) {
     if (isObject(tree.unvalidatedValues)) tree.values = mergeOverlay(isObject(tree.values) ? tree.values : {}, tree.unvalidatedValues) as JsonObject;
   }
 
-  const revision = normalizeRevision(merged.revision);
-  const namespace = stringOr(merged.namespace, metadataNamespace ?? profileNamespace(assets) ?? 'istio-system');
-  if (!DNS1123_LABEL.test(namespace)) throw new UsageError(`invalid namespace "${namespace}": must be a DNS-1123 label`);
+  const revision = normalizeRevision(merged.revision, origins);
+  const namespace = stringOr(merged.namespace, metadataNamespace?.name ?? profileNamespace(assets) ?? 'istio-system');
+  if (!DNS1123_LABEL.test(namespace)) {
+    const message = `invalid namespace "${namespace}": must be a DNS-1123 label (lower case letters, digits and "-")`;
+    if (typeof merged.namespace !== 'string' || merged.namespace === '') {
+      throw metadataNamespace ? new DataError(message, positionOf(metadataNamespace.src, ['metadata', 'namespace'])) : new UsageError(message);
+    }
+    throw configErrorAt(origins, ['namespace'], message);
+  }
   const values = translateToValues(merged, revision, namespace);
   // Per file the validator warns only when the file itself turns autoscaling on; the merged spec knows the profile too.
   for (const w of autoscaleReplicaWarnings(merged)) if (!warnings.some((x) => x.endsWith(w.message))) warnings.push(w.message);
-  return { profile, spec: merged, namespace, revision, values, userSpec: userSpec as JsonObject, warnings };
+  return { profile, spec: merged, namespace, revision, values, userSpec: userSpec as JsonObject, warnings, origins };
 }
 
 interface LoadedOverlay {
   file: string;
+  src: SourceDocument;
   spec: JsonObject;
   namespace: string | undefined;
   profile: { name: string; src: SourceDocument } | undefined;
@@ -153,7 +177,7 @@ function loadOverlay(file: OverlayFile, warnings: string[]): LoadedOverlay {
   const spec = isObject(data.spec) ? data.spec : {};
   const meta = isObject(data.metadata) ? data.metadata : {};
   const profile = typeof spec.profile === 'string' ? { name: spec.profile, src } : undefined;
-  return { file: file.name, spec, namespace: typeof meta.namespace === 'string' ? meta.namespace : undefined, profile };
+  return { file: file.name, src, spec, namespace: typeof meta.namespace === 'string' ? meta.namespace : undefined, profile };
 }
 
 function selectProfile(assets: RenderAssets, overlays: LoadedOverlay[], sets: SetFlag[], fallback: string | undefined): string {
@@ -196,17 +220,12 @@ function profileNamespace(assets: RenderAssets): string | undefined {
  * Validates the merged spec. An issue at or under the path of a --set flag is blamed on the last
  * such flag and reported as a usage error (exit 64); `--force` turns issues into warnings.
  */
-function checkMergedSpec(spec: JsonObject, sets: SetFlag[], force: boolean, warnings: string[]): void {
+function checkMergedSpec(spec: JsonObject, origins: ConfigOrigins, force: boolean, warnings: string[]): void {
   const issues = validateSpecTree(spec);
   if (issues.length === 0) return;
   const lines = issues.map((issue) => {
-    const at = dottedPath(issue.path.map((p) => (typeof p === 'number' ? { kind: 'index' as const, index: p } : { kind: 'key' as const, key: p })));
-    const flag = [...sets].reverse().find((s) => {
-      const own = dottedPath(s.steps);
-      const under = new RegExp(`^${own.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('\\[\\*\\]', '\\[\\d+\\]')}(?:$|[.[])`);
-      return under.test(at) || own.startsWith(`${at}.`);
-    });
-    return flag ? `--set ${flag.raw}: ${issue.message}` : issue.message;
+    const flag = blamedFlag(origins, issue.path);
+    return flag ? `${flag}: ${issue.message}` : issue.message;
   });
   if (force) {
     for (const l of lines) warnings.push(`configuration invalid; continuing because of --force: ${l}`);
@@ -215,15 +234,58 @@ function checkMergedSpec(spec: JsonObject, sets: SetFlag[], force: boolean, warn
   throw new UsageError(lines.join('\n'));
 }
 
+/**
+ * Returns the error to show for a wrong value at `path` (relative to `spec`, as `--set` paths are):
+ * a UsageError `--set <flag>: <message>` when the last flag that set the path, or a path under or over
+ * it, is to blame (exit 64); else a DataError at the value's `file:line:column` in the last `-f` file
+ * that sets it (exit 65); else a UsageError with the message alone (a profile or the built-in values
+ * hold it, or the origins are unknown).
+ */
+export function configErrorAt(origins: ConfigOrigins | undefined, path: readonly (string | number)[], message: string): UsageError | DataError {
+  if (!origins) return new UsageError(message);
+  const flag = blamedFlag(origins, path);
+  if (flag) return new UsageError(`${flag}: ${message}`);
+  // The deepest match wins; a file that only shares `components` with the path is not the origin.
+  let best: { src: SourceDocument; depth: number } | undefined;
+  for (const file of origins.files) {
+    let depth = 0;
+    let node: Json | undefined = file.spec;
+    for (const step of path) {
+      node = Array.isArray(node) && typeof step === 'number' ? node[step]
+        : isObject(node) && typeof step === 'string' && Object.hasOwn(node, step) ? node[step] : undefined;
+      if (node === undefined) break;
+      depth++;
+    }
+    if (depth >= Math.min(2, path.length) && depth > 0 && (!best || depth >= best.depth)) best = { src: file.src, depth };
+  }
+  return best ? new DataError(message, positionOf(best.src, ['spec', ...path])) : new UsageError(message);
+}
+
+/**
+ * Returns the label of the last flag whose path is `path`, lies under it or over it (a selector
+ * `[key:value]` counts as any index), or undefined.
+ */
+function blamedFlag(origins: ConfigOrigins, path: readonly (string | number)[]): string | undefined {
+  const at = dottedPath(path.map((p) => (typeof p === 'number' ? { kind: 'index' as const, index: p } : { kind: 'key' as const, key: p })));
+  const flag = [...origins.sets].reverse().find((s) => {
+    const own = dottedPath(s.steps);
+    const under = new RegExp(`^${own.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('\\[\\*\\]', '\\[\\d+\\]')}(?:$|[.[])`);
+    return under.test(at) || own.startsWith(`${at}.`) || own.startsWith(`${at}[`);
+  });
+  return flag?.label;
+}
+
 /** Returns a path as `a.b[0].c`; selectors count as the element they select, for comparison with issue paths. */
 function dottedPath(steps: readonly PathStep[]): string {
   return steps.map((st) => (st.kind === 'key' ? `.${st.key}` : st.kind === 'index' ? `[${st.index}]` : '[*]')).join('').replace(/^\./, '');
 }
 
-function normalizeRevision(value: Json | undefined): string {
+function normalizeRevision(value: Json | undefined, origins: ConfigOrigins): string {
   if (value === undefined || value === null || value === '' || value === 'default') return '';
   const rev = String(value);
-  if (!DNS1123_LABEL.test(rev) || rev.length > 63) throw new UsageError(`invalid revision "${rev}": must be a DNS-1123 label (lower case letters, digits and "-")`);
+  if (!DNS1123_LABEL.test(rev) || rev.length > 63) {
+    throw configErrorAt(origins, ['revision'], `invalid revision "${rev}": must be a DNS-1123 label (lower case letters, digits and "-")`);
+  }
   return rev;
 }
 

@@ -8,7 +8,7 @@
  * replaced. Written here because no maintained JS library implements strategic merge patch.
  */
 import { parse } from 'yaml';
-import { DataError, UsageError } from '../errors.js';
+import { ConfigValueError, UsageError } from '../errors.js';
 import { isObject, type Json, type JsonObject, type K8sObject } from '../manifest/objects.js';
 import { mergeOverlay, parsePath, type PathStep } from './tree.js';
 
@@ -22,6 +22,8 @@ export interface ComponentObjects {
   k8s: JsonObject;
   /** For messages: `components.pilot`, `components.ingressGateways[name:istio-ingressgateway]`. */
   path: string;
+  /** The component's path in the IstioOperator spec, for errors: `['components', 'ingressGateways', 0]`. */
+  specPath: readonly (string | number)[];
 }
 
 /**
@@ -100,7 +102,10 @@ function podSpec(dep: K8sObject): JsonObject {
   return template.spec as JsonObject;
 }
 
-/** Applies the `k8s` settings of one component to its objects, in place. Throws UsageError on overlays that match nothing. */
+/**
+ * Applies the `k8s` settings of one component to its objects, in place. Throws ConfigValueError (at
+ * the overlay's path in the spec) on overlays that are malformed or match nothing.
+ */
 export function applyK8sSettings(c: ComponentObjects): void {
   const k = c.k8s;
   const dep = find(c.objects, 'Deployment', c.workload);
@@ -142,7 +147,7 @@ export function applyK8sSettings(c: ComponentObjects): void {
     if (isObject(k.service)) svc.spec = strategicMerge(svc.spec as Json, k.service) as Json;
     if (isObject(k.serviceAnnotations)) svc.metadata.annotations = { ...svc.metadata.annotations, ...(k.serviceAnnotations as Record<string, string>) };
   }
-  if (Array.isArray(k.overlays)) for (const [i, overlay] of k.overlays.entries()) applyOverlay(c, overlay, `${c.path}.k8s.overlays[${i}]`);
+  if (Array.isArray(k.overlays)) for (const [i, overlay] of k.overlays.entries()) applyOverlay(c, overlay, `${c.path}.k8s.overlays[${i}]`, [...c.specPath, 'k8s', 'overlays', i]);
 }
 
 /**
@@ -150,24 +155,29 @@ export function applyK8sSettings(c: ComponentObjects): void {
  * without `value` deletes the node. Paths use the --set grammar; istioctl's `a.[key:value]` form is
  * accepted too.
  */
-function applyOverlay(c: ComponentObjects, overlay: Json, where: string): void {
-  if (!isObject(overlay)) throw new DataError(`${where}: an overlay must be a map with kind, name and patches`);
+function applyOverlay(c: ComponentObjects, overlay: Json, where: string, at: readonly (string | number)[]): void {
+  if (!isObject(overlay)) throw new ConfigValueError(`${where}: an overlay must be a map with kind, name and patches`, at);
   const target = c.objects.find((o) => o.kind === overlay.kind && o.metadata.name === overlay.name
     && (overlay.apiVersion === undefined || o.apiVersion === overlay.apiVersion));
   if (!target) {
     const names = c.objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ');
-    throw new UsageError(`${where}: no object ${String(overlay.kind)}/${String(overlay.name)} in this component (it renders: ${names})`);
+    throw new ConfigValueError(`${where}: no object ${String(overlay.kind ?? '(no kind)')}/${String(overlay.name ?? '(no name)')} in this component (it renders: ${names})`, at);
   }
   const patches = Array.isArray(overlay.patches) ? overlay.patches : [];
   for (const [i, p] of patches.entries()) {
-    if (!isObject(p) || typeof p.path !== 'string') throw new DataError(`${where}.patches[${i}]: a patch needs a path`);
+    if (!isObject(p) || typeof p.path !== 'string') throw new ConfigValueError(`${where}.patches[${i}]: a patch needs a path`, [...at, 'patches', i]);
+    const pathAt = [...at, 'patches', i, 'path'];
     let steps: OverlayStep[];
     try {
       steps = parseOverlayPath(p.path);
     } catch (e) {
-      throw new UsageError(`${where}.patches[${i}]: ${(e as Error).message}`);
+      throw new ConfigValueError(`${where}.patches[${i}]: ${(e as Error).message}`, pathAt);
     }
-    patchNode(target as unknown as JsonObject, steps, p.value, 'value' in p, `${where}.patches[${i}] (${p.path})`);
+    try {
+      patchNode(target as unknown as JsonObject, steps, p.value, 'value' in p, `${where}.patches[${i}] (${p.path})`);
+    } catch (e) {
+      throw e instanceof UsageError && !(e instanceof ConfigValueError) ? new ConfigValueError(e.message, pathAt) : e;
+    }
   }
 }
 

@@ -3,9 +3,9 @@
  * Components are a data table; each enabled one renders its objects, its `k8s` settings are
  * applied, and the whole set is sorted into install order.
  */
-import { UsageError } from '../errors.js';
+import { ConfigValueError } from '../errors.js';
 import { apiGroup, isObject, type JsonObject, type K8sObject } from '../manifest/objects.js';
-import type { MeshConfiguration, RenderAssets } from './config.js';
+import { configErrorAt, type MeshConfiguration, type RenderAssets } from './config.js';
 import { makeContext, type RenderContext } from './context.js';
 import { renderBase } from './components/base.js';
 import { isRemote, renderPilot, withChartValues } from './components/pilot.js';
@@ -31,7 +31,7 @@ interface ComponentDef {
   name: ComponentName;
   /** Key under spec.components. */
   specKey: string;
-  render: (ctx: RenderContext) => { objects: K8sObject[]; workload: string; container: string; path: string; k8s: JsonObject }[];
+  render: (ctx: RenderContext) => { objects: K8sObject[]; workload: string; container: string; path: string; specPath: (string | number)[]; k8s: JsonObject }[];
 }
 
 function componentSpec(ctx: RenderContext, key: string): JsonObject {
@@ -65,7 +65,7 @@ function k8sOf(spec: JsonObject): JsonObject {
 function gatewayComponent(kind: 'ingress' | 'egress'): ComponentDef['render'] {
   const key = kind === 'ingress' ? 'ingressGateways' : 'egressGateways';
   return (ctx) => enabledGateways(ctx, kind).map((gw) => ({
-    objects: renderGateway(ctx, gw), workload: gw.name, container: 'istio-proxy', path: `components.${key}[name:${gw.name}]`, k8s: gw.k8s,
+    objects: renderGateway(ctx, gw), workload: gw.name, container: 'istio-proxy', path: `components.${key}[name:${gw.name}]`, specPath: ['components', key, gw.index], k8s: gw.k8s,
   }));
 }
 
@@ -75,13 +75,13 @@ const COMPONENTS: ComponentDef[] = [
     name: 'Base', specKey: 'base',
     // Of its k8s settings istioctl applies only the overlays to Base: its resource has no name to patch.
     render: (ctx) => enabled(ctx, 'base')
-      ? [{ objects: renderBase(inComponentNamespace(ctx, 'base')), workload: '', container: '', path: 'components.base', k8s: overlaysOnly(componentSpec(ctx, 'base')) }]
+      ? [{ objects: renderBase(inComponentNamespace(ctx, 'base')), workload: '', container: '', path: 'components.base', specPath: ['components', 'base'], k8s: overlaysOnly(componentSpec(ctx, 'base')) }]
       : [],
   },
   {
     name: 'Pilot', specKey: 'pilot',
     render: (ctx) => enabled(ctx, 'pilot')
-      ? [{ objects: renderPilot(withChartValues(inComponentNamespace(ctx, 'pilot'))), workload: `istiod${ctx.suffix}`, container: 'discovery', path: 'components.pilot', k8s: k8sOf(componentSpec(ctx, 'pilot')) }]
+      ? [{ objects: renderPilot(withChartValues(inComponentNamespace(ctx, 'pilot'))), workload: `istiod${ctx.suffix}`, container: 'discovery', path: 'components.pilot', specPath: ['components', 'pilot'], k8s: k8sOf(componentSpec(ctx, 'pilot')) }]
       : [],
   },
   { name: 'IngressGateways', specKey: 'ingressGateways', render: gatewayComponent('ingress') },
@@ -102,14 +102,26 @@ export interface RenderOptions {
 }
 
 /**
- * Returns the objects of the configuration in install order. Throws UsageError when an
- * unsupported component (cni, ztunnel) is enabled (unless `options.omitUnsupported`) or a
- * `k8s.overlays` patch matches nothing.
+ * Returns the objects of the configuration in install order. Throws, for an unsupported component
+ * (cni, ztunnel) that is enabled (unless `options.omitUnsupported`), a `k8s.overlays` entry that is
+ * malformed or matches nothing, or two gateway entries that are one gateway: a DataError at the
+ * value's `file:line:column` when an `-f` file set it, a UsageError naming the `--set` flag when a
+ * flag did, else a UsageError (see configErrorAt).
  */
 export function renderManifests(config: MeshConfiguration, assets: RenderAssets, options: RenderOptions = {}): Rendering {
+  try {
+    return renderObjects(config, assets, options);
+  } catch (err) {
+    throw err instanceof ConfigValueError ? configErrorAt(config.origins, err.path, err.message) : err;
+  }
+}
+
+function renderObjects(config: MeshConfiguration, assets: RenderAssets, options: RenderOptions): Rendering {
   const ctx = makeContext(config, assets);
   for (const key of UNSUPPORTED) {
-    if (!options.omitUnsupported && enabled(ctx, key)) throw new UsageError(`components.${key} is not supported by meshctl yet (Istio ${key === 'cni' ? 'CNI' : 'ambient'} mode); remove components.${key}.enabled=true`);
+    if (!options.omitUnsupported && enabled(ctx, key)) {
+      throw new ConfigValueError(`components.${key} is not supported by meshctl yet (Istio ${key === 'cni' ? 'CNI' : 'ambient'} mode); remove components.${key}.enabled=true`, ['components', key, 'enabled']);
+    }
   }
   const objects: RenderedObject[] = [];
   for (const def of COMPONENTS) {

@@ -2,7 +2,7 @@
  * The IngressGateways and EgressGateways components: one Envoy gateway per enabled list entry
  * (per Istio 1.30.3 gateways/istio-ingress and istio-egress charts, reference delta 2.4 and 2.5).
  */
-import { UsageError } from '../../errors.js';
+import { ConfigValueError } from '../../errors.js';
 import { isObject, type Json, type JsonObject, type K8sObject } from '../../manifest/objects.js';
 import { mergeOverlay } from '../tree.js';
 import { cleanResources } from './pilot.js';
@@ -20,6 +20,8 @@ const KINDS: Record<GatewayKind, { component: string; chart: ChartName; defaultN
 export interface GatewaySpec {
   kind: GatewayKind;
   name: string;
+  /** Index of the gateway's entry in its `components.*Gateways` list. */
+  index: number;
   namespace: string;
   /** The gateway's values: the chart values of its kind with name, labels and ports from the component. */
   values: JsonObject;
@@ -53,8 +55,10 @@ export function enabledGateways(ctx: RenderContext, kind: GatewayKind): GatewayS
     const namespace = typeof entry.namespace === 'string' && entry.namespace ? entry.namespace : ctx.ns;
     const first = seen.get(`${namespace}/${name}`);
     if (first !== undefined) {
-      throw new UsageError(`${listName}[${first}] and ${listName}[${index}] are both gateway "${name}" in namespace "${namespace}"` +
-        `${typeof entry.name === 'string' && entry.name ? '' : ' (an entry without a name is the default gateway)'}: give each gateway its own name`);
+      const named = typeof entry.name === 'string' && entry.name !== '';
+      throw new ConfigValueError(`${listName}[${first}] and ${listName}[${index}] are both gateway "${name}" in namespace "${namespace}"` +
+        `${named ? '' : ' (an entry without a name is the default gateway)'}: give each gateway its own name`,
+      [listName.split('.')[0]!, listName.split('.')[1]!, index, ...(named ? ['name'] : [])]);
     }
     seen.set(`${namespace}/${name}`, index);
     // Custom gateways start from the chart values of their kind, as istioctl renders them from the same chart.
@@ -67,7 +71,7 @@ export function enabledGateways(ctx: RenderContext, kind: GatewayKind): GatewayS
     const k8s = isObject(entry.k8s) ? entry.k8s : {};
     if (isObject(k8s.service) && Array.isArray(k8s.service.ports)) values.ports = k8s.service.ports;
     out.push({
-      kind, name, values,
+      kind, name, index, values,
       namespace,
       hub: valStr(ctx, 'global.hub'),
       tag: truthy(entry.tag ?? null) ? String(entry.tag) : truthy(values.tag ?? null) ? String(values.tag) : valStr(ctx, 'global.tag'),
