@@ -47,8 +47,11 @@ const dotted = (path: readonly (string | number)[]): string =>
  * Returns why a workload's pod template cannot be injected, or undefined when it can: a field on
  * the way to the pod spec (per `kind.podSpec`) or the pod metadata (per `kind.podMeta`) that is
  * not a map, a pod spec without containers, or `containers`/`initContainers` that are not lists of
- * maps. Missing or null metadata is accepted (injection creates it); a missing or null spec, pod
- * template or container list is not. Paths are relative to `object`.
+ * maps, or a field the injection reads with the wrong type (a container's ports, env, command,
+ * name or image; the pod's service account, host network, name and namespace: see
+ * CONTAINER_FIELDS, POD_SPEC_FIELDS, POD_META_FIELDS). Missing or null metadata is accepted
+ * (injection creates it); a missing or null spec, pod template or container list is not. Paths
+ * are relative to `object`.
  */
 export function podTemplateProblem(kind: WorkloadKind, object: JsonObject): ShapeProblem | undefined {
   const wrongType = (path: (string | number)[], v: Json | undefined, want: string): ShapeProblem => ({
@@ -89,6 +92,75 @@ export function podTemplateProblem(kind: WorkloadKind, object: JsonObject): Shap
     if (!Array.isArray(items)) return wrongType(path, items, 'a list of containers');
     const bad = items.findIndex((c) => !isObject(c));
     if (bad >= 0) return wrongType([...path, bad], items[bad], 'a container (a map with name and image)');
+    for (const [i, container] of (items as JsonObject[]).entries()) {
+      const problem = fieldProblem(CONTAINER_FIELDS, container, [...path, i], wrongType);
+      if (problem) return problem;
+    }
+  }
+  return fieldProblem(POD_SPEC_FIELDS, spec, [...kind.podSpec], wrongType)
+    ?? (isObject(meta) ? fieldProblem(POD_META_FIELDS, meta, [...kind.podMeta], wrongType) : undefined);
+}
+
+/** What a field must hold, in the user's terms (`want`) and as a test. */
+interface FieldRule {
+  want: string;
+  test: (v: Json) => boolean;
+  /** For a list: what each element must hold (null elements are left to the API server). */
+  item?: { want: string; test: (v: Json) => boolean; fields?: Readonly<Record<string, FieldRule>> };
+}
+
+const isText = (v: Json): boolean => typeof v === 'string';
+const TEXT: FieldRule = { want: 'text', test: isText };
+const BOOL: FieldRule = { want: 'true or false', test: (v) => typeof v === 'boolean' };
+const INT32: FieldRule = { want: 'a whole number', test: (v) => typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 2 ** 31 };
+const MAP: FieldRule = { want: 'a map', test: isObject };
+const TEXT_LIST: FieldRule = { want: 'a list of text', test: Array.isArray, item: { want: 'text', test: isText } };
+const mapList = (plural: string, singular: string, fields?: Record<string, FieldRule>): FieldRule =>
+  ({ want: `a list of ${plural}`, test: Array.isArray, item: { want: `${singular} (a map)`, test: isObject, ...(fields ? { fields } : {}) } });
+
+/**
+ * Container fields by lower-cased name (Go's JSON decoder, which istioctl and the injection
+ * templates use, matches names case-insensitively). A wrong type here is a workload istioctl cannot
+ * decode (corev1.Container, Kubernetes 1.34), and the templates read several of them.
+ */
+const CONTAINER_FIELDS: Readonly<Record<string, FieldRule>> = {
+  name: TEXT, image: TEXT, imagepullpolicy: TEXT, workingdir: TEXT, terminationmessagepath: TEXT, terminationmessagepolicy: TEXT,
+  stdin: BOOL, stdinonce: BOOL, tty: BOOL,
+  command: TEXT_LIST, args: TEXT_LIST,
+  ports: mapList('ports', 'a port', { name: TEXT, protocol: TEXT, hostip: TEXT, containerport: INT32, hostport: INT32 }),
+  env: mapList('environment variables', 'an environment variable', { name: TEXT, value: TEXT }),
+  envfrom: mapList('sources', 'a source'), volumemounts: mapList('volume mounts', 'a volume mount'),
+  volumedevices: mapList('volume devices', 'a volume device'), resizepolicy: mapList('resize policies', 'a resize policy'),
+  resources: MAP, securitycontext: MAP, livenessprobe: MAP, readinessprobe: MAP, startupprobe: MAP, lifecycle: MAP,
+};
+
+/** Pod spec fields the injection templates read (corev1.PodSpec). */
+const POD_SPEC_FIELDS: Readonly<Record<string, FieldRule>> = {
+  serviceaccountname: TEXT, nodename: TEXT, hostnetwork: BOOL,
+};
+
+/** Pod metadata fields the injection templates read (metav1.ObjectMeta; labels and annotations are checked with injection's own rules). */
+const POD_META_FIELDS: Readonly<Record<string, FieldRule>> = {
+  name: TEXT, generatename: TEXT, namespace: TEXT, uid: TEXT,
+};
+
+/** Returns the first field of `map` (at `path`) that breaks its rule, at the offending node; null means unset. */
+function fieldProblem(
+  rules: Readonly<Record<string, FieldRule>>, map: JsonObject, path: (string | number)[],
+  wrongType: (path: (string | number)[], v: Json | undefined, want: string) => ShapeProblem,
+): ShapeProblem | undefined {
+  for (const [key, value] of Object.entries(map)) {
+    const rule = rules[key.toLowerCase()];
+    if (!rule || value === null) continue;
+    const at = [...path, key];
+    if (!rule.test(value)) return wrongType(at, value, rule.want);
+    if (!rule.item || !Array.isArray(value)) continue;
+    for (const [i, item] of value.entries()) {
+      if (item === null) continue;
+      if (!rule.item.test(item)) return wrongType([...at, i], item, rule.item.want);
+      const problem = rule.item.fields && isObject(item) ? fieldProblem(rule.item.fields, item, [...at, i], wrongType) : undefined;
+      if (problem) return problem;
+    }
   }
   return undefined;
 }

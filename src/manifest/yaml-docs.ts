@@ -2,7 +2,7 @@
  * YAML documents with source positions, on the `yaml` package's Document API so that errors and
  * findings can point at `file:line:column`.
  */
-import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, type Document, type Node, type ParsedNode } from 'yaml';
+import { LineCounter, parseAllDocuments, isAlias, isMap, isSeq, isScalar, type Document, type Node, type ParsedNode } from 'yaml';
 import { DataError, type SourcePosition } from '../errors.js';
 
 /** One parsed YAML document, its plain data and a way back to positions. */
@@ -138,7 +138,9 @@ function jsonFault(text: string): { offset: number; reason: string } | undefined
  * Parses a YAML (or JSON) stream into documents. Empty documents (only comments) are dropped. A
  * `.json` file (see isJsonFile) must first be strict JSON, so that a trailing comma or single quotes,
  * which YAML accepts, are the same syntax error for every command. Throws DataError with
- * `file:line:column` on the first syntax error of any document.
+ * `file:line:column` on the first syntax error of any document, and at the first mapping key that
+ * is a list or a map (`? [a, b]`): such a key has no counterpart in JSON or in Kubernetes objects,
+ * and reading it as text would change the data.
  */
 export function parseYamlDocuments(text: string, file: string): SourceDocument[] {
   if (isJsonFile(file) && text.trim() !== '') parseJsonStrict(text, file);
@@ -156,6 +158,11 @@ export function parseYamlDocuments(text: string, file: string): SourceDocument[]
       throw new DataError(text, { file, line: pos.line, column: pos.col });
     }
     if (doc.contents === null) continue;
+    const key = collectionKey(doc);
+    if (key) {
+      throw new DataError(`a mapping key must be a scalar (text, a number or a boolean), not a ${isSeq(key.target) ? 'list' : 'map'}`,
+        positionOfNode(key.at, lineCounter, file));
+    }
     let data: unknown;
     try {
       data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -166,6 +173,29 @@ export function parseYamlDocuments(text: string, file: string): SourceDocument[]
     out.push({ file, index: out.length, data, doc, lineCounter });
   }
   return out;
+}
+
+/**
+ * Returns the first mapping key, in document order, that is a list or a map (itself or through an
+ * alias), or undefined. Walks with an explicit stack, so deep nesting cannot overflow.
+ */
+function collectionKey(doc: Document.Parsed): { at: Node; target: Node } | undefined {
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const children: unknown[] = [];
+      for (const pair of node.items) {
+        const target: unknown = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+        if (isMap(target) || isSeq(target)) return { at: pair.key as Node, target };
+        children.push(pair.value);
+      }
+      stack.push(...children.reverse());
+    } else if (isSeq(node)) {
+      stack.push(...[...node.items].reverse());
+    }
+  }
+  return undefined;
 }
 
 function firstLine(message: string): string {
