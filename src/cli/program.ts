@@ -2,6 +2,7 @@
 import { Command } from '@commander-js/extra-typings';
 import type { Deps } from '../deps.js';
 import { registerAnalyze } from './analyze.js';
+import { registerCompletion } from './completion.js';
 import { registerInstall } from './install.js';
 import { DEFAULT_REQUEST_TIMEOUT } from './kube-flags.js';
 import { registerPrecheck } from './precheck.js';
@@ -39,6 +40,7 @@ export function buildProgram(deps: Deps): AnyCommand {
   registerUninstall(program, deps);
   registerVerifyInstall(program, deps);
   registerPrecheck(program, deps);
+  registerCompletion(program, deps);
   return program;
 }
 
