@@ -26,6 +26,9 @@ export interface InstallFlags extends RenderOptions {
  * installer throws (InterruptedError on Ctrl-C, exit 130).
  */
 export async function runInstall(deps: Deps, command: 'install' | 'upgrade', flags: InstallFlags, globals: KubeGlobals & { color?: boolean }): Promise<void> {
+  // Take Ctrl-C from here on, rendering included: an interrupt before the first apply then ends in
+  // "interrupted: no objects were applied" (exit 130) instead of a silent end.
+  const signal = deps.signal;
   const readinessTimeoutMs = parseDuration('--readiness-timeout', flags.readinessTimeout);
   const pollIntervalMs = flags.pollInterval === undefined ? DEFAULT_POLL_INTERVAL_MS : Math.max(1, parseDuration('--poll-interval', flags.pollInterval));
   const { config, rendering } = await configurationFrom(deps, flags);
@@ -53,7 +56,7 @@ export async function runInstall(deps: Deps, command: 'install' | 'upgrade', fla
       yes: flags.skipConfirmation === true,
       readinessTimeoutMs,
       pollIntervalMs,
-      signal: deps.signal,
+      signal,
       emoji: interactive,
     }, reporter);
     if (result.cancelled) {

@@ -18,7 +18,7 @@ import { FIELD_MANAGER } from './owner.js';
 import { formatRef, refOf } from './refs.js';
 import { sleep } from './sleep.js';
 import type {
-  ApplyOptions, ClusterIdentity, DeleteOptions, KubeClient, ListOptions, ObjectRef, RequestStats, ResourceInfo, ServerVersion, WriteOptions,
+  ApplyAnswer, ApplyOptions, ClusterIdentity, DeleteOptions, KubeClient, ListOptions, ObjectRef, RequestStats, ResourceInfo, ServerVersion, WriteOptions,
 } from './types.js';
 
 /** How failed requests are retried. */
@@ -293,14 +293,20 @@ export class ClientNodeKubeClient implements KubeClient {
   }
 
   async apply<T extends K8sObject = K8sObject>(obj: T, opts: ApplyOptions = {}): Promise<T> {
+    return (await this.applyWithAnswer(obj, opts)).object;
+  }
+
+  async applyWithAnswer<T extends K8sObject = K8sObject>(obj: T, opts: ApplyOptions = {}): Promise<ApplyAnswer<T>> {
     const action = `apply ${formatRef(refOf(obj))}`;
-    return this.json<T>({
+    const res = await this.send({
       method: HttpMethod.PATCH,
       path: await this.path(refOf(obj), action),
       query: { fieldManager: FIELD_MANAGER, force: opts.force ? 'true' : undefined, dryRun: opts.dryRun ? 'All' : undefined },
       body: obj,
       contentType: 'application/apply-patch+yaml',
-    }, action);
+    });
+    if (res.status < 200 || res.status >= 300) throw this.error(res, action);
+    return { object: JSON.parse(res.text) as T, created: res.status === 201 };
   }
 
   async create<T extends K8sObject = K8sObject>(obj: T, opts: WriteOptions = {}): Promise<T> {

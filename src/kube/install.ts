@@ -205,16 +205,25 @@ export function fingerprint(obj: K8sObject): string {
  * same fingerprint (meshctl's fields and their values as recorded: a server-side apply that
  * changes nothing leaves them, and meshctl's managedFields entry, as they were) is `unchanged`,
  * whatever other managers wrote since; so is the recorded resourceVersion of an earlier
- * release's record. Without a record, an object some other manager also wrote to is
- * `configured` (adopted), else `created`.
+ * release's record. The server's answers decide the rest: 201 Created is `created`, whatever
+ * the record says (someone deleted the object). An object that existed but that no record
+ * covers (an interrupted run applied it: the record is written only at the end) is compared with
+ * the resourceVersion read just before the apply (`answer.resourceVersionBefore`): a server-side
+ * apply that changes nothing is not stored, so the same resourceVersion is `unchanged`, another
+ * one `configured`. Without the answer, an object some other manager also wrote to is
+ * `configured`, else `created`.
  */
-export function classifyApply(response: K8sObject, recorded: Pick<RecordedEntry, 'resourceVersion' | 'fingerprint'> | undefined): ApplyOutcome {
+export function classifyApply(response: K8sObject, recorded: Pick<RecordedEntry, 'resourceVersion' | 'fingerprint'> | undefined, answer?: { created: boolean; resourceVersionBefore?: string }): ApplyOutcome {
+  if (answer?.created) return 'created';
   if (recorded) {
     if (recorded.resourceVersion && recorded.resourceVersion === response.metadata.resourceVersion) return 'unchanged';
     if (recorded.fingerprint && recorded.fingerprint === fingerprint(response)) return 'unchanged';
     return 'configured';
   }
   const managed = Array.isArray(response.metadata.managedFields) ? response.metadata.managedFields.filter(isObject) : [];
+  if (answer) {
+    return answer.resourceVersionBefore !== undefined && answer.resourceVersionBefore === response.metadata.resourceVersion ? 'unchanged' : 'configured';
+  }
   const others = managed.filter((m) => !m.subresource && m.manager !== FIELD_MANAGER);
   return others.length ? 'configured' : 'created';
 }
@@ -494,15 +503,26 @@ class Installer {
 
   private async applyOne(d: Desired): Promise<K8sObject> {
     this.checkAbort();
-    let response = await this.client.apply(d.object, { force: true });
+    const recorded = this.recorded.get(d.key);
+    // Not in the record (a first install, or objects an interrupted run applied): read it first,
+    // so the answer can tell unchanged from configured by its resourceVersion.
+    // A failed read only loses that distinction (counted configured); the apply reports real errors.
+    const before = recorded ? undefined : await this.client.get(refOf(d.object)).catch((err: unknown) => {
+      if (err instanceof InterruptedError) throw err;
+      return undefined;
+    });
+    const versionBefore = before?.metadata.resourceVersion;
+    let answer = await this.client.applyWithAnswer(d.object, { force: true });
+    let response = answer.object;
     if (response.metadata.deletionTimestamp) {
       // Still being deleted (a prune or uninstall moments ago: foreground deletion waits for the
       // object's dependents, a CRD's for its instances). The server accepts the apply, then
       // removes the object all the same; wait until it is gone and create it anew.
       await this.waitGone(d.object);
-      response = await this.client.apply(d.object, { force: true });
+      answer = await this.client.applyWithAnswer(d.object, { force: true });
+      response = answer.object;
     }
-    this.counts[classifyApply(response, this.recorded.get(d.key))]++;
+    this.counts[classifyApply(response, recorded, { created: answer.created, ...(typeof versionBefore === 'string' ? { resourceVersionBefore: versionBefore } : {}) })]++;
     this.undigested.push({ key: d.key, response });
     this.applied.set(d.component, (this.applied.get(d.component) ?? 0) + 1);
     return response;

@@ -55,6 +55,14 @@ export interface ApplyOptions extends WriteOptions {
   force?: boolean;
 }
 
+/** A server-side apply's answer: the stored object and what the response itself says. */
+export interface ApplyAnswer<T extends K8sObject = K8sObject> {
+  /** What the server stored (or would store on dry run). */
+  object: T;
+  /** The server answered 201 Created: the object did not exist before this apply. */
+  created: boolean;
+}
+
 /** Options of a delete. */
 export interface DeleteOptions extends WriteOptions {
   /** Default `Background`. */
@@ -99,6 +107,8 @@ export interface KubeClient {
   list<T extends K8sObject = K8sObject>(apiVersion: string, kind: string, opts?: ListOptions): AsyncIterable<T>;
   /** Server-side applies the object with field manager `meshctl`; returns what the server stored (or would store on dry run). */
   apply<T extends K8sObject = K8sObject>(obj: T, opts?: ApplyOptions): Promise<T>;
+  /** Like apply(), and also says how the server answered (see ApplyAnswer). */
+  applyWithAnswer<T extends K8sObject = K8sObject>(obj: T, opts?: ApplyOptions): Promise<ApplyAnswer<T>>;
   /** Creates the object (POST); throws KubeError 409 when it exists. */
   create<T extends K8sObject = K8sObject>(obj: T, opts?: WriteOptions): Promise<T>;
   /** Applies an RFC 7386 JSON merge patch. */

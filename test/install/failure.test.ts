@@ -2,7 +2,7 @@
 // and what Ctrl-C leaves behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
-import { meshctl, meshctlWith, purge } from './support.js';
+import { meshctl, meshctlWith, purge, rendered, stored } from './support.js';
 
 let cluster: ControlPlane;
 beforeAll(async () => {
@@ -62,6 +62,13 @@ describe('an object the API server refuses', () => {
 });
 
 describe('Ctrl-C', () => {
+  it('before the first apply (while rendering or connecting): says nothing was applied, exits 130', async () => {
+    const ctrl = new AbortController();
+    ctrl.abort();
+    const r = await meshctlWith(cluster, ['install', '--set', 'profile=demo', '-y'], (deps) => { deps.signal = ctrl.signal; });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/Error: interrupted: no objects were applied/);
+  });
   it('stops between requests, says what was applied, exits 130; a rerun converges', async () => {
     await purge(cluster);
     const ctrl = new AbortController();
@@ -82,9 +89,37 @@ describe('Ctrl-C', () => {
     expect(await cluster.store.get(deploymentRef('istio-egressgateway'))).toBeUndefined();
     expect(await cluster.store.get(stateRef)).toBeUndefined();
 
+    // What the interrupted run left: the rerun must count those objects from the server's answers
+    // (not created again: their UIDs and resourceVersions stay), the rest as created.
+    const desired = await rendered(['--set', 'profile=demo']);
+    const before = new Map<string, { uid: string; resourceVersion: string }>();
+    for (const o of desired) {
+      const live = await stored(cluster, o);
+      if (live) before.set(`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, { uid: String(live.metadata.uid), resourceVersion: String(live.metadata.resourceVersion) });
+    }
+    expect(before.size).toBeGreaterThan(0);
+    expect(before.size).toBeLessThan(desired.length);
+
     const again = await meshctl(cluster, ['install', '--set', 'profile=demo', '-y']);
     expect(again.code).toBe(0);
     expect(await cluster.store.get(deploymentRef('istio-egressgateway'))).toBeDefined();
     expect(await cluster.store.get(stateRef)).toBeDefined();
+    const summary = /(\d+) objects applied \((\d+) created, (\d+) configured, (\d+) unchanged\)/.exec(again.stderr);
+    expect(summary, again.stderr).not.toBeNull();
+    const [total, created, configured, unchanged] = summary!.slice(1).map(Number) as [number, number, number, number];
+    expect(total).toBe(desired.length);
+    expect(created).toBe(desired.length - before.size);
+    let kept = 0;
+    for (const o of desired) {
+      const was = before.get(`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+      if (!was) continue;
+      const now = (await stored(cluster, o))!;
+      expect(String(now.metadata.uid)).toBe(was.uid);
+      if (String(now.metadata.resourceVersion) === was.resourceVersion) kept++;
+    }
+    // The rerun's applies of what the interrupted run left change nothing: unchanged, not created.
+    expect(kept).toBeGreaterThan(0);
+    expect(configured).toBe(0);
+    expect(unchanged).toBe(before.size);
   });
 });

@@ -63,6 +63,17 @@ describe('fingerprint and classifyApply with managed fields', () => {
     delete b.metadata.labels.app;
     expect(fingerprint(b)).not.toBe(fingerprint(a));
   });
+  it('takes the server\'s answer: 201 is created, even over a record', () => {
+    expect(classifyApply(webhook(), { fingerprint: fingerprint(webhook()) }, { created: true })).toBe('created');
+    expect(classifyApply(webhook(), undefined, { created: true })).toBe('created');
+  });
+  it('without a record, compares the resourceVersion read before the apply with the answer\'s', () => {
+    const answer = { ...webhook(), metadata: { ...webhook().metadata, resourceVersion: '41' } };
+    expect(classifyApply(answer, undefined, { created: false, resourceVersionBefore: '41' })).toBe('unchanged');
+    expect(classifyApply(answer, undefined, { created: false, resourceVersionBefore: '40' })).toBe('configured');
+    // existed, but nothing was read before: it was not created by this apply
+    expect(classifyApply(answer, undefined, { created: false })).toBe('configured');
+  });
   it('honours the resourceVersion of a record written by an earlier release', () => {
     expect(classifyApply(webhook(), { resourceVersion: '7', fingerprint: 'from-an-older-digest' })).toBe('unchanged');
   });
