@@ -7,6 +7,7 @@
  */
 import { DataError } from '../errors.js';
 import { parseYamlDocuments, type SourceDocument } from '../manifest/yaml-docs.js';
+import { assertValidMeshConfigDocument } from '../render/mesh-config-schema.js';
 import { asList, asMap, type JsonMap, type Resource } from './resource.js';
 
 /**
@@ -166,6 +167,18 @@ function yamlMap(text: string, file: string, what: string): { map: JsonMap; docu
  */
 export function meshConfigFromText(text: string, file: string): JsonMap {
   return applyMeshConfig(yamlMap(text, file, 'mesh config').map);
+}
+
+/**
+ * Returns the mesh config of a mesh config file the user gave (`--meshConfigFile`) as
+ * meshConfigFromText does, after checking it against Istio's MeshConfig (validateMeshConfig:
+ * unknown and removed fields, wrong types, bad enum values and durations). Throws DataError with
+ * `file:line:column` for a file that does not parse or does not pass.
+ */
+export function meshConfigFromFile(text: string, file: string): JsonMap {
+  const { map, document } = yamlMap(text, file, 'mesh config');
+  if (document) assertValidMeshConfigDocument(document);
+  return applyMeshConfig(map);
 }
 
 /**

@@ -8,7 +8,7 @@ import { FORMATTERS } from '../analyze/output/index.js';
 import { ANALYZERS, selectAnalyzers } from '../analyze/registry.js';
 import { asMap, type JsonMap, type Resource } from '../analyze/resource.js';
 import {
-  defaultAnalysisMeshConfig, defaultMeshNetworks, meshConfigFromText, meshNetworksDocument, meshNetworksFromText,
+  defaultAnalysisMeshConfig, defaultMeshNetworks, meshConfigFromFile, meshConfigFromText, meshNetworksDocument, meshNetworksFromText,
 } from '../analyze/mesh-config.js';
 import { lastOfEach, resourcesFromDocuments, type InputProblem } from '../analyze/sources.js';
 import { ResourceStore } from '../analyze/store.js';
@@ -196,7 +196,7 @@ export async function liveMeshTexts(deps: Deps, client: Pick<KubeClient, 'get'>,
  */
 async function meshInputs(deps: Deps, opts: AnalyzeOptions, live?: { mesh?: string; meshNetworks?: string; source: string }): Promise<MeshInputs> {
   const meshConfig = opts.meshConfigFile !== undefined
-    ? meshConfigFromText(await readFlagFile(deps, '--meshConfigFile', opts.meshConfigFile), opts.meshConfigFile)
+    ? meshConfigFromFile(await readFlagFile(deps, '--meshConfigFile', opts.meshConfigFile), opts.meshConfigFile)
     : live?.mesh !== undefined ? meshConfigFromText(live.mesh, `${live.source} mesh`) : defaultAnalysisMeshConfig();
   if (opts.meshNetworksFile !== undefined) {
     const read = meshNetworksDocument(await readFlagFile(deps, '--meshNetworksFile', opts.meshNetworksFile), opts.meshNetworksFile);

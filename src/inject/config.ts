@@ -6,6 +6,8 @@
 import { parse as parseYaml } from 'yaml';
 import { DataError } from '../errors.js';
 import { isObject, type JsonObject, type K8sObject } from '../manifest/objects.js';
+import { parseYamlDocuments } from '../manifest/yaml-docs.js';
+import { assertValidMeshConfigDocument } from '../render/mesh-config-schema.js';
 import { meshConfigFromYaml } from './mesh.js';
 
 /** Everything injection needs besides the workload. */
@@ -85,6 +87,18 @@ export function meshFromText(text: string, source: string): JsonObject {
   } catch (e) {
     throw new DataError((e as Error).message.startsWith(source) ? (e as Error).message : `${source}: ${(e as Error).message.split('\n')[0]}`);
   }
+}
+
+/**
+ * Returns the mesh config of a mesh config file the user gave (`--meshConfigFile`) as meshFromText
+ * does, after checking it against Istio's MeshConfig (validateMeshConfig: unknown and removed
+ * fields, wrong types, bad enum values and durations). Throws DataError with `file:line:column` for
+ * a file that does not parse or does not pass.
+ */
+export function meshFromFile(text: string, source: string): JsonObject {
+  const document = parseYamlDocuments(text, source).find((d) => d.data !== null && d.data !== undefined);
+  if (document && isObject(document.data)) assertValidMeshConfigDocument(document);
+  return meshFromText(text, source);
 }
 
 /**

@@ -10,6 +10,7 @@ import type { SourcePosition } from '../errors.js';
 import { iopShape, validateIstioOperator as validateIopDocument, type IopShapeNode } from '../generated/iop-validator.js';
 import { positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
 import { editDistance } from '../text/edit-distance.js';
+import { validateMeshConfig } from './mesh-config-schema.js';
 
 /** apiVersion of an IstioOperator document. */
 export const IOP_API_VERSION = 'install.istio.io/v1alpha1';
@@ -200,7 +201,7 @@ interface RawIssue {
 
 /** Runs the generated validator over a whole document and turns its errors into issues. */
 function checkDocument(doc: unknown, show: (path: IopPath) => string): RawIssue[] {
-  if (validateIopDocument(doc)) return [];
+  if (validateIopDocument(doc)) return meshConfigIssues(doc, show);
   const issues: RawIssue[] = [];
   const seen = new Set<string>();
   const add = (issue: RawIssue): void => {
@@ -229,7 +230,17 @@ function checkDocument(doc: unknown, show: (path: IopPath) => string): RawIssue[
       add({ message: `${path.length ? show(path) : 'document'}: ${describeError(err)}`, path, atKey: false });
     }
   }
-  return issues;
+  return [...issues, ...meshConfigIssues(doc, show)];
+}
+
+/**
+ * Returns the findings of validateMeshConfig for `spec.meshConfig` and `spec.values.meshConfig`,
+ * which the IstioOperator schema leaves open (istioctl checks both against MeshConfig).
+ */
+function meshConfigIssues(doc: unknown, show: (path: IopPath) => string): RawIssue[] {
+  return [['spec', 'meshConfig'], ['spec', 'values', 'meshConfig']]
+    .filter((at) => isRecord(get(doc, at)))
+    .flatMap((at) => validateMeshConfig(get(doc, at), { at, show }));
 }
 
 /**

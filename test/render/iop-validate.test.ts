@@ -199,7 +199,7 @@ spec:
         enabled: true
         pods: 5000
     meshConfig:
-      anything: goes
+      accessLogEncoding: JSON
     ztunnel:
       anything: goes
   unvalidatedValues:
