@@ -46,7 +46,6 @@ describe('an object the API server refuses', () => {
     const before = await cluster.store.get(deploymentRef('istiod'));
     const state = await cluster.store.get(stateRef);
     cluster.resetRequests();
-    const started = Date.now();
     const r = await meshctl(cluster, ['install', '--set', 'profile=demo', '--set', 'components.pilot.k8s.resources.requests.cpu=lots', '-y']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('✔ Istio core installed');
@@ -55,7 +54,6 @@ describe('an object the API server refuses', () => {
     // the refusal (a 500 from the API server) is final: one attempt, no backoff
     const applies = cluster.requests.filter((q) => q.method === 'PATCH' && q.path === '/apis/apps/v1/namespaces/istio-system/deployments/istiod');
     expect(applies.map((q) => q.status)).toEqual([500]);
-    expect(Date.now() - started).toBeLessThan(20_000);
     expect((await cluster.store.get(deploymentRef('istiod')))!.metadata.resourceVersion).toBe(before!.metadata.resourceVersion);
     expect((await cluster.store.get(stateRef))!.metadata.resourceVersion).toBe(state!.metadata.resourceVersion);
   });
