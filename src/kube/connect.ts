@@ -3,6 +3,8 @@
  * the authentication (tokens, client certificates, exec and OIDC plugins) and TLS; this file
  * only decides which file and context to use.
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { KubeConfigError } from './errors.js';
 import { ClientNodeKubeClient, type RetryPolicy } from './client.js';
@@ -26,6 +28,34 @@ export interface ConnectOptions {
   retry?: Partial<RetryPolicy>;
 }
 
+/** The most a kubeconfig may hold: real ones are kilobytes; this leaves room for many embedded certificates. */
+export const MAX_KUBECONFIG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Returns a kubeconfig file's text, read in chunks up to MAX_KUBECONFIG_BYTES (a FIFO from
+ * `<(command)` works; `/dev/zero` ends in an error). Throws Node's error for an unreadable path, or
+ * an Error saying the file is too large.
+ */
+function readKubeconfigText(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    if (fstatSync(fd).isDirectory()) throw new Error('is a directory');
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(64 * 1024);
+      const n = readSync(fd, buffer, 0, buffer.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > MAX_KUBECONFIG_BYTES) throw new Error(`larger than ${MAX_KUBECONFIG_BYTES / (1024 * 1024)} MiB`);
+      chunks.push(buffer.subarray(0, n));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Returns the merged configuration of `paths`. Like kubectl, the first file that defines a
  * cluster, user or context name wins, and the first file that sets current-context decides it
@@ -40,7 +70,10 @@ export function loadKubeConfig(paths: readonly string[]): KubeConfig {
   for (const path of paths) {
     const kc = new KubeConfig();
     try {
-      kc.loadFromFile(path);
+      // client-node's loadFromFile reads without a bound (`--kubeconfig /dev/zero` would never end);
+      // the same steps over a bounded read: parse, then resolve relative paths against the file's folder.
+      kc.loadFromString(readKubeconfigText(path));
+      kc.makePathsAbsolute(dirname(path));
     } catch (err) {
       // The parser's message may quote file content (tokens); name the file and the first line only.
       const first = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 120);

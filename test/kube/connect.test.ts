@@ -56,6 +56,26 @@ describe('kubeconfig selection', () => {
     expect(kc.clusters.find((c) => c.name === 'one')?.server).toBe('https://one.example:6443');
     expect(loadKubeConfig([b, a]).currentContext).toBe('beta');
   });
+
+  it('reads a kubeconfig within a bound: /dev/zero and a directory are errors, not a hang', () => {
+    expect(() => loadKubeConfig(['/dev/zero'])).toThrow(/^cannot read kubeconfig \/dev\/zero: larger than 16 MiB$/);
+    expect(() => loadKubeConfig([dir])).toThrow(/is a directory/);
+  });
+
+  it('resolves relative certificate paths against the kubeconfig\'s folder, as kubectl does', () => {
+    const sub = mkdtempSync(join(tmpdir(), 'meshctl-kc-rel-'));
+    const file = join(sub, 'config');
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: Config', 'current-context: x',
+      'clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443", certificate-authority: certs/ca.crt}}]',
+      'users: [{name: u, user: {client-certificate: certs/u.crt, client-key: /abs/u.key}}]',
+      'contexts: [{name: x, context: {cluster: c, user: u}}]', '',
+    ].join('\n'));
+    const kc = loadKubeConfig([file]);
+    expect(kc.clusters[0]!.caFile).toBe(join(sub, 'certs/ca.crt'));
+    expect(kc.users[0]!.certFile).toBe(join(sub, 'certs/u.crt'));
+    expect(kc.users[0]!.keyFile).toBe('/abs/u.key');
+  });
 });
 
 describe('connect', () => {
