@@ -19,6 +19,7 @@ import { podOwner, workloadKind, type ObjectPath, type WorkloadKind } from './ki
 import { mergeKeyOf } from './merge.js';
 import { injectPod, InjectionError, uninjectPod, STATUS_ANNOTATION, type Injector, type TemplateRun } from './pod.js';
 import { podTemplateProblem, type ShapeProblem } from './shape.js';
+import { findNonJson } from '../manifest/json-data.js';
 
 /** A workload whose pod template is not the shape injection needs; `problem.path` is relative to the workload. */
 class ShapeError extends Error {
@@ -72,6 +73,19 @@ function setIn(root: JsonObject, path: ObjectPath, value: Json | undefined): voi
   const last = path[path.length - 1]!;
   if (value === undefined) delete cur[last];
   else cur[last] = value;
+}
+
+/**
+ * Returns a copy of the lists and maps of `value` that shares every other object (bytes, sets,
+ * dates of YAML 1.1 tags): structuredClone would turn a `!!binary` Buffer into a plain
+ * Uint8Array, and an untouched document would then look changed.
+ */
+function copyData(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyData);
+  if (value !== null && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value) as object | null)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyData(v)]));
+  }
+  return value;
 }
 
 interface Mode {
@@ -142,7 +156,7 @@ function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: Workl
     return report;
   }
 
-  const problem = podTemplateProblem(kind, object);
+  const problem = nonJsonProblem(kind, meta, spec) ?? podTemplateProblem(kind, object);
   if (problem) throw new ShapeError(problem);
 
   // The workload identity templates see (istioctl's IntoObject): a Pod's comes from its owner
@@ -167,6 +181,21 @@ function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: Workl
   const same = JSON.stringify(outcome.meta) === JSON.stringify(meta) && JSON.stringify(outcome.spec) === JSON.stringify(spec);
   report.action = outcome.previouslyInjected ? (same ? 'unchanged' : 'updated') : 'injected';
   return report;
+}
+
+/**
+ * A value in the pod template that is not JSON data (`!!binary`, `!!set`, `!!omap`, a timestamp):
+ * the injection templates and the API server read pods as JSON, so it cannot be injected.
+ */
+function nonJsonProblem(kind: WorkloadKind, meta: JsonObject, spec: JsonObject): ShapeProblem | undefined {
+  for (const [base, value] of [[kind.podMeta, meta], [kind.podSpec, spec]] as const) {
+    const found = findNonJson(value);
+    if (!found) continue;
+    const path = [...base, ...found.path];
+    const dotted = path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+    return { path, message: `${dotted} is ${found.what}; a pod template holds only text, numbers, true/false, null, lists and maps, so it cannot be injected (quote the value, or write a list or map)` };
+  }
+  return undefined;
 }
 
 /**
@@ -274,7 +303,7 @@ function processJson(mode: Mode, text: string, file: string): FileResult {
   workloadsIn(data, [], found);
   const result: FileResult = { output: text, workloads: [], runs: [] };
   if (!found.length || !isObject(data)) return result;
-  const target = structuredClone(data);
+  const target = copyData(data) as JsonObject;
   for (const w of found) {
     try {
       result.workloads.push(processWorkload(mode, target, w.path, w.kind, w.object, jsonShape(data), result.runs));
@@ -298,7 +327,7 @@ function process(mode: Mode, text: string, file: string): FileResult {
     const found: { path: Path; kind: WorkloadKind; object: JsonObject }[] = [];
     workloadsIn(src.data as Json, [], found);
     if (!found.length) continue;
-    const target = structuredClone(src.data) as JsonObject;
+    const target = copyData(src.data) as JsonObject;
     const shape = yamlShape(src.doc);
     for (const w of found) {
       try {
@@ -308,7 +337,13 @@ function process(mode: Mode, text: string, file: string): FileResult {
       }
     }
     if (JSON.stringify(target) === JSON.stringify(src.data)) continue;
-    edits.push(...planEdits(text, src.doc, target, { mergeKey: (path) => mergeKeyOf(path[path.length - 1]) }));
+    try {
+      edits.push(...planEdits(text, src.doc, target, { mergeKey: (path) => mergeKeyOf(path[path.length - 1]) }));
+    } catch (e) {
+      // A value the planner cannot write (an anchored `!!binary` node an alias must keep, say).
+      if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
+      throw new DataError(`cannot rewrite this document: ${e.message}`, positionOf(src, [], false));
+    }
   }
   if (edits.length) result.output = applyEdits(text, edits);
   return result;

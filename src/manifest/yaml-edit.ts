@@ -868,11 +868,25 @@ function uniqueKeys(values: Array<string | undefined>): string[] | undefined {
   return values as string[];
 }
 
-/** Deep equality of plain data (what `toJS` returns); `Date`s compare by time. */
+/**
+ * Deep equality of what `toJS` returns: plain data, and the values of YAML 1.1 tags (`Date`s
+ * compare by time, `!!binary` bytes by content, `!!set` and `!!omap` by their entries in order),
+ * so that an unchanged value of any tag is left as written.
+ */
 function deepEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a === b;
   if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+    if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b) || a.byteLength !== b.byteLength) return false;
+    const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    return x.every((byte, i) => byte === y[i]);
+  }
+  if (a instanceof Set || b instanceof Set || a instanceof Map || b instanceof Map) {
+    if (!(a instanceof Set && b instanceof Set) && !(a instanceof Map && b instanceof Map)) return false;
+    return deepEqual([...a.entries()], [...b.entries()]);
+  }
   if (Array.isArray(a) || Array.isArray(b)) {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   }
