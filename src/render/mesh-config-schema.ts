@@ -360,11 +360,15 @@ function elementLabel(type: string): string {
   return '';
 }
 
-/** Describes a value for "found ..." in messages: quoted strings (clipped), numbers, booleans, `a list`, `a map`. */
+/**
+ * Describes a value for "found ..." in messages: quoted strings (clipped), numbers (non-finite ones
+ * as YAML spells them: `.nan`, `.inf`, `-.inf`), booleans, `a list`, `a map`.
+ */
 function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (isRecord(value)) return 'a map';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
   return String(value);
 }
 

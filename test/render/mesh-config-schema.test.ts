@@ -261,6 +261,7 @@ describe('validateMeshConfig', () => {
       discoverySelectors: [{ matchLabels: ['x'] }],
       extensionProviders: [{ name: 'p', zipkin: { port: 'http' } }],
       serviceSettings: 'x',
+      tcpKeepalive: { probes: Number.NaN },
     })).toEqual([
       'meshConfig.proxyListenPort: must be an integer, found 15001.5',
       'meshConfig.defaultConfig.statusPort: must be an integer from -2147483648 to 2147483647, found 4294967296',
@@ -271,7 +272,13 @@ describe('validateMeshConfig', () => {
       'meshConfig.discoverySelectors[0].matchLabels: must be a map of strings, found a list',
       'meshConfig.extensionProviders[0].zipkin.port: must be an integer, found "http"',
       'meshConfig.serviceSettings: must be a list of MeshConfig.ServiceSettings maps, found "x"',
+      'meshConfig.tcpKeepalive.probes: must be an integer, found .nan',
     ]);
+    // Floats take any number, quoted numbers and the non-finite spellings jsonpb knows.
+    expect(messages({ defaultConfig: { tracing: { sampling: 'NaN' } } })).toEqual([]);
+    expect(messages({ defaultConfig: { tracing: { sampling: '1e2' } } })).toEqual([]);
+    expect(messages({ defaultConfig: { tracing: { sampling: 'high' } } }))
+      .toEqual(['meshConfig.defaultConfig.tracing.sampling: must be a number, found "high"']);
   });
 
   it('accepts a full mesh config: every nested message kind, proto names, quoted integers, enum numbers, nulls', () => {
