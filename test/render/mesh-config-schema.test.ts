@@ -313,6 +313,7 @@ describe('commands refuse an invalid mesh config', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'meshctl-meshconfig-'));
+    await writeFile(join(dir, 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx\n');
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -341,7 +342,8 @@ describe('commands refuse an invalid mesh config', () => {
   it('an IstioOperator file with accessLogFile: [1, 2]: data error at file:line:column, in every command that resolves it', async () => {
     const file = join(dir, 'iop.yaml');
     await writeFile(file, 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  meshConfig:\n    accessLogFile: [1, 2]\n');
-    for (const argv of [['manifest', 'generate', '-f', file], ['profile', 'dump', '-f', file], ['profile', 'diff', 'default', file], ['verify-install', '-f', file], ['validate', '-f', file]]) {
+    for (const argv of [['manifest', 'generate', '-f', file], ['profile', 'dump', '-f', file], ['profile', 'diff', 'default', file], ['verify-install', '-f', file],
+      ['install', '-y', '-f', file], ['upgrade', '-y', '-f', file], ['kube-inject', '-f', join(dir, 'pod.yaml'), '--operatorFileName', file], ['validate', '-f', file]]) {
       const r = await run(argv);
       expect(r.code, argv.join(' ')).not.toBe(0);
       // validate names the object between position and message (`file:5:20: IstioOperator//: ...`).
@@ -354,7 +356,6 @@ describe('commands refuse an invalid mesh config', () => {
     const mesh = join(dir, 'mesh.yaml');
     await writeFile(mesh, 'defaultConfig:\n  proxyMetadata:\n    A: "1"\n  holdApplicationUntilProxyStart: true\n');
     const workload = join(dir, 'pod.yaml');
-    await writeFile(workload, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx\n');
     const wanted = `${mesh}:4:3: unknown field "holdApplicationUntilProxyStart" in defaultConfig (did you mean "holdApplicationUntilProxyStarts"?)`;
     const analyze = await run(['analyze', '--use-kube=false', '--meshConfigFile', mesh, workload]);
     expect(analyze.code).toBe(65);
