@@ -85,7 +85,7 @@ const ZSH = script`#compdef meshctl
 # on your PATH.
 
 _meshctl() {
-    emulate -L zsh
+    # No "emulate -L zsh" here: it would take away the options compinit sets up for _files.
     local -a args entries values shown suffix
     local answer directive entry value described=0 ret=1
     # The words up to the cursor without their shell quoting; the last is the word being completed.
