@@ -157,7 +157,7 @@ export function mergeOverlay(base: Json | undefined, overlay: Json | undefined):
 }
 
 /** Paths whose `--set` values always stay strings (istioctl's list, operator/pkg/values/map.go). */
-const ALWAYS_STRING = [/^tag$/, /^values\.global\.tag$/, /(^|\.)compatibilityVersion$/, /^meshConfig\.defaultConfig\.proxyMetadata\./, /^values\.pilot\.env\./];
+const ALWAYS_STRING = [/^tag$/, /^values\.global\.tag$/, /(^|\.)compatibilityVersion$/, /^(values\.)?meshConfig\.defaultConfig\.proxyMetadata\./, /^values\.pilot\.env\./];
 
 /** One parsed `--set PATH=VALUE`. */
 export interface SetFlag {

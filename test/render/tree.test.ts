@@ -15,6 +15,7 @@ describe('--set parsing', () => {
     ['compatibilityVersion=1.29', 'compatibilityVersion', '1.29'],
     ['meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE=true', 'meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE', 'true'],
     ['values.pilot.env.PILOT_X=1', 'values.pilot.env.PILOT_X', '1'],
+    ['values.meshConfig.defaultConfig.proxyMetadata.X=1', 'values.meshConfig.defaultConfig.proxyMetadata.X', '1'],
     ['values.global.proxy.includeIPRanges=10.0.0.0/8\\,172.16.0.0/12', 'values.global.proxy.includeIPRanges', '10.0.0.0/8,172.16.0.0/12'],
     ['meshConfig.accessLogFormat=a=b', 'meshConfig.accessLogFormat', 'a=b'],
     ['spec.hub=gcr.io/x', 'hub', 'gcr.io/x'],
