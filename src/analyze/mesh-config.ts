@@ -176,9 +176,9 @@ export function meshConfigFromText(text: string, file: string): JsonMap {
  * `file:line:column` for a file that does not parse or does not pass.
  */
 export function meshConfigFromFile(text: string, file: string): JsonMap {
-  const { map, document } = yamlMap(text, file, 'mesh config');
+  const document = parseYamlDocuments(text, file).find((d) => d.data !== null && d.data !== undefined);
   if (document) assertValidMeshConfigDocument(document);
-  return applyMeshConfig(map);
+  return meshConfigFromText(text, file);
 }
 
 /**

@@ -97,7 +97,7 @@ export function meshFromText(text: string, source: string): JsonObject {
  */
 export function meshFromFile(text: string, source: string): JsonObject {
   const document = parseYamlDocuments(text, source).find((d) => d.data !== null && d.data !== undefined);
-  if (document && isObject(document.data)) assertValidMeshConfigDocument(document);
+  if (document) assertValidMeshConfigDocument(document);
   return meshFromText(text, source);
 }
 

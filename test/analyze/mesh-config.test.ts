@@ -93,7 +93,7 @@ describe('mesh config for analysis', () => {
     writeFileSync(join(dir, 'deep.yaml'), `networks: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`);
     const cases: [string, RegExp][] = [
       ['binary.yaml', /binary\.yaml:1:\d+: binary file/],
-      ['list.yaml', /list\.yaml: mesh (config|networks) must be a YAML map/],
+      ['list.yaml', /list\.yaml: mesh networks must be a YAML map|list\.yaml:1:1: the mesh config: must be a map of MeshConfig fields, found a list/],
       ['dup.yaml', /dup\.yaml:2:1: YAML syntax error: Map keys must be unique/],
       ['bomb.yaml', /bomb\.yaml:\d+:\d+: YAML error: Excessive alias count/],
       ['deep.yaml', /deep\.yaml:1:\d+: YAML error: collections are nested too deeply to read/],

@@ -365,6 +365,12 @@ describe('commands refuse an invalid mesh config', () => {
     expect(inject.stdout).toBe('');
     expect(inject.stderr).toContain(wanted);
     expect(await readFile(mesh, 'utf8')).toContain('holdApplicationUntilProxyStart');
+    await writeFile(mesh, '- accessLogFile: /dev/stdout\n');
+    for (const argv of [['analyze', '--use-kube=false', '--meshConfigFile', mesh, workload], ['kube-inject', '-f', workload, '--meshConfigFile', mesh]]) {
+      const r = await run(argv);
+      expect(r.code, argv[0]).toBe(65);
+      expect(r.stderr, argv[0]).toContain(`${mesh}:1:1: the mesh config: must be a map of MeshConfig fields, found a list`);
+    }
   });
 });
 
