@@ -4,11 +4,11 @@
  * `meshctl` on PATH as an installed one would be called.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram, type AnyCommand } from '../../src/cli/program.js';
 import {
   ARGUMENT_VALUES, OPTION_VALUES, commandPaths, complete, formatCompletion, optionValueSource, summary, valueFlags,
@@ -18,6 +18,7 @@ import { contextsFromKubeconfigs } from '../../src/kube/kubeconfig-contexts.js';
 import { repoRoot, run, testDeps } from '../helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'meshctl-completion-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const KUBECONFIG = `apiVersion: v1
 kind: Config
@@ -450,6 +451,53 @@ ask() { words=("\${(@z)1}"); [[ $1 == *' ' ]] && words+=(''); CURRENT=\${#words}
       expect(r.stderr).toBe('');
       expect(r.stdout).toContain('registered: _meshctl\n');
       check(r.stdout);
+    }, 180_000);
+
+    it('completes at a real Tab in an interactive zsh (zpty): the real compadd, _files and suffixes', async () => {
+      // A driver zsh runs an interactive zsh in a pseudo-terminal (its zpty module), types each
+      // line, a Tab and a Z (which keeps the space zsh adds after a whole word), then wraps the
+      // edited line in a print to a log file, so no screen is parsed.
+      const driver = join(tmp, 'zpty-driver.zsh');
+      const log = join(tmp, 'zpty.log');
+      writeFileSync(driver, `zmodload zsh/zpty || exit 3
+LOG=$1 SCRIPT=$2; shift 2
+: > $LOG
+zpty z zsh -f -i
+zpty -w z "bindkey -e; PS1='> '; autoload -U compinit && compinit -u -d \\$HOME/.zcompdump-pty; source \${(q)SCRIPT}"
+for line in "$@"; do
+  zpty -w -n z "$line"$'\\tZ'
+  zpty -w z $'\\x05\\x01print -r -- "[LINE:'$'\\x05'']" >> '\${(q)LOG}
+done
+zpty -w z "print -r -- DONE >> \${(q)LOG}"
+# Drain the terminal while waiting (a full pseudo-terminal would block the shell), keeping what it showed.
+screen=''
+for i in {1..1200}; do
+  while zpty -rt z chunk; do screen+=$chunk; done
+  grep -qx DONE $LOG 2>/dev/null && break
+  sleep 0.1
+done
+zpty -d z
+cat $LOG
+print -r -- "--- screen"
+print -r -- "$screen"
+`);
+      const lines = ['meshctl prof', 'meshctl manifest generate --set pro', 'meshctl profile dump mi', 'meshctl --context=pr', 'meshctl analyze -n pay',
+        'meshctl kube-inject -f app-', 'meshctl x precheck -o ya'];
+      const r = await execa('zsh', ['-f', driver, log, scripts.zsh!, ...lines], { cwd: work, env: shellEnv(), reject: false });
+      expect(r.exitCode).toBe(0);
+      const [edited, screen] = r.stdout.split('\n--- screen\n');
+      // No error of the script or of _files reached the terminal.
+      expect(screen).not.toMatch(/no matches found|command not found|\(eval\)|_meshctl:/);
+      expect(edited!.split('\n')).toStrictEqual([
+        '[LINE:meshctl profile Z]',
+        '[LINE:meshctl manifest generate --set profile=Z]',
+        '[LINE:meshctl profile dump minimal Z]',
+        '[LINE:meshctl --context=prod Z]',
+        '[LINE:meshctl analyze -n payments Z]',
+        '[LINE:meshctl kube-inject -f app-2.yaml Z]',
+        '[LINE:meshctl x precheck -o yaml Z]',
+        'DONE',
+      ]);
     }, 180_000);
 
     it('says how to load it when sourced before compinit', async () => {
