@@ -29,7 +29,7 @@ export function runCompletionScript(deps: Deps, shell: CompletionShell): void {
  * revision or a duration, where guessing would mislead).
  */
 export type ValueSource =
-  | 'files' | 'profiles' | 'profiles-or-files' | 'contexts' | 'namespaces' | 'set-paths' | 'commands' | 'free'
+  | 'files' | 'profiles' | 'profiles-or-files' | 'contexts' | 'namespaces' | 'set-paths' | 'analyzers' | 'commands' | 'free'
   | readonly string[];
 
 /** Levels of `--output-threshold` and `--failure-threshold`. */
@@ -52,7 +52,7 @@ export const OPTION_VALUES: Readonly<Record<string, ValueSource>> = {
   '--output-threshold': LEVELS,
   '--failure-threshold': LEVELS,
   '--suppress': 'free',
-  '--analyzer': 'free',
+  '--analyzer': 'analyzers',
   '--use-kube': 'free',
   '--remote': 'free',
   '--meshConfigFile': 'files',
@@ -118,6 +118,8 @@ export interface CompletionSources {
   profiles(): Promise<string[]>;
   /** The kubeconfig's contexts; `kubeconfig` is the `--kubeconfig` given on the line, if any. */
   contexts(kubeconfig: string | undefined): Promise<KubeContexts>;
+  /** The analyzers `analyze --analyzer` selects from, with their descriptions. */
+  analyzers(): Promise<{ name: string; description: string }[]>;
 }
 
 /**
@@ -154,6 +156,8 @@ export function systemSources(deps: Deps): CompletionSources {
       return profileNames(await loadAssets(deps));
     },
     contexts: (kubeconfig) => readKubeContexts(deps.fs, deps.env, kubeconfig),
+    // The analyzers load only when an analyzer name is being completed.
+    analyzers: async () => (await import('../analyze/registry.js')).ANALYZERS.map(({ name, description }) => ({ name, description })),
   };
 }
 
@@ -394,6 +398,8 @@ async function valuesOf(source: ValueSource, value: string, state: LineState, so
     }
     case 'namespaces':
       return { candidates: await namespaceCandidates(state, sources, option), files: false, noSpace: false };
+    case 'analyzers':
+      return { candidates: (await sources.analyzers()).map((a) => ({ value: a.name, description: summary(a.description) })), files: false, noSpace: false };
     case 'commands':
       return { candidates: visibleSubcommands(state.command).map((c) => ({ value: c.name(), description: summary(c.description()) })), files: false, noSpace: false };
     case 'free':

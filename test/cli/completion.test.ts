@@ -161,6 +161,9 @@ describe('meshctl __complete', () => {
     expect((await ask(['manifest', 'diff', '-o', ''])).values).toStrictEqual(['text', 'json']);
     expect((await ask(['version', '--output=y'])).values).toStrictEqual(['--output=yaml']);
     expect((await ask(['analyze', '--output-threshold', ''])).values).toStrictEqual(['Info', 'Warning', 'Error']);
+    const { ANALYZERS } = await import('../../src/analyze/registry.js');
+    expect((await ask(['analyze', '--analyzer', ''])).values).toStrictEqual(ANALYZERS.map((a) => a.name));
+    expect((await ask(['analyze', '--analyzer', 'service.PortN'])).values).toStrictEqual(['service.PortNameAnalyzer']);
     for (const cmd of [['manifest', 'generate'], ['kube-inject'], ['kube-uninject']]) {
       const r = await ask([...cmd, '-o', '']);
       expect(r.values).toStrictEqual([]);
@@ -239,7 +242,8 @@ describe('meshctl __complete', () => {
   }, 60_000);
 
   it('turns any failure of a source into no candidates', async () => {
-    const failing: CompletionSources = { profiles: () => Promise.reject(new Error('boom')), contexts: () => Promise.reject(new Error('boom')) };
+    const boom = () => Promise.reject(new Error('boom'));
+    const failing: CompletionSources = { profiles: boom, contexts: boom, analyzers: boom };
     await expect(complete(program(), ['profile', 'dump', ''], failing)).rejects.toThrow('boom');
     // runComplete (through main) catches it: shown by an unreadable assets directory.
     const { deps, out } = testDeps();
@@ -338,6 +342,29 @@ describe('the scripts in real shells', () => {
     const r = await execa('meshctl', ['__complete', '--', 'prof'], { env: shellEnv(), reject: false });
     expect(r.stdout).toBe('profile\tList, show and compare install profiles\n:');
   }, 60_000);
+
+  it('the build loads the completion engine only for completion, and never the cluster client with it', async () => {
+    const { readFileSync } = await import('node:fs');
+    const meta = JSON.parse(readFileSync(join(repoRoot, 'dist/meta.json'), 'utf8')) as { outputs: Record<string, { entryPoint?: string; inputs: Record<string, unknown>; imports: { path: string; kind: string }[] }> };
+    /** The inputs of a chunk and of every chunk it imports statically. */
+    const staticInputs = (start: string) => {
+      const seen = new Set<string>();
+      const todo = [start];
+      while (todo.length) {
+        const chunk = todo.pop()!;
+        if (seen.has(chunk) || !meta.outputs[chunk]) continue;
+        seen.add(chunk);
+        todo.push(...meta.outputs[chunk]!.imports.filter((i) => i.kind === 'import-statement').map((i) => i.path));
+      }
+      return [...seen].flatMap((c) => Object.keys(meta.outputs[c]!.inputs));
+    };
+    const entry = Object.keys(meta.outputs).find((k) => meta.outputs[k]!.entryPoint === 'src/main.ts')!;
+    expect(staticInputs(entry)).toContain('src/cli/completion.ts');
+    expect(staticInputs(entry).filter((i) => /completion-(impl|scripts)|kubeconfig-contexts/.test(i))).toStrictEqual([]);
+    const engine = Object.keys(meta.outputs).find((k) => 'src/cli/completion-impl.ts' in meta.outputs[k]!.inputs)!;
+    expect(engine).toBeDefined();
+    expect(staticInputs(engine).filter((i) => i.includes('@kubernetes/client-node') || i.includes('src/kube/client'))).toStrictEqual([]);
+  });
 
   describe.skipIf(!available.bash)(shellTitle('bash'), () => {
     /** Bash lines that complete `line` (the cursor at its end) and print the candidates, one per line, after a "== line" header. */
