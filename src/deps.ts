@@ -20,7 +20,8 @@ export interface FileSystem {
   /**
    * Returns the file's text (UTF-8). Throws Node's ENOENT/EISDIR/ELOOP errors. With `maxBytes`, reads
    * at most that many bytes and throws an error with code `EFBIG` past it, so a device (`/dev/zero`)
-   * or an endless FIFO ends in a clear error instead of exhausting memory.
+   * or an endless FIFO ends in a clear error instead of exhausting memory. Bytes that are not UTF-8
+   * throw an error with code `EILSEQ` carrying the 1-based `line` and `column` of the first one.
    */
   readText(path: string, maxBytes?: number): Promise<string>;
   /**

@@ -1,4 +1,5 @@
 /** The real process dependencies: streams, file system, environment. */
+import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -64,10 +65,54 @@ async function readTextBounded(path: string, maxBytes = Number.MAX_SAFE_INTEGER)
       if (total > maxBytes) throw codedError('EFBIG', `${path}: larger than ${maxBytes} bytes`);
       chunks.push(buffer.subarray(0, bytesRead));
     }
-    return Buffer.concat(chunks, total).toString('utf8');
+    return decodeUtf8(Buffer.concat(chunks, total), path);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Returns the text of UTF-8 bytes. Throws an error with code `EILSEQ` and the 1-based `line` and
+ * `column` of the first byte that is not UTF-8 (a Latin-1 `é`, a UTF-16 file), rather than replacing
+ * it with U+FFFD: the text would be read as something it does not say, and `--in-place` would write
+ * the replacement back.
+ */
+export function decodeUtf8(bytes: Buffer, name: string): string {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  const offset = firstNonUtf8(bytes);
+  const lineStart = bytes.lastIndexOf(0x0a, offset - 1) + 1;
+  let line = 1;
+  for (let i = bytes.indexOf(0x0a); i >= 0 && i < offset; i = bytes.indexOf(0x0a, i + 1)) line++;
+  const column = bytes.subarray(lineStart, offset).toString('utf8').length + 1;
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  const hex = bytes[offset]!.toString(16).toUpperCase().padStart(2, '0');
+  const why = utf16 ? 'UTF-16 text (a byte-order mark)' : `byte 0x${hex} is not UTF-8`;
+  throw Object.assign(new Error(`${name}: ${why}`), { code: 'EILSEQ', line, column, reason: why });
+}
+
+/** Returns the offset of the first byte that does not belong to a well-formed UTF-8 sequence, or -1. */
+function firstNonUtf8(b: Buffer): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    // The sequence length, and the range of its second byte (no overlong forms, no surrogates, nothing past U+10FFFF).
+    const [n, lo, hi] = c >= 0xc2 && c <= 0xdf ? [1, 0x80, 0xbf]
+      : c === 0xe0 ? [2, 0xa0, 0xbf] : c === 0xed ? [2, 0x80, 0x9f] : c >= 0xe1 && c <= 0xef ? [2, 0x80, 0xbf]
+        : c === 0xf0 ? [3, 0x90, 0xbf] : c === 0xf4 ? [3, 0x80, 0x8f] : c >= 0xf1 && c <= 0xf3 ? [3, 0x80, 0xbf]
+          : [0, 0, 0];
+    if (n === 0) return i;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined) return i;
+      if (k === 1 ? d < lo || d > hi : d < 0x80 || d > 0xbf) return i;
+    }
+    i += n + 1;
+  }
+  return -1;
 }
 
 /**
@@ -107,7 +152,13 @@ function readStdin(maxBytes = Number.MAX_SAFE_INTEGER): Promise<string> {
       chunks.push(c);
     };
     stdin.on('data', onData);
-    stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stdin.on('end', () => {
+      try {
+        resolve(decodeUtf8(Buffer.concat(chunks), 'standard input'));
+      } catch (e) {
+        reject(e);
+      }
+    });
     stdin.on('error', reject);
   });
 }

@@ -16,7 +16,8 @@ export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
 
 /**
  * Returns the DataError for an input that could not be read: `name` is the path as given (or
- * `<stdin>`). Too large, a symlink loop, a closed stdin and a missing file each get their own words.
+ * `<stdin>`). Too large, a symlink loop, a closed stdin, a missing file and text that is not UTF-8
+ * (at its `file:line:column`) each get their own words.
  */
 export function readError(name: string, e: unknown): DataError {
   const code = (e as NodeJS.ErrnoException).code;
@@ -27,6 +28,11 @@ export function readError(name: string, e: unknown): DataError {
   if (code === 'EISDIR') return new DataError(`${name}: is a directory; expected a YAML file`);
   if (code === 'ENXIO' || code === 'EOPNOTSUPP') return new DataError(`${name}: not a regular file (a socket?); cannot read it`);
   if (code === 'EACCES') return new DataError(`${name}: permission denied`);
+  if (code === 'EILSEQ') {
+    const { line, column, reason } = e as { line?: number; column?: number; reason?: string };
+    const message = `${reason ?? 'not UTF-8'}; expected UTF-8 text (YAML or JSON)`;
+    return line && column ? new DataError(message, { file: name, line, column }) : new DataError(`${name}: ${message}`);
+  }
   return new DataError(`${name}: cannot read: ${(e as Error).message}`);
 }
 

@@ -3,10 +3,9 @@
  * rendering produces (what istiod would read) or from istioctl-style files
  * (`--injectConfigFile`, `--valuesFile`, `--meshConfigFile`).
  */
-import { parse as parseYaml } from 'yaml';
 import { DataError } from '../errors.js';
 import { isObject, type JsonObject, type K8sObject } from '../manifest/objects.js';
-import { parseYamlDocuments } from '../manifest/yaml-docs.js';
+import { parseYamlDocuments, positionOf } from '../manifest/yaml-docs.js';
 import { assertValidMeshConfigDocument } from '../render/mesh-config-schema.js';
 import { meshConfigFromYaml } from './mesh.js';
 
@@ -51,8 +50,11 @@ function stringMap(value: unknown, what: string, source: string): Record<string,
 export function injectorSettingsFromText(text: string, source: string): InjectorSettings {
   let parsed: unknown;
   try {
-    parsed = parseYaml(text);
-  } catch {
+    const docs = parseYamlDocuments(text, source);
+    parsed = docs.length === 1 ? docs[0]!.data : undefined;
+  } catch (e) {
+    // A bare template need not be YAML until it is executed; text without template actions must be.
+    if (!text.includes('{{')) throw e;
     parsed = undefined;
   }
   if (!isObject(parsed) || parsed.templates === undefined) {
@@ -68,15 +70,17 @@ export function injectorSettingsFromText(text: string, source: string): Injector
   return { templates, defaultTemplates, aliases, injectedAnnotations: stringMap(parsed.injectedAnnotations, 'injectedAnnotations', source) };
 }
 
-/** Returns injector values from JSON or YAML text (`--valuesFile`, the ConfigMap's `values` key). Throws DataError when it is not a map. */
+/**
+ * Returns injector values from JSON or YAML text (`--valuesFile`, the ConfigMap's `values` key); `{}`
+ * for a text without a document. Throws DataError at `source:line:column` when it does not parse
+ * (strict JSON for a `.json` file), holds more than one document, or is not a map.
+ */
 export function valuesFromText(text: string, source: string): JsonObject {
-  let parsed: unknown;
-  try {
-    parsed = text.trim() === '' ? {} : parseYaml(text);
-  } catch (e) {
-    throw new DataError(`${source}: not valid JSON or YAML: ${(e as Error).message.split('\n')[0]}`);
-  }
-  if (!isObject(parsed)) throw new DataError(`${source}: injector values must be a map`);
+  const docs = parseYamlDocuments(text, source);
+  if (docs.length > 1) throw new DataError(`injector values must be one document, found ${docs.length}`, positionOf(docs[1]!, []));
+  if (docs.length === 0) return {};
+  const parsed = docs[0]!.data;
+  if (!isObject(parsed)) throw new DataError('injector values must be a map', positionOf(docs[0]!, []));
   return parsed;
 }
 

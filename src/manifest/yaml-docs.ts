@@ -2,7 +2,7 @@
  * YAML documents with source positions, on the `yaml` package's Document API so that errors and
  * findings can point at `file:line:column`.
  */
-import { LineCounter, parseAllDocuments, isAlias, isMap, isSeq, isScalar, type Document, type Node, type ParsedNode } from 'yaml';
+import { LineCounter, parseAllDocuments, isAlias, isMap, isSeq, isScalar, type Alias, type Document, type Node, type ParsedNode } from 'yaml';
 import { DataError, type SourcePosition } from '../errors.js';
 
 /** One parsed YAML document, its plain data and a way back to positions. */
@@ -163,12 +163,16 @@ export function parseYamlDocuments(text: string, file: string): SourceDocument[]
       throw new DataError(`a mapping key must be a scalar (text, a number or a boolean), not a ${isSeq(key.target) ? 'list' : 'map'}`,
         positionOfNode(key.at, lineCounter, file));
     }
+    const aliases = aliasNodes(doc);
+    const fault = aliasFault(doc, aliases);
+    if (fault) throw new DataError(fault.message, positionOfNode(fault.at, lineCounter, file));
     let data: unknown;
     try {
       data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
       const text = e instanceof RangeError ? NESTED_TOO_DEEP : `YAML error: ${(e as Error).message}`;
-      throw new DataError(text, positionOfNode(doc.contents, lineCounter, file));
+      // An alias bomb is the only other fault here: point at its first alias.
+      throw new DataError(text, positionOfNode(aliases[0] ?? doc.contents, lineCounter, file));
     }
     out.push({ file, index: out.length, data, doc, lineCounter });
   }
@@ -193,6 +197,37 @@ function collectionKey(doc: Document.Parsed): { at: Node; target: Node } | undef
       stack.push(...children.reverse());
     } else if (isSeq(node)) {
       stack.push(...[...node.items].reverse());
+    }
+  }
+  return undefined;
+}
+
+/** Returns the aliases of a document in document order. Walks with an explicit stack, so deep nesting cannot overflow. */
+function aliasNodes(doc: Document.Parsed): Alias[] {
+  const out: Alias[] = [];
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isAlias(node)) out.push(node);
+    else if (isMap(node)) stack.push(...node.items.flatMap((p) => [p.key, p.value]).reverse());
+    else if (isSeq(node)) stack.push(...[...node.items].reverse());
+  }
+  return out;
+}
+
+/**
+ * Returns the first alias that cannot be read as data, with why: one naming no anchor set before
+ * it, or one inside the collection its anchor names (`&a [*a]`), which would make the data endless
+ * (a cycle that JSON, and so a Kubernetes object, cannot hold).
+ */
+function aliasFault(doc: Document.Parsed, aliases: readonly Alias[]): { at: Node; message: string } | undefined {
+  for (const alias of aliases) {
+    const target = alias.resolve(doc);
+    if (!target) return { at: alias, message: `YAML error: alias *${alias.source} names no anchor set before it` };
+    const [start, end] = target.range ?? [0, 0];
+    const at = alias.range?.[0] ?? -1;
+    if ((isMap(target) || isSeq(target)) && at >= start && at < end) {
+      return { at: alias, message: `YAML error: alias *${alias.source} is inside the collection its anchor names (a cycle)` };
     }
   }
   return undefined;
