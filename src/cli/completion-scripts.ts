@@ -193,7 +193,8 @@ Register-ArgumentCompleter -Native -CommandName 'meshctl' -ScriptBlock {
     if ($wordToComplete -eq '') { $words += '' }
 
     # Windows PowerShell and PowerShell before 7.3 drop empty arguments to native commands.
-    $legacy = $PSVersionTable.PSVersion -lt [version]'7.3' -or $PSNativeCommandArgumentPassing -eq 'Legacy'
+    $version = $PSVersionTable.PSVersion
+    $legacy = $version.Major -lt 7 -or ($version.Major -eq 7 -and $version.Minor -lt 3) -or $PSNativeCommandArgumentPassing -eq 'Legacy'
     $arguments = @('__complete', '--') + @($words | ForEach-Object { if ($legacy -and $_ -eq '') { '""' } else { $_ } })
     $answer = @(& meshctl @arguments 2>$null)
     if ($answer.Count -eq 0) { return }
