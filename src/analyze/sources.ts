@@ -4,7 +4,7 @@
  * the same shape, so analysis does not care which one ran (files overlay the cluster when both do).
  */
 import type { SourcePosition } from '../errors.js';
-import { missingName } from '../manifest/load.js';
+import { loadProblem } from '../manifest/load.js';
 import { positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
 import { IGNORED_NAMESPACES } from '../inject/kinds.js';
 import { ANALYZED_KINDS, isClusterScoped } from './kinds.js';
@@ -36,8 +36,9 @@ export interface FileSourceOptions {
 /**
  * Returns the resources of parsed documents. `List` and `*List` documents contribute their items.
  * Objects in kube-system, kube-public, kube-node-lease and local-path-storage are dropped, as
- * istioctl drops them. A document that is not a map, or lacks a string `apiVersion`, `kind` or
- * `metadata.name`, is a problem with the position of the offending node.
+ * istioctl drops them. A document that is not a map, lacks a string `apiVersion`, `kind` or
+ * `metadata.name`, or is a workload without a pod template (src/manifest/load.ts loadProblem), is a
+ * problem with the position of the offending node.
  */
 export function resourcesFromDocuments(docs: readonly SourceDocument[], options: FileSourceOptions): SourceResult {
   const out: SourceResult = { resources: [], problems: [], skipped: 0 };
@@ -68,8 +69,8 @@ function addObject(out: SourceResult, document: SourceDocument, data: unknown, b
     out.skipped++;
     return;
   }
-  const missing = missingName(object, kind);
-  if (missing) return problem(missing.message, missing.path);
+  const unloadable = loadProblem(object, kind);
+  if (unloadable) return problem(unloadable.message, unloadable.path);
   const meta = asMap(object.metadata);
   const name = meta.name as string;
   const cluster = isClusterScoped(key);

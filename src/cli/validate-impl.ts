@@ -97,8 +97,9 @@ type FileOutcome =
  * line per file (`"<file>" is valid`, `"<file>" is valid (no objects)`, `"<file>" has warnings:`
  * before its lines, `"<file>" is invalid`, `"<file>" could not be read`, `"<file>" could not be
  * parsed` after them), then `validated N objects in M files: E errors, W warnings`.
- * Sets deps.exitCode: 65 when any file could not be read or parsed (the others are still
- * validated), else 1 when any object has an error, else 0. Throws UsageError for positional
+ * Sets deps.exitCode: 65 when any file could not be read or parsed, or holds a document that
+ * cannot be loaded as an object (ValidationFinding.unloadable; the others are still validated),
+ * else 1 when any object has an error, else 0. Throws UsageError for positional
  * arguments or no -f. `analyzers` is the extension point for analyzer findings (tests pass their own).
  */
 export async function runValidate(deps: Deps, opts: ValidateOptions, analyzers: AnalyzerFindingSource = validateAnalyzerFindings): Promise<void> {
@@ -148,7 +149,9 @@ export async function runValidate(deps: Deps, opts: ValidateOptions, analyzers: 
   }
   deps.stderr.write(`validated ${plural(objects, 'object')} in ${plural(outcomes.length, 'file')}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
 
-  if (outcomes.some((o) => o.status !== 'checked')) deps.exitCode = ExitCode.data;
+  // An object that cannot be loaded (no kind or name, a workload without a pod template) is a file
+  // analyze could not parse either: one answer for both.
+  if (outcomes.some((o) => o.status !== 'checked' || o.findings.some((f) => f.unloadable))) deps.exitCode = ExitCode.data;
   else if (errors) deps.exitCode = ExitCode.failure;
 }
 

@@ -51,9 +51,13 @@ const dotted = (path: readonly (string | number)[]): string =>
  * name or image; the pod's service account, host network, name and namespace: see
  * CONTAINER_FIELDS, POD_SPEC_FIELDS, POD_META_FIELDS). Missing or null metadata is accepted
  * (injection creates it); a missing or null spec, pod template or container list is not. Paths
- * are relative to `object`.
+ * are relative to `object`. With `options.fields` false only the structure is checked (the maps
+ * down to the pod spec, the container lists and their items): what every command that reads
+ * workloads from files needs (see src/manifest/load.ts loadProblem); field types are left to
+ * schema validation.
  */
-export function podTemplateProblem(kind: WorkloadKind, object: JsonObject): ShapeProblem | undefined {
+export function podTemplateProblem(kind: WorkloadKind, object: JsonObject, options: { fields?: boolean } = {}): ShapeProblem | undefined {
+  const fields = options.fields !== false;
   const wrongType = (path: (string | number)[], v: Json | undefined, want: string): ShapeProblem => ({
     path,
     message: `${dotted(path)} is ${typeName(v)}, but it must be ${want}; istioctl cannot decode this ${kind.kind} either`,
@@ -65,9 +69,9 @@ export function podTemplateProblem(kind: WorkloadKind, object: JsonObject): Shap
     const next: Json | undefined = (cur as JsonObject)[step];
     const what = term(kind, path);
     if (next === undefined) {
-      return { path: kind.podSpec.slice(0, i), message: `${dotted(path)} is missing: a ${kind.kind} needs ${what}, and there is no pod to inject into without it` };
+      return { path: kind.podSpec.slice(0, i), message: `${dotted(path)} is missing: a ${kind.kind} needs ${what}, and without it there is no pod` };
     }
-    if (next === null) return { path, message: `${dotted(path)} is null, but it must be ${what} (a map); there is no pod to inject into without it` };
+    if (next === null) return { path, message: `${dotted(path)} is null, but it must be ${what} (a map); without it there is no pod` };
     if (!isObject(next)) return wrongType(path, next, `${what} (a map)`);
     cur = next;
   }
@@ -82,7 +86,7 @@ export function podTemplateProblem(kind: WorkloadKind, object: JsonObject): Shap
     const state = containers === undefined ? 'is missing' : containers === null ? 'is null' : 'is empty';
     return {
       path: containers === undefined ? [...kind.podSpec] : containersPath,
-      message: `${dotted(containersPath)} ${state}: a pod needs at least one container, and the sidecar is not one`,
+      message: `${dotted(containersPath)} ${state}: a pod needs at least one container`,
     };
   }
   for (const field of ['containers', 'initContainers']) {
@@ -92,11 +96,13 @@ export function podTemplateProblem(kind: WorkloadKind, object: JsonObject): Shap
     if (!Array.isArray(items)) return wrongType(path, items, 'a list of containers');
     const bad = items.findIndex((c) => !isObject(c));
     if (bad >= 0) return wrongType([...path, bad], items[bad], 'a container (a map with name and image)');
+    if (!fields) continue;
     for (const [i, container] of (items as JsonObject[]).entries()) {
       const problem = fieldProblem(CONTAINER_FIELDS, container, [...path, i], wrongType);
       if (problem) return problem;
     }
   }
+  if (!fields) return undefined;
   return fieldProblem(POD_SPEC_FIELDS, spec, [...kind.podSpec], wrongType)
     ?? (isObject(meta) ? fieldProblem(POD_META_FIELDS, meta, [...kind.podMeta], wrongType) : undefined);
 }

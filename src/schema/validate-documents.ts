@@ -4,7 +4,7 @@
  * Pure: the CLI (src/cli/validate-impl.ts) reads the files and prints the result.
  */
 import type { SourcePosition } from '../errors.js';
-import { missingName } from '../manifest/load.js';
+import { loadProblem, missingName } from '../manifest/load.js';
 import { positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
 import { isIstioOperator, validateIstioOperator, validateSpecTree } from '../render/iop-validate.js';
 import { schemaProblems, unknownIstioKindMessage } from './validate-object.js';
@@ -29,6 +29,11 @@ export interface ValidationFinding {
   /** The object the finding is about; undefined for a document that is not an object at all. */
   object?: CheckedObject;
   message: string;
+  /**
+   * The document or object cannot be loaded at all (not a map, no apiVersion, kind or name, a
+   * workload without a pod template): what `analyze` calls a file it could not parse, exit 65.
+   */
+  unloadable?: true;
 }
 
 /** What checkDocuments returns for one file. */
@@ -52,8 +57,12 @@ export interface DocumentsResult {
  * - objects with a schema (src/schema/validate-object.ts) get one error per schema problem, at the
  *   offending key (unknown fields) or value; IstioOperator documents get the IstioOperator check
  *   `manifest generate` applies to overlays (src/render/iop-validate.ts);
- * - an object without `metadata.name` is an error (`Deployment has no metadata.name`), as `analyze`
- *   finds it (src/manifest/load.ts missingName); IstioOperator documents may omit the name;
+ * - an object without `metadata.name` (`Deployment has no metadata.name`) or a workload without a
+ *   pod template (`Deployment "web": spec.template is null, ...`) is an error and is not checked
+ *   further, as `analyze` refuses it (src/manifest/load.ts loadProblem); IstioOperator documents
+ *   may omit the name;
+ * - findings that mean an object cannot be loaded at all (this one, and the non-objects above) are
+ *   marked `unloadable`: `validate` exits 65 for them, as `analyze` does;
  * - other kinds of Istio API groups are errors (`no kind "X" is registered for version ...`);
  * - everything else is accepted unchecked, as istioctl does.
  * Never throws for bad data.
@@ -90,7 +99,7 @@ function collect(
   objects: CheckedObject[], findings: ValidationFinding[],
 ): void {
   const at = (message: string, where = path, object?: CheckedObject): void => {
-    findings.push({ level: 'error', position: positionOf(document, where), message, object });
+    findings.push({ level: 'error', position: positionOf(document, where), message, object, unloadable: true });
   };
   if (!isRecord(data)) {
     at(`not a Kubernetes object: found ${describeType(data)}`);
@@ -132,11 +141,15 @@ function collect(
     return;
   }
   const checked: CheckedObject = { document, path, object, label: labelOf(object) };
+  // The rule analyze applies to the objects it reads; such an object is not checked further. An
+  // IstioOperator is an input to meshctl, not an object applied as it stands, and commonly has no name.
+  const problem = isIstioOperator(object) ? undefined : loadProblem(object, String(object.kind));
+  if (problem) {
+    const named = missingName(object, String(object.kind)) === undefined;
+    at(problem.message, [...path, ...problem.path], named ? undefined : checked);
+    return;
+  }
   objects.push(checked);
-  // The rule analyze applies to the objects it reads. An IstioOperator is an input to meshctl,
-  // not an object applied as it stands, and commonly has no name.
-  const missing = isIstioOperator(object) ? undefined : missingName(object, String(object.kind));
-  if (missing) at(missing.message, [...path, ...missing.path], checked);
 }
 
 function checkObject(checked: CheckedObject): ValidationFinding[] {
