@@ -26,12 +26,13 @@ their namespaces of your kubeconfig for --context and -n (read from the file; th
 contacted). It asks meshctl itself at each Tab, so it stays right when meshctl is upgraded.
 
 Installing it:
-  bash        source <(meshctl completion bash)                       # in ~/.bashrc
+  bash        source <(meshctl completion bash)         # in ~/.bashrc, or with bash-completion:
               meshctl completion bash > ~/.local/share/bash-completion/completions/meshctl
-  zsh         meshctl completion zsh > "\${fpath[1]}/_meshctl"        # a directory on $fpath, before compinit
-              source <(meshctl completion zsh)                        # in ~/.zshrc, after compinit
+  zsh         meshctl completion zsh > ~/.zsh/completions/_meshctl
+                                                        # a directory on $fpath before compinit runs
+              source <(meshctl completion zsh)          # or in ~/.zshrc, after compinit
   fish        meshctl completion fish > ~/.config/fish/completions/meshctl.fish
-  powershell  meshctl completion powershell | Out-String | Invoke-Expression   # in $PROFILE`)
+  powershell  meshctl completion powershell | Out-String | Invoke-Expression    # in $PROFILE`)
     .action(async (shell) => (await impl()).runCompletionScript(deps, shell));
 
   // `meshctl __complete -- WORD... CURRENT`: the words after "meshctl" up to the cursor, the last
