@@ -10,7 +10,7 @@
  * fields holding zero (`paused: false`). They mean the same to the API server, and keeping the
  * user's text is what makes re-injection and kube-uninject byte-exact, so meshctl does neither.
  */
-import { isMap, isScalar, isSeq, type Document } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, visit, type YAMLMap, type YAMLSeq } from 'yaml';
 import { DataError, type SourcePosition } from '../errors.js';
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
 import { applyEdits, planEdits } from '../manifest/yaml-edit.js';
@@ -119,6 +119,12 @@ interface SourceShape {
   style(p: Path): 'block' | 'flow' | undefined;
   /** The keys of the map at a document path, in source order. */
   keys(p: Path): string[];
+  /**
+   * Notes on the collections in `value` (the restored value at document path `p`) that equal an
+   * anchored node of the document, or hold all its entries: injection writes out an alias or
+   * merge key in a pod template it changes, and uninject cannot tell whether the user wrote one.
+   */
+  anchorNotes(p: Path, value: Json): string[];
 }
 
 /**
@@ -152,7 +158,7 @@ function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: Workl
     const metaParentValue = getIn(holder, metaParent);
     if (isObject(metaParentValue)) dropCreated(metaParentValue, [kind.podMeta[kind.podMeta.length - 1]!], [...path, ...metaParent], shape);
     report.action = 'uninjected';
-    report.notes = result.notes;
+    report.notes = [...result.notes, ...shape.anchorNotes(metaPath, result.meta), ...shape.anchorNotes(specPath, result.spec)];
     return report;
   }
 
@@ -246,8 +252,53 @@ function failure(e: unknown, src: SourceDocument | undefined, file: string, base
   return new DataError(`${label}: ${e.message}`, pos);
 }
 
-function yamlShape(doc: Document.Parsed): SourceShape {
+/** At most this many anchor notes per workload: one per written-out alias is enough to see the pattern. */
+const MAX_ANCHOR_NOTES = 3;
+
+function yamlShape(src: SourceDocument): SourceShape {
+  const doc = src.doc;
+  let anchors: { name: string; node: unknown; value: unknown }[] | undefined;
+  const anchored = () => {
+    if (anchors) return anchors;
+    anchors = [];
+    const found = anchors;
+    const collect = (_: unknown, node: YAMLMap | YAMLSeq) => {
+      if (node.anchor) found.push({ name: node.anchor, node, value: node.toJS(doc, { maxAliasCount: 1000 }) });
+    };
+    visit(doc, { Map: collect, Seq: collect });
+    return anchors;
+  };
   return {
+    anchorNotes: (base, value) => {
+      const list = anchored();
+      if (list.length === 0) return [];
+      const notes: string[] = [];
+      const walk = (v: Json, p: Path): void => {
+        if (notes.length >= MAX_ANCHOR_NOTES || !(Array.isArray(v) || isObject(v))) return;
+        const node = doc.getIn(p, true);
+        if (isAlias(node)) return;
+        const json = JSON.stringify(v);
+        for (const a of list) {
+          if (a.node === node) continue;
+          const pos = positionOf(src, p, false);
+          const where = `${pos.file}:${pos.line}:${pos.column}`;
+          const name = p.slice(-1)[0];
+          if (JSON.stringify(a.value) === json) {
+            notes.push(`${where}: ${String(name)} equals anchor &${a.name}; if it was *${a.name} before kube-inject, it comes back written out`);
+            return;
+          }
+          if (isObject(v) && isObject(a.value as Json) && Object.keys(a.value as JsonObject).length > 0
+            && Object.entries(a.value as JsonObject).every(([k, x]) => JSON.stringify(v[k]) === JSON.stringify(x))) {
+            notes.push(`${where}: ${String(name)} holds all of anchor &${a.name}; if it merged <<: *${a.name} before kube-inject, it comes back written out`);
+            return;
+          }
+        }
+        if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, i]));
+        else for (const [k, x] of Object.entries(v)) walk(x, [...p, k]);
+      };
+      walk(value, base);
+      return notes;
+    },
     style: (p) => {
       const node = doc.getIn(p, true);
       return isMap(node) || isSeq(node) ? (node.flow ? 'flow' : 'block') : undefined;
@@ -261,6 +312,7 @@ function yamlShape(doc: Document.Parsed): SourceShape {
 
 function jsonShape(data: Json): SourceShape {
   return {
+    anchorNotes: () => [],
     style: (p) => {
       const v = getIn(data, p);
       return Array.isArray(v) || isObject(v) ? 'flow' : undefined;
@@ -312,10 +364,15 @@ function processJson(mode: Mode, text: string, file: string): FileResult {
     }
   }
   if (JSON.stringify(target) === JSON.stringify(data)) return result;
-  const indentMatch = /\n([ \t]+)\S/.exec(text);
-  const indent = indentMatch ? indentMatch[1]! : '';
-  result.output = JSON.stringify(target, null, indent) + (text.endsWith('\n') ? '\n' : '');
+  result.output = jsonText(target, text);
   return result;
+}
+
+/** Returns `value` as JSON laid out as `like` is: its indentation and final line break. */
+function jsonText(value: unknown, like: string): string {
+  const indentMatch = /\n([ \t]+)\S/.exec(like);
+  const indent = indentMatch ? indentMatch[1]! : '';
+  return JSON.stringify(value, null, indent) + (like.endsWith('\n') ? '\n' : '');
 }
 
 function process(mode: Mode, text: string, file: string): FileResult {
@@ -328,7 +385,7 @@ function process(mode: Mode, text: string, file: string): FileResult {
     workloadsIn(src.data as Json, [], found);
     if (!found.length) continue;
     const target = copyData(src.data) as JsonObject;
-    const shape = yamlShape(src.doc);
+    const shape = yamlShape(src);
     for (const w of found) {
       try {
         result.workloads.push(processWorkload(mode, target, w.path, w.kind, w.object, shape, result.runs));
@@ -356,7 +413,55 @@ function process(mode: Mode, text: string, file: string): FileResult {
  * nothing of the file is returned.
  */
 export function injectFile(injector: Injector, text: string, file: string): FileResult {
-  return process({ uninject: false, injector }, text, file);
+  const result = process({ uninject: false, injector }, text, file);
+  // The promise is uninject(inject(x)) === x; where the output cannot keep it, say so now, while
+  // the input is at hand (kube-uninject only sees the injected text).
+  const first = result.workloads.find((w) => w.action === 'injected');
+  if (first && !result.workloads.some((w) => w.action === 'updated' || w.action === 'unchanged')) {
+    const note = roundTripNote(text, result.output, file);
+    if (note) first.notes.push(note);
+  }
+  return result;
+}
+
+/** Why a line of the input does not come back from kube-uninject, from what the line holds. */
+const ROUND_TRIP_REASONS: ReadonlyArray<[RegExp, string]> = [
+  [/<<\s*:/, 'a merge key (<<) in a changed pod template is written out'],
+  [/(^|[\s,[{:-])\*[^\s,\]}]+/, 'an alias in a changed pod template is written out'],
+  [/port:/, 'a named probe port comes back as its number'],
+  [/(\{\s*\}|\[\s*\])/, 'an empty {} or [] at the end of a flow map reads as one kube-inject added'],
+];
+
+/**
+ * Returns a report note when kube-uninject of `output` would not give back `input` byte for byte:
+ * `file:line:column` of the first difference, what the input holds there, what comes back, and
+ * why where the line shows it. Undefined when the round trip is exact.
+ */
+function roundTripNote(input: string, output: string, file: string): string | undefined {
+  let back: string;
+  try {
+    back = uninjectFile(output, file).output;
+  } catch (e) {
+    return `kube-uninject cannot read this output back (${(e as Error).message})`;
+  }
+  if (back === input) return undefined;
+  const a = input.split('\n');
+  const b = back.split('\n');
+  let line = 0;
+  while (line < a.length - 1 && line < b.length - 1 && a[line] === b[line]) line++;
+  const was = a[line] ?? '';
+  const now = b[line] ?? '';
+  let col = 0;
+  while (col < was.length && was[col] === now[col]) col++;
+  const clip = (s: string): string => {
+    const from = Math.max(0, col - 20);
+    const part = s.slice(from, from + 60).trim();
+    return JSON.stringify(`${from > 0 ? '...' : ''}${part}${s.length > from + 60 ? '...' : ''}`);
+  };
+  const json = looksLikeJson(input) || isJsonFile(file);
+  const relaidOut = json && jsonText(JSON.parse(input.replace(/^\uFEFF/, '')), input) !== input;
+  const reason = relaidOut ? 'JSON output is laid out anew, with the indentation of the input' : ROUND_TRIP_REASONS.find(([re]) => re.test(was) || (json && re.test(input)))?.[1];
+  return `${file}:${line + 1}:${col + 1}: kube-uninject will not give this file back byte for byte: ${clip(was)} comes back as ${clip(now)}${reason ? ` (${reason})` : ''}`;
 }
 
 /**

@@ -34,21 +34,30 @@ export function isJsonFile(file: string): boolean {
  */
 export function parseJsonStrict(text: string, file: string): unknown {
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const at = (offset: number) => {
+    const before = body.slice(0, offset).split('\n');
+    return { file, line: before.length, column: before[before.length - 1]!.length + 1 };
+  };
+  let value: unknown;
   try {
-    return JSON.parse(body);
+    value = JSON.parse(body);
   } catch (e) {
     // V8's messages name a position only for some faults, and differ between Node versions.
     const fault = jsonFault(body) ?? { offset: 0, reason: (e as Error).message };
-    const before = body.slice(0, fault.offset).split('\n');
-    throw new DataError(`JSON syntax error: ${fault.reason}`, { file, line: before.length, column: before[before.length - 1]!.length + 1 });
+    throw new DataError(`JSON syntax error: ${fault.reason}`, at(fault.offset));
   }
+  // JSON.parse keeps the last of two equal keys; YAML (and so every other reader) refuses them.
+  const duplicate = jsonFault(body, true);
+  if (duplicate) throw new DataError(`JSON error: ${duplicate.reason}`, at(duplicate.offset));
+  return value;
 }
 
 /**
  * Returns the offset and a description of the first fault in a JSON text, or undefined when it
- * finds none. A single pass with an explicit stack, so deep nesting cannot overflow.
+ * finds none; with `duplicates`, a key that appears twice in one object is a fault too. A single
+ * pass with an explicit stack, so deep nesting cannot overflow.
  */
-function jsonFault(text: string): { offset: number; reason: string } | undefined {
+function jsonFault(text: string, duplicates = false): { offset: number; reason: string } | undefined {
   let i = 0;
   const found = () => (i >= text.length ? 'the end of the input' : JSON.stringify(text[i]));
   const fault = (reason: string) => ({ offset: i, reason });
@@ -77,6 +86,7 @@ function jsonFault(text: string): { offset: number; reason: string } | undefined
   };
   const SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
   const stack: ('{' | '[')[] = [];
+  const keys: (Set<string> | undefined)[] = [];
   let state: 'value' | 'value-or-end' | 'key' | 'key-or-end' | 'after-value' = 'value';
   for (;;) {
     skipSpace();
@@ -85,9 +95,11 @@ function jsonFault(text: string): { offset: number; reason: string } | undefined
       if (state === 'value-or-end' && c === ']') {
         i++;
         stack.pop();
+        keys.pop();
         state = 'after-value';
       } else if (c === '{' || c === '[') {
         stack.push(c);
+        keys.push(duplicates && c === '{' ? new Set() : undefined);
         i++;
         state = c === '{' ? 'key-or-end' : 'value-or-end';
       } else if (c === '"') {
@@ -107,12 +119,20 @@ function jsonFault(text: string): { offset: number; reason: string } | undefined
       if (state === 'key-or-end' && text[i] === '}') {
         i++;
         stack.pop();
+        keys.pop();
         state = 'after-value';
         continue;
       }
       if (text[i] !== '"') return fault(`expected a double-quoted property name, found ${found()}`);
+      const keyStart = i;
       const bad = scanString();
       if (bad) return fault(bad);
+      const seen = keys[keys.length - 1];
+      if (seen) {
+        const key = JSON.parse(text.slice(keyStart, i)) as string;
+        if (seen.has(key)) return { offset: keyStart, reason: `key ${JSON.stringify(key)} appears twice in one object` };
+        seen.add(key);
+      }
       skipSpace();
       if (text[i] !== ':') return fault(`expected ':' after a property name, found ${found()}`);
       i++;
@@ -128,6 +148,7 @@ function jsonFault(text: string): { offset: number; reason: string } | undefined
     } else if (text[i] === close) {
       i++;
       stack.pop();
+      keys.pop();
     } else {
       return fault(`expected ',' or '${close}', found ${found()}`);
     }
@@ -145,7 +166,8 @@ function jsonFault(text: string): { offset: number; reason: string } | undefined
 export function parseYamlDocuments(text: string, file: string): SourceDocument[] {
   if (isJsonFile(file) && text.trim() !== '') parseJsonStrict(text, file);
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // `<<` merge keys as Kubernetes reads them (go-yaml merges in every document, not only in YAML 1.1 ones).
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const list = Array.isArray(docs) ? docs : [docs];
   const out: SourceDocument[] = [];
   for (const doc of list) {

@@ -135,7 +135,7 @@ class Planner {
     const nl = src.indexOf('\n');
     this.eol = nl > 0 && src[nl - 1] === '\r' ? '\r\n' : '\n';
     this.root = doc.contents as ParsedNode;
-    this.mergeKeys = doc.schema.tags.some((tag) => tag.tag === MERGE_TAG && tag.default === true);
+    this.mergeKeys = doc.schema.tags.some((tag) => tag.tag === MERGE_TAG && (tag.default === true || tag.default === 'key'));
   }
 
   /** The document is JSON (a flow root, every string double-quoted): new text in it stays JSON-compatible. */
