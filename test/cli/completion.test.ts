@@ -419,6 +419,11 @@ echo "== ${line.replace(/["$`\\]/g, '\\$&')}"; [ -n "$OPTS" ] && echo "opts:$OPT
     }, 180_000);
 
     const bashCompletion = '/usr/share/bash-completion/bash_completion';
+    if (!existsSync(bashCompletion) && process.env.MESHCTL_REQUIRE_SHELLS) {
+      it('has bash-completion installed (MESHCTL_REQUIRE_SHELLS is set)', () => {
+        expect.fail(`MESHCTL_REQUIRE_SHELLS is set but ${bashCompletion} does not exist`);
+      });
+    }
     it.skipIf(!existsSync(bashCompletion))(`works when bash-completion loads it on demand from its completions directory${existsSync(bashCompletion) ? '' : ' [skipped: bash-completion is not installed]'}`, async () => {
       mkdirSync(join(tmp, 'share/bash-completion/completions'), { recursive: true });
       const { readFileSync } = await import('node:fs');
