@@ -1,0 +1,192 @@
+/**
+ * One IstioOperator validation for every command that takes `-f` IstioOperator files or `--set`:
+ * a bad value in a file is exit 65 with the `file:line:column` of the offending node, the same
+ * message from every command; a bad `--set` is exit 64 naming the flag. Includes what only
+ * rendering finds (k8s overlays, enabled cni/ztunnel, duplicate gateway entries), which
+ * `profile dump` and `profile diff` used to accept.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run, type RunResult } from '../helpers.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'meshctl-iop-validation-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+// No command below may reach a cluster: validation comes first. A kubeconfig that does not exist
+// makes sure of it (a run that got that far would fail differently).
+const env = { KUBECONFIG: join(scratch, 'no-kubeconfig') };
+
+const HEAD = 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\n';
+
+/** Each bad input: the file body, the expected `line:column` and the message after the position. */
+const BAD_FILES: { name: string; yaml: string; at: string; message: string }[] = [
+  {
+    name: 'revision',
+    yaml: `${HEAD}spec:\n  revision: Bad_Rev\n`,
+    at: '4:13',
+    message: 'invalid revision "Bad_Rev": must be a DNS-1123 label (lower case letters, digits and "-")',
+  },
+  {
+    name: 'spec-namespace',
+    yaml: `${HEAD}spec:\n  namespace: Bad_NS\n`,
+    at: '4:14',
+    message: 'invalid namespace "Bad_NS": must be a DNS-1123 label (lower case letters, digits and "-")',
+  },
+  {
+    name: 'metadata-namespace',
+    yaml: `${HEAD}metadata:\n  namespace: -bad-\nspec:\n  profile: minimal\n`,
+    at: '4:14',
+    message: 'invalid namespace "-bad-": must be a DNS-1123 label (lower case letters, digits and "-")',
+  },
+  {
+    name: 'values-unknown',
+    yaml: `${HEAD}spec:\n  values:\n    pilot:\n      replicaCont: 2\n`,
+    at: '6:7',
+    message: 'unknown field "replicaCont" in spec.values.pilot',
+  },
+  {
+    name: 'components-unknown',
+    yaml: `${HEAD}spec:\n  components:\n    pilot:\n      k8z: {}\n`,
+    at: '6:7',
+    message: 'unknown field "k8z" in spec.components.pilot (did you mean "k8s"?)',
+  },
+  {
+    name: 'overlay-no-object',
+    yaml: `${HEAD}spec:\n  components:\n    pilot:\n      k8s:\n        overlays:\n        - kind: Deployment\n          name: nosuch\n          patches:\n          - path: spec.replicas\n            value: 3\n`,
+    at: '8:11',
+    message: 'components.pilot.k8s.overlays[0]: no object Deployment/nosuch in this component (it renders: ',
+  },
+  {
+    name: 'overlay-bad-path',
+    yaml: `${HEAD}spec:\n  components:\n    pilot:\n      k8s:\n        overlays:\n        - kind: Deployment\n          name: istiod\n          patches:\n          - path: spec.template.spec.containers.[name:nosuch].image\n            value: x\n`,
+    at: '11:19',
+    message: 'components.pilot.k8s.overlays[0].patches[0] (spec.template.spec.containers.[name:nosuch].image): no list element with name=nosuch',
+  },
+  {
+    name: 'gateway-overlay',
+    yaml: `${HEAD}spec:\n  components:\n    ingressGateways:\n    - name: istio-ingressgateway\n      enabled: true\n      k8s:\n        overlays:\n        - kind: Service\n          name: other\n          patches: []\n`,
+    at: '10:11',
+    message: 'components.ingressGateways[name:istio-ingressgateway].k8s.overlays[0]: no object Service/other in this component',
+  },
+  {
+    name: 'cni',
+    yaml: `${HEAD}spec:\n  components:\n    cni:\n      enabled: true\n`,
+    at: '6:16',
+    message: 'components.cni is not supported by meshctl yet (Istio CNI mode); remove components.cni.enabled=true',
+  },
+  {
+    name: 'duplicate-gateway',
+    yaml: `${HEAD}spec:\n  components:\n    ingressGateways:\n    - name: istio-ingressgateway\n      enabled: true\n    - name: istio-ingressgateway\n      enabled: true\n`,
+    at: '8:13',
+    message: 'components.ingressGateways[0] and components.ingressGateways[1] are both gateway "istio-ingressgateway" in namespace "istio-system": give each gateway its own name',
+  },
+  {
+    name: 'duplicate-default-gateway',
+    yaml: `${HEAD}spec:\n  components:\n    ingressGateways:\n    - enabled: true\n    - enabled: true\n`,
+    at: '7:7',
+    message: 'components.ingressGateways[0] and components.ingressGateways[1] are both gateway "istio-ingressgateway" in namespace "istio-system" (an entry without a name is the default gateway)',
+  },
+];
+
+/** The commands, each as argv for one IstioOperator file. */
+const COMMANDS: [string, (file: string) => string[]][] = [
+  ['manifest generate', (f) => ['manifest', 'generate', '-f', f]],
+  ['profile dump', (f) => ['profile', 'dump', '-f', f]],
+  ['profile diff', (f) => ['profile', 'diff', 'default', f]],
+  ['install --dry-run', (f) => ['install', '--dry-run', '-f', f]],
+  ['upgrade --dry-run', (f) => ['upgrade', '--dry-run', '-f', f]],
+  ['verify-install', (f) => ['verify-install', '-f', f]],
+];
+
+function errorLine(r: RunResult): string {
+  return r.stderr.split('\n').filter((l) => l.startsWith('Error: ')).join('\n');
+}
+
+describe('a bad value in an IstioOperator file: exit 65 at its file:line:column, from every command', () => {
+  for (const bad of BAD_FILES) {
+    const file = join(scratch, `${bad.name}.yaml`);
+    writeFileSync(file, bad.yaml);
+    it.each(COMMANDS)(`${bad.name}: %s`, async (_name, argv) => {
+      const r = await run(argv(file), { env });
+      expect(r.code, r.stderr).toBe(65);
+      expect(r.stdout).toBe('');
+      expect(errorLine(r)).toMatch(new RegExp(`^Error: ${escape(`${file}:${bad.at}: ${bad.message}`)}`));
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('Error: '))).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+});
+
+describe('a bad --set: exit 64 naming the flag, from every command', () => {
+  const SETS: [string, string][] = [
+    ['revision=Bad_Rev', 'invalid revision "Bad_Rev"'],
+    ['namespace=Bad_NS', 'invalid namespace "Bad_NS"'],
+    ['values.pilot.replicaCont=2', 'unknown field "replicaCont" in values.pilot'],
+    ['components.cni.enabled=true', 'components.cni is not supported by meshctl yet'],
+    ['components.pilot.k8s.overlays[0].kind=Deployment', 'components.pilot.k8s.overlays[0]: no object Deployment/(no name) in this component'],
+    ['components.ingressGateways[1].enabled=true', 'components.ingressGateways[0] and components.ingressGateways[1] are both gateway "istio-ingressgateway"'],
+  ];
+  const SET_COMMANDS: [string, string[]][] = [
+    ['manifest generate', ['manifest', 'generate']],
+    ['profile dump', ['profile', 'dump']],
+    ['install --dry-run', ['install', '--dry-run']],
+    ['verify-install', ['verify-install']],
+  ];
+  for (const [set, message] of SETS) {
+    it.each(SET_COMMANDS)(`--set ${set}: %s`, async (_name, argv) => {
+      const r = await run([...argv, '--set', set], { env });
+      expect(r.code, r.stderr).toBe(64);
+      expect(r.stdout).toBe('');
+      expect(errorLine(r)).toMatch(new RegExp(`^Error: --set ${escape(set)}: ${escape(message)}`));
+    });
+  }
+
+  it('names -r/--revision as the flag it is', async () => {
+    const r = await run(['manifest', 'generate', '-r', 'Canary_1'], { env });
+    expect(r.code).toBe(64);
+    expect(errorLine(r)).toBe('Error: --revision Canary_1: invalid revision "Canary_1": must be a DNS-1123 label (lower case letters, digits and "-")');
+  });
+
+  it('blames the flag, not the file, when a --set replaces what the file set', async () => {
+    const file = join(scratch, 'good-revision.yaml');
+    writeFileSync(file, `${HEAD}spec:\n  revision: canary\n`);
+    const r = await run(['manifest', 'generate', '-f', file, '--set', 'revision=Not_OK'], { env });
+    expect(r.code).toBe(64);
+    expect(errorLine(r)).toMatch(/^Error: --set revision=Not_OK: invalid revision "Not_OK"/);
+  });
+
+  it('blames the last of several files that set the value', async () => {
+    const first = join(scratch, 'first.yaml');
+    const second = join(scratch, 'second.yaml');
+    writeFileSync(first, `${HEAD}spec:\n  components:\n    cni:\n      enabled: true\n`);
+    writeFileSync(second, `${HEAD}spec:\n  hub: example.com\n  components:\n    cni:\n      enabled: true\n`);
+    const r = await run(['manifest', 'generate', '-f', first, '-f', second], { env });
+    expect(r.code).toBe(65);
+    expect(errorLine(r)).toMatch(new RegExp(`^Error: ${escape(second)}:7:16: components\\.cni is not supported`));
+  });
+});
+
+describe('what still works', () => {
+  it('profile dump of a valid file prints the configuration', async () => {
+    const file = join(scratch, 'valid.yaml');
+    writeFileSync(file, `${HEAD}metadata:\n  namespace: mesh\nspec:\n  revision: canary\n  components:\n    cni:\n      enabled: false\n`);
+    const r = await run(['profile', 'dump', '-f', file], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('revision: canary');
+  });
+
+  it('kube-inject still reads an operator file that enables cni (it renders only the injector)', async () => {
+    const file = join(scratch, 'cni-operator.yaml');
+    writeFileSync(file, `${HEAD}spec:\n  components:\n    cni:\n      enabled: true\n`);
+    const workload = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx\n';
+    const r = await run(['kube-inject', '-f', '-', '--operatorFileName', file], { env, stdin: workload });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('istio-proxy');
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
