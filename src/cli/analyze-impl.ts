@@ -15,7 +15,6 @@ import { ResourceStore } from '../analyze/store.js';
 import { parseSuppression } from '../analyze/suppress.js';
 import type { K8sObject } from '../manifest/objects.js';
 import { parseYamlDocuments, type SourceDocument } from '../manifest/yaml-docs.js';
-import { renderManifests } from '../render/render.js';
 import { ANALYZE_FORMATS } from './analyze.js';
 import { useColor } from './color.js';
 import { expandEachInputOnce, readInputFiles, STDIN_NAME } from './inputs.js';
@@ -107,8 +106,8 @@ function level(flag: string, value: string): Level {
 
 /** Returns the ingress gateway the default profile installs, assumed present in file mode. */
 export async function profileIngressGateway(deps: Deps, existing: readonly Resource[]): Promise<Resource[]> {
-  const { config, assets } = await configurationFrom(deps, {});
-  const objects = renderManifests(config, assets).objects
+  const { rendering } = await configurationFrom(deps, {});
+  const objects = rendering.objects
     .filter((o) => o.component === 'IngressGateways').map((o) => o.object as K8sObject);
   return syntheticResources(objects, existing);
 }
