@@ -121,8 +121,9 @@ interface SourceShape {
   keys(p: Path): string[];
   /**
    * Notes on the collections in `value` (the restored value at document path `p`) that equal an
-   * anchored node of the document, or hold all its entries: injection writes out an alias or
-   * merge key in a pod template it changes, and uninject cannot tell whether the user wrote one.
+   * anchored node of the document: injection writes out an alias in a pod template it changes,
+   * and uninject cannot tell whether the user wrote one. (A merged `<<` is too common a pattern
+   * to guess at: pod labels usually hold the selector's; kube-inject reports those instead.)
    */
   anchorNotes(p: Path, value: Json): string[];
 }
@@ -285,11 +286,6 @@ function yamlShape(src: SourceDocument): SourceShape {
           const name = p.slice(-1)[0];
           if (JSON.stringify(a.value) === json) {
             notes.push(`${where}: ${String(name)} equals anchor &${a.name}; if it was *${a.name} before kube-inject, it comes back written out`);
-            return;
-          }
-          if (isObject(v) && isObject(a.value as Json) && Object.keys(a.value as JsonObject).length > 0
-            && Object.entries(a.value as JsonObject).every(([k, x]) => JSON.stringify(v[k]) === JSON.stringify(x))) {
-            notes.push(`${where}: ${String(name)} holds all of anchor &${a.name}; if it merged <<: *${a.name} before kube-inject, it comes back written out`);
             return;
           }
         }
