@@ -3,8 +3,8 @@
  * ConfigMap (or `--meshConfigFile`) on top, and the per-pod `proxy.istio.io/config` annotation.
  * Shapes are protobuf JSON (lowerCamel field names, enums as names, durations as "45s").
  */
-import { parse as parseYaml } from 'yaml';
 import { isObject, type JsonObject } from '../manifest/objects.js';
+import { parseYamlText } from '../manifest/yaml-docs.js';
 
 /**
  * Istio 1.30's default proxy config (`mesh.DefaultProxyConfig()` in pkg/config/mesh) in protobuf
@@ -58,7 +58,7 @@ export function mergeProto(base: JsonObject, overlay: JsonObject): JsonObject {
  * `source` when the text is not a YAML map.
  */
 export function meshConfigFromYaml(text: string, source: string): JsonObject {
-  const parsed: unknown = text.trim() === '' ? {} : parseYaml(text);
+  const parsed: unknown = text.trim() === '' ? {} : parseYamlText(text);
   if (parsed !== null && parsed !== undefined && !isObject(parsed)) throw new Error(`${source}: mesh config must be a YAML map`);
   return mergeProto(defaultMeshConfig(), (parsed ?? {}) as JsonObject);
 }
@@ -70,7 +70,7 @@ export function meshConfigFromYaml(text: string, source: string): JsonObject {
 export function applyProxyConfigAnnotation(mesh: JsonObject, annotation: string): JsonObject {
   let parsed: unknown;
   try {
-    parsed = parseYaml(annotation);
+    parsed = parseYamlText(annotation);
   } catch (e) {
     throw new Error(`invalid value for annotation 'proxy.istio.io/config': ${(e as Error).message.split('\n')[0]}`);
   }

@@ -3,7 +3,7 @@
  * findings can point at `file:line:column`.
  */
 import { LineCounter, parseAllDocuments, isAlias, isMap, isSeq, isScalar, type Alias, type Document, type Node, type ParsedNode } from 'yaml';
-import { DataError, type SourcePosition } from '../errors.js';
+import { DataError, formatPosition, type SourcePosition } from '../errors.js';
 
 /** One parsed YAML document, its plain data and a way back to positions. */
 export interface SourceDocument {
@@ -253,6 +253,25 @@ function aliasFault(doc: Document.Parsed, aliases: readonly Alias[]): { at: Node
     }
   }
   return undefined;
+}
+
+/**
+ * Returns the value of a YAML (or JSON) text that is not a file of its own, such as an annotation's
+ * value, parsed by the rules parseYamlDocuments applies to files (a mapping key that is a list or a
+ * map refused, aliases bounded); null for a text without a document. Throws Error with the problem
+ * and its line and column in the text, or for more than one document; the caller says where the
+ * text came from.
+ */
+export function parseYamlText(text: string): unknown {
+  let docs: SourceDocument[];
+  try {
+    docs = parseYamlDocuments(text, '');
+  } catch (e) {
+    if (!(e instanceof DataError) || !e.position) throw e;
+    throw new Error(`${e.message.slice(formatPosition(e.position).length + 2)} (line ${e.position.line}, column ${e.position.column})`);
+  }
+  if (docs.length > 1) throw new Error(`expected one YAML document, found ${docs.length}`);
+  return docs[0]?.data ?? null;
 }
 
 function firstLine(message: string): string {

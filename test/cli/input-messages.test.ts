@@ -71,6 +71,30 @@ describe('a mapping key that is a list or a map', () => {
   });
 });
 
+describe('a collection key inside an annotation that holds YAML (proxy.istio.io/config)', () => {
+  let warn: MockInstance<typeof process.emitWarning>;
+  beforeEach(() => {
+    warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  });
+  afterEach(() => warn.mockRestore());
+  const file = write('annotation-key.yaml', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    proxy.istio.io/config: |\n      ? [a, b]\n      : x\nspec:\n  containers:\n  - name: c\n    image: nginx\n');
+
+  it('kube-inject: exit 65 at the annotation, saying what is wrong inside it', async () => {
+    const r = await run(['kube-inject', '-f', file], { env });
+    expect(r.code, r.stderr).toBe(65);
+    expect(firstProblem(r, file)).toBe(`${file}:6:28: pod "p": invalid value for annotation 'proxy.istio.io/config': `
+      + 'a mapping key must be a scalar (text, a number or a boolean), not a list (line 1, column 3)');
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('analyze: an invalid annotation finding (IST0125), and no library warning', async () => {
+    const r = await run(['analyze', '--use-kube=false', file], { env });
+    expect(r.stdout).toContain('IST0125');
+    expect(r.stdout).toContain('a mapping key must be a scalar');
+    expect(warn).not.toHaveBeenCalled();
+  });
+});
+
 describe('kube-inject of a container or pod field with the wrong type', () => {
   const cases: [string, string, string][] = [
     ['container-string', '      containers:\n      - "nginx"\n',

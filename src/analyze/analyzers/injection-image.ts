@@ -21,7 +21,7 @@
  * Go map order) and only ProxyConfigs of the pod's own namespace are considered (upstream compares
  * by namespace-name prefix).
  */
-import { parse as parseYaml } from 'yaml';
+import { parseYamlText } from '../../manifest/yaml-docs.js';
 import type { AnalysisContext, Analyzer } from '../analyzer.js';
 import { K } from '../kinds.js';
 import { MESSAGES } from '../messages.js';
@@ -117,7 +117,7 @@ class ImageTypeResolver {
     const annotation = annotationsOf(pod)[PROXY_CONFIG_ANNOTATION];
     if (annotation !== undefined) {
       try {
-        const t = imageTypeOf(parseYaml(annotation));
+        const t = imageTypeOf(parseYamlText(annotation));
         if (t) variant = t;
       } catch {
         // An unreadable annotation changes nothing, as upstream ignores it.
