@@ -19,7 +19,7 @@ import { podOwner, workloadKind, type ObjectPath, type WorkloadKind } from './ki
 import { mergeKeyOf } from './merge.js';
 import { injectPod, InjectionError, uninjectPod, STATUS_ANNOTATION, type Injector, type TemplateRun } from './pod.js';
 import { podTemplateProblem, type ShapeProblem } from './shape.js';
-import { findNonJson } from '../manifest/json-data.js';
+import { dottedPath, findNonJson } from '../manifest/json-data.js';
 
 /** A workload whose pod template is not the shape injection needs; `problem.path` is relative to the workload. */
 class ShapeError extends Error {
@@ -199,8 +199,7 @@ function nonJsonProblem(kind: WorkloadKind, meta: JsonObject, spec: JsonObject):
     const found = findNonJson(value);
     if (!found) continue;
     const path = [...base, ...found.path];
-    const dotted = path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-    return { path, message: `${dotted} is ${found.what}; a pod template holds only text, numbers, true/false, null, lists and maps, so it cannot be injected (quote the value, or write a list or map)` };
+    return { path, message: `${dottedPath(path)} is ${found.what}; a pod template holds only text, numbers, true/false, null, lists and maps, so it cannot be injected (quote the value, or write a list or map)` };
   }
   return undefined;
 }

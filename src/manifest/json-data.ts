@@ -46,3 +46,9 @@ export function findNonJson(value: unknown): NonJsonValue | undefined {
   }
   return undefined;
 }
+
+/** Returns a path as users read it: `spec.containers[0].args` (`<document>` for the empty path). */
+export function dottedPath(path: readonly (string | number)[]): string {
+  if (path.length === 0) return '<document>';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}

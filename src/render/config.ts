@@ -5,6 +5,7 @@
 import { DataError, UsageError } from '../errors.js';
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
 import { parseYamlDocuments, positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
+import { dottedPath as pathText, findNonJson } from '../manifest/json-data.js';
 import { mergeOverlay, parseSetFlag, setPath, type PathStep, type SetFlag } from './tree.js';
 import { autoscaleReplicaWarnings, validateIstioOperator, validateSpecTree } from './iop-validate.js';
 import type { CrdSchemaSet } from './crds.js';
@@ -166,6 +167,10 @@ function loadOverlay(file: OverlayFile, warnings: string[]): LoadedOverlay {
     throw new DataError(`"${file.name}" holds ${docs.length} documents; one IstioOperator per file is supported`, positionOf(docs[1]!, []));
   }
   const src = docs[0]!;
+  const tagged = findNonJson(src.data);
+  if (tagged) {
+    throw new DataError(`${pathText(tagged.path)} is ${tagged.what}; an IstioOperator holds only text, numbers, true/false, null, lists and maps (quote the value, or write a list or map)`, positionOf(src, tagged.path));
+  }
   const result = validateIstioOperator(src);
   for (const w of result.warnings) warnings.push(`${w.position.file}:${w.position.line}:${w.position.column}: ${w.message}`);
   if (result.errors.length > 0) {

@@ -5,6 +5,7 @@
  */
 import type { SourcePosition } from '../errors.js';
 import { loadProblem, missingName } from '../manifest/load.js';
+import { dottedPath, findNonJson } from '../manifest/json-data.js';
 import { positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
 import { isIstioOperator, validateIstioOperator, validateSpecTree } from '../render/iop-validate.js';
 import { schemaProblems, unknownIstioKindMessage } from './validate-object.js';
@@ -72,6 +73,16 @@ export function checkDocuments(documents: readonly SourceDocument[]): DocumentsR
   const findings: ValidationFinding[] = [];
   for (const document of documents) {
     if (document.data === null || document.data === undefined) continue;
+    // A value of a YAML 1.1 tag (`!!binary`, `!!set`, ...) is not JSON data: say so once, at its
+    // node, rather than as a wrong type in every schema that meets it.
+    const tagged = findNonJson(document.data);
+    if (tagged) {
+      findings.push({
+        level: 'error', position: positionOf(document, tagged.path),
+        message: `${dottedPath(tagged.path)} is ${tagged.what}; Kubernetes objects hold only text, numbers, true/false, null, lists and maps (quote the value, or write a list or map)`,
+      });
+      continue;
+    }
     collect(document, [], document.data, undefined, objects, findings);
   }
   for (const object of objects) findings.push(...checkObject(object));

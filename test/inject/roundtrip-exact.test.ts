@@ -211,15 +211,16 @@ describe('values of YAML 1.1 tags', () => {
     expect(r.stdout).toBe(input.replace('annotations: {owner: a}', 'annotations: {owner: a, blob: !!binary aGVsbG8=, when: !!timestamp 2001-12-14}'));
   });
 
+  // The tag, the line, and what validate and manifest generate say of it (!!pairs is a list of maps: JSON data).
   const tagged = [
-    ['binary', 'binaryData: {blob: !!binary aGVsbG8=}'],
-    ['set', 'data: !!set {a, b}'],
-    ['omap', 'data: !!omap [a: x]'],
-    ['pairs', 'data: !!pairs [a: x]'],
-    ['timestamp', 'data: {when: !!timestamp 2001-12-14}'],
+    ['binary', 'binaryData: {blob: !!binary aGVsbG8=}', /cm-binary\.yaml:11:29: binaryData\.blob is !!binary data; Kubernetes objects hold only/, /iop-binary\.yaml:6:33: spec\.unknownField\.blob is !!binary data; an IstioOperator holds only/],
+    ['set', 'data: !!set {a, b}', /cm-set\.yaml:11:13: data is a !!set;/, /iop-set\.yaml:6:23: spec\.unknownField is a !!set;/],
+    ['omap', 'data: !!omap [a: x]', /cm-omap\.yaml:11:14: data is an !!omap;/, /iop-omap\.yaml:6:24: spec\.unknownField is an !!omap;/],
+    ['pairs', 'data: !!pairs [a: x]', /cm-pairs\.yaml:11:15: ConfigMap\/default\/c: data: Invalid value: "array": data in body must be of type object/, /iop-pairs\.yaml:6:3: .*unknownField/],
+    ['timestamp', 'data: {when: !!timestamp 2001-12-14}', /cm-timestamp\.yaml:11:26: data\.when is a timestamp/, /iop-timestamp\.yaml:6:36: spec\.unknownField\.when is a timestamp/],
   ] as const;
-  for (const [tag, line] of tagged) {
-    it(`a ConfigMap with !!${tag} beside a workload: kube-inject and kube-uninject pass it through; analyze, validate and manifest generate never crash`, async () => {
+  for (const [tag, line, validated, generated] of tagged) {
+    it(`a ConfigMap with !!${tag} beside a workload: kube-inject and kube-uninject pass it through; validate and manifest generate point at it; analyze and profile dump never crash`, async () => {
       const text = `${deployment('{metadata: {labels: {app: web, version: v1}}, spec: {containers: [{name: web, image: nginx}]}}')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: default}\n${line}\n`;
       const file = write(`cm-${tag}.yaml`, text);
       const injected = await run(['kube-inject', '-f', file]);
@@ -229,7 +230,14 @@ describe('values of YAML 1.1 tags', () => {
       expect(back.code).toBe(0);
       expect(back.stdout).toBe(text);
       const iop = write(`iop-${tag}.yaml`, `apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  values: {global: {hub: x}}\n  meshConfig: {defaultConfig: {proxyMetadata: {A: x}}}\n  ${line.replace(/^(binaryData|data)/, 'unknownField')}\n`);
-      for (const argv of [['analyze', file], ['validate', '-f', file], ['manifest', 'generate', '-f', iop], ['analyze', iop], ['validate', '-f', iop]]) {
+      const validate = await run(['validate', '-f', file]);
+      expect(validate.code).toBe(1);
+      expect(validate.stderr).toMatch(validated);
+      const generate = await run(['manifest', 'generate', '-f', iop]);
+      expect(generate.code).toBe(65);
+      expect(generate.stdout).toBe('');
+      expect(generate.stderr).toMatch(generated);
+      for (const argv of [['analyze', file], ['analyze', iop], ['validate', '-f', iop], ['profile', 'dump', '-f', iop]]) {
         const r = await run(argv);
         expect([0, 1, 64, 65, 79], argv.join(' ')).toContain(r.code);
         expect(r.stderr, argv.join(' ')).not.toMatch(/Uint8Array|\[object |TypeError|at .*\.(ts|js):\d+/);
