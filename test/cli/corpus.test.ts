@@ -206,7 +206,6 @@ const MADE_INPUTS: Input[] = [
 
 const INPUTS: Input[] = [...FILE_INPUTS, ...MADE_INPUTS];
 
-
 /** What a file looks like from outside: link or not, mode, content digest. */
 function fingerprint(path: string): string {
   let link: string;
