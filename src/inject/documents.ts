@@ -412,11 +412,34 @@ export function injectFile(injector: Injector, text: string, file: string): File
   // The promise is uninject(inject(x)) === x; where the output cannot keep it, say so now, while
   // the input is at hand (kube-uninject only sees the injected text).
   const first = result.workloads.find((w) => w.action === 'injected');
-  if (first && !result.workloads.some((w) => w.action === 'updated' || w.action === 'unchanged')) {
+  if (first && !result.workloads.some((w) => w.action === 'updated' || w.action === 'unchanged') && mayNotRoundTrip(text, file)) {
     const note = roundTripNote(text, result.output, file);
     if (note) first.notes.push(note);
   }
   return result;
+}
+
+/** Text that an alias, a merge key or an empty pod template collection may keep from coming back byte for byte. */
+const MAY_NOT_ROUND_TRIP = [
+  /(?:^|[\s,[{:-])\*[^\s,\]}]/m,
+  /<<\s*:/,
+  /\b(?:labels|annotations|volumes|initContainers|imagePullSecrets|metadata)"?\s*:\s*(?:\{\s*\}|\[\s*\])/,
+];
+
+/**
+ * True when the round trip of `text` may not be exact, so that it is worth checking (an
+ * uninject pass costs about half an injection): it holds an alias, a merge key or an empty
+ * collection where injection creates one, or it is JSON laid out otherwise than JSON.stringify.
+ * Named probe ports, the other known case, kube-uninject reports itself.
+ */
+function mayNotRoundTrip(text: string, file: string): boolean {
+  if (MAY_NOT_ROUND_TRIP.some((re) => re.test(text))) return true;
+  if (!looksLikeJson(text) && !isJsonFile(file)) return false;
+  try {
+    return jsonText(JSON.parse(text.replace(/^\uFEFF/, '')), text) !== text;
+  } catch {
+    return false;
+  }
 }
 
 /** Why a line of the input does not come back from kube-uninject, from what the line holds. */
