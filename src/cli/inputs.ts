@@ -69,6 +69,10 @@ export async function readInputFiles(deps: Deps, paths: readonly string[]): Prom
     }
     const nul = text.indexOf('\u0000');
     if (nul >= 0) {
+      // UTF-16 without a byte-order mark: text with a NUL byte beside every ASCII letter.
+      if (/^(?:[^\0]\0|\0[^\0]){4}/.test(text)) {
+        throw new DataError('UTF-16 text (a NUL byte beside every letter); expected UTF-8 text (YAML or JSON)', { file: path, line: 1, column: 1 });
+      }
       const before = text.slice(0, nul);
       const line = before.split('\n').length;
       const position = { file: path, line, column: nul - before.lastIndexOf('\n') };
