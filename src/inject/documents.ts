@@ -444,7 +444,7 @@ function mayNotRoundTrip(text: string, file: string): boolean {
 
 /** Why a line of the input does not come back from kube-uninject, from what the line holds. */
 const ROUND_TRIP_REASONS: ReadonlyArray<[RegExp, string]> = [
-  [/<<\s*:/, 'a merge key (<<) in a changed pod template is written out'],
+  [/<<\s*:/, 'a merge key (<<) whose merged values injection changes is written out'],
   [/(^|[\s,[{:-])\*[^\s,\]}]+/, 'an alias in a changed pod template is written out'],
   [/port:/, 'a named probe port comes back as its number'],
   [/(\{\s*\}|\[\s*\])/, 'an empty {} or [] at the end of a flow map reads as one kube-inject added'],

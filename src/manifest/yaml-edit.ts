@@ -51,7 +51,7 @@ type Path = readonly (string | number)[];
 interface Slot { kind: 'root' | 'pair' | 'item' | 'flow'; after: number; col: number }
 
 /** A block or flow map entry with the positions edits need. */
-interface MapEntry { key: string; start: number; colon: number; value: ParsedNode }
+interface MapEntry { key: string; start: number; colon: number; value: ParsedNode; merge?: true }
 /** A sequence item with the position of its `-` (block) or its first character (flow). */
 interface SeqEntry { start: number; value: ParsedNode }
 /** Entries of a collection, or undefined when its source uses constructs edits do not support. */
@@ -199,20 +199,29 @@ class Planner {
     if (node.anchor && this.edits.length > before) this.changedAnchors.add(node);
   }
 
-  private diffMap(node: YAMLMap.Parsed, target: Record<string, unknown>, slot: Slot, path: Path): void {
-    const entries = node.flow ? this.flowMapEntries(node) : this.blockMapEntries(node);
+  private diffMap(node: YAMLMap.Parsed, targetIn: Record<string, unknown>, slot: Slot, path: Path): void {
+    const entries = node.flow ? this.flowMapEntries(node, true) : this.blockMapEntries(node, true);
+    let target = targetIn;
+    const merges = entries?.filter((e) => e.merge) ?? [];
+    if (merges.length > 0) {
+      // `<<` entries stay as written while every key they bring in keeps its value; the map's own
+      // keys are diffed as usual, and new keys are written after them.
+      const own = this.ownTarget(node, entries!, target);
+      if (!own) { this.replaceValue(node, target, slot); return; }
+      target = own;
+    }
     const keys = presentKeys(target);
-    if (!entries || (keys.length === 0 && !node.flow) || this.emptyFlowInBlock(node, entries, slot)) {
-      this.replaceValue(node, target, slot);
+    if (!entries || (keys.length === 0 && !node.flow && merges.length === 0) || this.emptyFlowInBlock(node, entries, slot)) {
+      this.replaceValue(node, targetIn, slot);
       return;
     }
     const sourceKeys = new Set(entries.map((e) => e.key));
-    const kept = entries.map((e) => Object.hasOwn(target, e.key) && target[e.key] !== undefined);
+    const kept = entries.map((e) => e.merge === true || (Object.hasOwn(target, e.key) && target[e.key] !== undefined));
     const added = keys.filter((k) => !sourceKeys.has(k));
     if (entries.length > 0 && keys.length > 0 && !kept.includes(true)) { this.replaceValue(node, target, slot); return; }
 
     for (const [i, e] of entries.entries()) {
-      if (!kept[i]) continue;
+      if (!kept[i] || e.merge) continue;
       const childSlot: Slot = node.flow
         ? { kind: 'flow', after: e.colon + 1, col: 0 }
         : { kind: 'pair', after: e.colon + 1, col: this.blockCol(e.start) };
@@ -232,6 +241,24 @@ class Planner {
     const layout = this.layout();
     const text = values.map(([k, v]) => this.eol + pairLines(k, v, col, layout).join(this.eol)).join('');
     this.push(this.lineEnd(this.contentEnd(last.value)), this.lineEnd(this.contentEnd(last.value)), text);
+  }
+
+  /**
+   * Returns `target` without the keys that only the map's `<<` entries bring in, or undefined
+   * when one of those is gone or has another value in `target` (then the map is replaced whole).
+   */
+  private ownTarget(node: YAMLMap.Parsed, entries: MapEntry[], target: Record<string, unknown>): Record<string, unknown> | undefined {
+    if (--this.aliasBudget < 0) return undefined;
+    const full: unknown = node.toJS(this.doc, { maxAliasCount: 1000 });
+    if (!isJsonMap(full)) return undefined;
+    const own = new Set(entries.filter((e) => !e.merge).map((e) => e.key));
+    const out: Record<string, unknown> = { ...target };
+    for (const key of presentKeys(full)) {
+      if (own.has(key)) continue;
+      if (!Object.hasOwn(target, key) || !deepEqual(full[key], target[key])) return undefined;
+      delete out[key];
+    }
+    return out;
   }
 
   private diffSeq(node: YAMLSeq.Parsed, target: unknown[], slot: Slot, path: Path): void {
@@ -573,13 +600,16 @@ class Planner {
     return count === presentKeys(value).length;
   }
 
-  private isMergeKey(key: Scalar): boolean {
-    return this.mergeKeys && key.value === '<<' && key.type === 'PLAIN';
+  private isMergeKey(key: unknown): boolean {
+    if (!this.mergeKeys || !isScalar(key) || key.type !== 'PLAIN') return false;
+    // The parser gives a merge key the value Symbol(<<); a key it did not read as one is '<<'.
+    return key.value === '<<' || (typeof key.value === 'symbol' && key.value.description === '<<');
   }
 
   // ---------------------------------------------------------------- entries
 
-  private blockMapEntries(map: YAMLMap.Parsed): Entries<MapEntry> {
+  /** Entries of a block map; with `merges`, `<<` merge entries are included (marked), otherwise they make it uneditable. */
+  private blockMapEntries(map: YAMLMap.Parsed, merges = false): Entries<MapEntry> {
     let start = map.range[0];
     // Properties (`&a`, `!t`) before the first key on its line: unclear whether they belong to the key or the map.
     if (/[&!][^\s]*[ \t]*$/.test(this.src.slice(this.lineStart(start), start))) return undefined;
@@ -587,11 +617,12 @@ class Planner {
     for (const [i, pair] of map.items.entries()) {
       const key = pair.key;
       const value = pair.value;
-      if (!isScalar(key) || typeof key.value !== 'string' || key.range[0] !== start || value === null) return undefined;
-      if (this.isMergeKey(key)) return undefined;
+      const merge = this.isMergeKey(key);
+      if (!isScalar(key) || (typeof key.value !== 'string' && !merge) || key.range[0] !== start || value === null) return undefined;
+      if (merge && !merges) return undefined;
       const colon = this.skipSpaces(key.range[1]);
       if (this.src[colon] !== ':') return undefined;
-      out.push({ key: key.value, start, colon, value });
+      out.push({ key: merge ? '<<' : String(key.value), start, colon, value, ...(merge ? { merge: true as const } : {}) });
       if (i + 1 < map.items.length) start = this.nextSignificant(this.contentEnd(value));
     }
     return out;
@@ -608,17 +639,20 @@ class Planner {
     return out;
   }
 
-  private flowMapEntries(map: YAMLMap.Parsed): Entries<MapEntry> {
+  /** Entries of a flow map; `merges` as for blockMapEntries. */
+  private flowMapEntries(map: YAMLMap.Parsed, merges = false): Entries<MapEntry> {
     if (this.src[map.range[0]] !== '{') return undefined;
     const out: MapEntry[] = [];
     let start = this.nextSignificant(map.range[0] + 1);
     for (const [i, pair] of map.items.entries()) {
       const key = pair.key;
       const value = pair.value;
-      if (!isScalar(key) || typeof key.value !== 'string' || key.range[0] !== start || value === null) return undefined;
+      const merge = this.isMergeKey(key);
+      if (!isScalar(key) || (typeof key.value !== 'string' && !merge) || key.range[0] !== start || value === null) return undefined;
+      if (merge && !merges) return undefined;
       const colon = this.skipSpaces(key.range[1]);
       if (this.src[colon] !== ':') return undefined;
-      out.push({ key: key.value, start, colon, value });
+      out.push({ key: merge ? '<<' : String(key.value), start, colon, value, ...(merge ? { merge: true as const } : {}) });
       if (i + 1 < map.items.length) {
         const comma = this.nextSignificant(this.contentEnd(value));
         if (this.src[comma] !== ',') return undefined;

@@ -63,6 +63,9 @@ const EXACT: Record<string, string> = {
   'flow maps on several lines': deployment('{\n    metadata: {\n      labels: {app: web, version: v1}\n    },\n    spec: {\n      containers: [\n        {name: web, image: nginx}\n      ]\n    }\n  }'),
   'a document that is one flow map': '{apiVersion: apps/v1, kind: Deployment, metadata: {name: web}, spec: {selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: nginx}]}}}}\n',
   'an alias outside the pod template': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels: &l {app: web}\nspec:\n  selector: {matchLabels: *l}\n  template:\n    metadata: {labels: {app: web, version: v1}}\n    spec: {containers: [{name: web, image: nginx}]}\n',
+  'labels through a merge key, block': deployment('\n    metadata:\n      labels:\n        <<: &base {app: web}\n        version: v1\n    spec: {containers: [{name: web, image: nginx}]}'),
+  'labels and pod spec fields through merge keys, flow': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: &sel {app: web}}\n  template: {metadata: {labels: {<<: *sel, version: v1}}, spec: {<<: {serviceAccountName: web}, containers: [{name: web, image: nginx}]}}\n',
+  'a merge key in a YAML 1.1 document': '%YAML 1.1\n---\n' + deployment('\n    metadata:\n      labels:\n        <<: [{app: web}, {tier: a}]\n    spec:\n      containers:\n      - name: web\n        image: nginx'),
   'a merge key outside the pod template': 'x-defaults: &d {app: web}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    <<: {team: a}\n    app: web\nspec:\n  selector: {matchLabels: {app: web}}\n  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: nginx}]}}\n',
   'multi-document stream with markers, comments and untouched kinds': '# leading comment\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80, name: http}]}\n---\n' + deployment('{metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: nginx}]}}') + '---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: p}}\nspec: {containers: [{name: p, image: nginx}]}\n...\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: q\nspec:\n  containers:\n  - name: q\n    image: nginx\n',
   'a List with flow and block items': 'apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: p, image: nginx}]}}\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: web}\n  spec:\n    selector: {matchLabels: {app: web}}\n    template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: nginx}]}}\n',
@@ -124,9 +127,9 @@ const INEXACT: Record<string, { input: string; inject?: RegExp; uninject?: RegEx
     exact: true,
     uninject: /^in\.yaml:9:24: labels equals anchor &l; if it was \*l before kube-inject, it comes back written out$/,
   },
-  'labels through a merge key': {
-    input: deployment('\n    metadata:\n      labels:\n        <<: &base {app: web}\n        version: v1\n    spec: {containers: [{name: web, image: nginx}]}'),
-    inject: /^in\.yaml:9:9: .*"<<: &base \{app: web\}" comes back as "app: web" \(a merge key \(<<\) in a changed pod template is written out\)$/,
+  'containers merged in with << (injection changes them)': {
+    input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  <<: &pod {containers: [{name: web, image: nginx}]}\n',
+    inject: /^in\.yaml:5:3: .*"<<: &pod \{containers: \[\{name: web, image: nginx\}\]\}" comes back as "containers:" \(a merge key \(<<\) whose merged values injection changes is written out\)$/,
   },
   'an empty {} the user wrote at the end of a flow map': {
     input: deployment('{metadata: {labels: {app: web}, annotations: {}}, spec: {containers: [{name: web, image: nginx}]}}'),

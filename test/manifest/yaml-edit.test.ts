@@ -212,6 +212,18 @@ describe('planEdits', () => {
     expect(parseStream(output)[0]!.toJS()).toEqual({ ...data, m: { x: 1, w: 3 } });
   });
 
+  it('keeps << entries while the keys they bring in keep their values, and undoes its own additions byte for byte', () => {
+    const input = '%YAML 1.1\n---\nb: &b {x: 1}\nm:\n  <<: *b\n  w: 2\nf: {<<: *b, w: 2}\n';
+    const data = parseStream(input)[0]!.toJS() as Record<string, any>;
+    const target = { ...data, m: { ...data.m, w: 3, z: 4 }, f: { ...data.f, z: 4 } };
+    const { output } = edit(input, target);
+    expect(output).toBe('%YAML 1.1\n---\nb: &b {x: 1}\nm:\n  <<: *b\n  w: 3\n  z: 4\nf: {<<: *b, w: 2, z: 4}\n');
+    expect(edit(output, data).output).toBe(input);
+    // A merged key that changes or goes cannot be said with the << entry: the map is written out.
+    expect(edit(input, { ...data, m: { x: 2, w: 2 } }).output).not.toContain('<<: *b\n  w');
+    expect(parseStream(edit(input, { ...data, m: { w: 2 } }).output)[0]!.toJS()).toEqual({ ...data, m: { w: 2 } });
+  });
+
   it('asks for merge keys by the list path in the target', () => {
     const asked: string[] = [];
     const mergeKey = (path: readonly (string | number)[]) => { asked.push(path.join('.')); return 'name'; };
