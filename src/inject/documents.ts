@@ -211,7 +211,7 @@ function nonJsonProblem(kind: WorkloadKind, meta: JsonObject, spec: JsonObject):
  * last key of a flow map (or JSON object); an empty `{}`/`[]` the user wrote stays flow when
  * filled. So an emptied collection goes when it is block, or when it ends a flow map (no key the
  * user wrote follows it); an empty one the user wrote at the end of a flow map looks the same,
- * which kube-inject reports (see roundTripNotes).
+ * which kube-inject reports (see roundTripNote).
  */
 function dropCreated(holder: JsonObject, fields: readonly string[], holderPath: Path, shape: SourceShape): void {
   const parentFlow = shape.style(holderPath) === 'flow';
@@ -257,13 +257,13 @@ const MAX_ANCHOR_NOTES = 3;
 
 function yamlShape(src: SourceDocument): SourceShape {
   const doc = src.doc;
-  let anchors: { name: string; node: unknown; value: unknown }[] | undefined;
+  let anchors: { name: string; node: unknown; value: string | undefined }[] | undefined;
   const anchored = () => {
     if (anchors) return anchors;
     anchors = [];
     const found = anchors;
     const collect = (_: unknown, node: YAMLMap | YAMLSeq) => {
-      if (node.anchor) found.push({ name: node.anchor, node, value: node.toJS(doc, { maxAliasCount: 1000 }) });
+      if (node.anchor) found.push({ name: node.anchor, node, value: JSON.stringify(node.toJS(doc, { maxAliasCount: 1000 })) });
     };
     visit(doc, { Map: collect, Seq: collect });
     return anchors;
@@ -278,15 +278,11 @@ function yamlShape(src: SourceDocument): SourceShape {
         const node = doc.getIn(p, true);
         if (isAlias(node)) return;
         const json = JSON.stringify(v);
-        for (const a of list) {
-          if (a.node === node) continue;
+        const a = list.find((x) => x.node !== node && x.value === json);
+        if (a) {
           const pos = positionOf(src, p, false);
-          const where = `${pos.file}:${pos.line}:${pos.column}`;
-          const name = p.slice(-1)[0];
-          if (JSON.stringify(a.value) === json) {
-            notes.push(`${where}: ${String(name)} equals anchor &${a.name}; if it was *${a.name} before kube-inject, it comes back written out`);
-            return;
-          }
+          notes.push(`${pos.file}:${pos.line}:${pos.column}: ${String(p[p.length - 1])} equals anchor &${a.name}; if it was *${a.name} before kube-inject, it comes back written out`);
+          return;
         }
         if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, i]));
         else for (const [k, x] of Object.entries(v)) walk(x, [...p, k]);
