@@ -52,3 +52,8 @@ export function dottedPath(path: readonly (string | number)[]): string {
   if (path.length === 0) return '<document>';
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
+
+/** Returns the message for a non-JSON value in a Kubernetes object: `data.blob is !!binary data; Kubernetes objects hold only ...`. */
+export function nonJsonMessage(found: NonJsonValue): string {
+  return `${dottedPath(found.path)} is ${found.what}; Kubernetes objects hold only text, numbers, true/false, null, lists and maps (quote the value, or write a list or map)`;
+}

@@ -2,6 +2,7 @@
 import { DataError } from '../errors.js';
 import { workloadKind } from '../inject/kinds.js';
 import { podTemplateProblem } from '../inject/shape.js';
+import { findNonJson, nonJsonMessage } from './json-data.js';
 import { isObject, type JsonObject, type K8sObject } from './objects.js';
 import { parseYamlDocuments, positionOf } from './yaml-docs.js';
 
@@ -45,7 +46,7 @@ export function missingName(object: Record<string, unknown>, kind: string): { me
 
 /**
  * Returns why an object of `kind` cannot be loaded, or undefined: no `metadata.name` (see
- * missingName), or a workload (Deployment, Pod, CronJob, ... at the apiVersion src/inject/kinds.ts
+ * missingName), a value that is not JSON data (a YAML 1.1 tag's: see src/manifest/json-data.ts), or a workload (Deployment, Pod, CronJob, ... at the apiVersion src/inject/kinds.ts
  * registers; other versions are left unchecked, as validate leaves them) with a spec whose pod
  * template is not one: the pod template, pod spec or containers missing, null or of the wrong type,
  * or the spec itself not a map (src/inject/shape.ts podTemplateProblem, structure only). A
@@ -56,6 +57,10 @@ export function missingName(object: Record<string, unknown>, kind: string): { me
 export function loadProblem(object: Record<string, unknown>, kind: string): { message: string; path: (string | number)[] } | undefined {
   const missing = missingName(object, kind);
   if (missing) return missing;
+  const tagged = findNonJson(object);
+  if (tagged) {
+    return { message: `${kind} "${String((object.metadata as Record<string, unknown>).name)}": ${nonJsonMessage(tagged)}`, path: tagged.path };
+  }
   // An object without a spec is a stub that only names and labels a workload, as istioctl's own
   // analyzer test data uses Pods; the API schemas do not require a spec either. Once a spec is
   // given, the way to the pod spec and its containers must be there.

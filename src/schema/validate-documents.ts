@@ -5,7 +5,7 @@
  */
 import type { SourcePosition } from '../errors.js';
 import { loadProblem, missingName } from '../manifest/load.js';
-import { dottedPath, findNonJson } from '../manifest/json-data.js';
+import { findNonJson, nonJsonMessage } from '../manifest/json-data.js';
 import { positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
 import { isIstioOperator, validateIstioOperator, validateSpecTree } from '../render/iop-validate.js';
 import { schemaProblems, unknownIstioKindMessage } from './validate-object.js';
@@ -74,13 +74,11 @@ export function checkDocuments(documents: readonly SourceDocument[]): DocumentsR
   for (const document of documents) {
     if (document.data === null || document.data === undefined) continue;
     // A value of a YAML 1.1 tag (`!!binary`, `!!set`, ...) is not JSON data: say so once, at its
-    // node, rather than as a wrong type in every schema that meets it.
+    // node, rather than as a wrong type in every schema that meets it; analyze refuses such an
+    // object too (src/manifest/load.ts loadProblem), so both exit 65.
     const tagged = findNonJson(document.data);
     if (tagged) {
-      findings.push({
-        level: 'error', position: positionOf(document, tagged.path),
-        message: `${dottedPath(tagged.path)} is ${tagged.what}; Kubernetes objects hold only text, numbers, true/false, null, lists and maps (quote the value, or write a list or map)`,
-      });
+      findings.push({ level: 'error', position: positionOf(document, tagged.path), message: nonJsonMessage(tagged), unloadable: true });
       continue;
     }
     collect(document, [], document.data, undefined, objects, findings);
