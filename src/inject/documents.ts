@@ -209,9 +209,10 @@ function nonJsonProblem(kind: WorkloadKind, meta: JsonObject, spec: JsonObject):
  * that injection created. Where injection creates a collection, the edit planner
  * (src/manifest/yaml-edit.ts) writes it in block style in a block map, and appends it after the
  * last key of a flow map (or JSON object); an empty `{}`/`[]` the user wrote stays flow when
- * filled. So an emptied collection goes when it is block, or when it ends a flow map (no key the
- * user wrote follows it); an empty one the user wrote at the end of a flow map looks the same,
- * which kube-inject reports (see roundTripNote).
+ * filled, and a null one becomes what fills it, in place. So an emptied collection goes when it
+ * is block and ends its map, or when it ends a flow map (no key the user wrote follows it); a block
+ * one that a user's key follows was null. An empty `{}` or a null the user wrote at the end of a
+ * map looks the same as a created one, which kube-inject reports (see roundTripNote).
  */
 function dropCreated(holder: JsonObject, fields: readonly string[], holderPath: Path, shape: SourceShape): void {
   const parentFlow = shape.style(holderPath) === 'flow';
@@ -223,7 +224,11 @@ function dropCreated(holder: JsonObject, fields: readonly string[], holderPath: 
     if (value === undefined) continue;
     if (fields.includes(key) && isEmptyCollection(value)) {
       const style = shape.style([...holderPath, key]);
-      if (style === 'block' || (style === 'flow' && parentFlow && trailing)) {
+      if (style === 'block' && !trailing && !parentFlow) {
+        // Injection appends what it creates after the map's last key: an emptied block collection
+        // that a key the user wrote follows replaced the user's null (`annotations:` with no value).
+        holder[key] = null;
+      } else if (style === 'block' || (style === 'flow' && parentFlow && trailing)) {
         delete holder[key];
         continue;
       }
@@ -420,6 +425,8 @@ const MAY_NOT_ROUND_TRIP = [
   /(?:^|[\s,[{:-])\*[^\s,\]}]/m,
   /<<\s*:/,
   /\b(?:labels|annotations|volumes|initContainers|imagePullSecrets|metadata)"?\s*:\s*(?:\{\s*\}|\[\s*\])/,
+  // The same fields null: `key:` (or `null`, `~`) with no more indented line or `-` item after it.
+  /^([ \t]*)(?:labels|annotations|volumes|initContainers|imagePullSecrets|metadata)[ \t]*:[ \t]*(?:null|Null|NULL|~)?[ \t]*(?:#.*)?(?:\r?\n(?!\1(?:[ \t]|-(?:[ \t]|\r?$)))|(?![\s\S]))/m,
 ];
 
 /**
@@ -444,6 +451,7 @@ const ROUND_TRIP_REASONS: ReadonlyArray<[RegExp, string]> = [
   [/(^|[\s,[{:-])\*[^\s,\]}]+/, 'an alias in a changed pod template is written out'],
   [/port:/, 'a named probe port comes back as its number'],
   [/(\{\s*\}|\[\s*\])/, 'an empty {} or [] at the end of a flow map reads as one kube-inject added'],
+  [/:[ \t]*(?:null|Null|NULL|~)?[ \t]*(?:#.*)?\r?$/, 'a field left null at the end of its map reads as one kube-inject added'],
 ];
 
 /**

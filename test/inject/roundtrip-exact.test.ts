@@ -59,6 +59,8 @@ const EXACT: Record<string, string> = {
   'block pod template without metadata': deployment('\n    spec:\n      containers:\n      - name: web\n        image: nginx'),
   'flow pod template, empty collections the user wrote before other keys': deployment('{metadata: {annotations: {}, labels: {app: web}}, spec: {volumes: [], initContainers: [], containers: [{name: web, image: nginx}]}}'),
   'block pod template, empty flow collections the user wrote': deployment('\n    metadata:\n      labels: {app: web}\n      annotations: {}\n    spec:\n      containers: [{name: web, image: nginx}]\n      volumes: []\n      initContainers: []'),
+  'null annotations before labels (as Helm charts render them)': deployment('\n    metadata:\n      annotations:\n      labels:\n        app: web\n    spec:\n      volumes:\n      containers:\n      - name: web\n        image: nginx'),
+  'null pod metadata': deployment('\n    metadata:\n    spec:\n      containers:\n      - name: web\n        image: nginx'),
   'flow map with comments and line breaks': deployment('{\n    # pod metadata\n    metadata: {labels: {app: web, # the app\n                        version: v1}},\n    spec: {containers: [\n      {name: web, image: nginx}, # main\n    ]}\n  }'),
   'flow maps on several lines': deployment('{\n    metadata: {\n      labels: {app: web, version: v1}\n    },\n    spec: {\n      containers: [\n        {name: web, image: nginx}\n      ]\n    }\n  }'),
   'a document that is one flow map': '{apiVersion: apps/v1, kind: Deployment, metadata: {name: web}, spec: {selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: nginx}]}}}}\n',
@@ -135,6 +137,11 @@ const INEXACT: Record<string, { input: string; inject?: RegExp; uninject?: RegEx
     input: deployment('{metadata: {labels: {app: web}, annotations: {}}, spec: {containers: [{name: web, image: nginx}]}}'),
     inject: /^in\.yaml:6:43: .*"\.\.\.\{labels: \{app: web\}, annotations: \{\}\}, spec.*" comes back as .* \(an empty \{\} or \[\] at the end of a flow map reads as one kube-inject added\)$/,
     lost: [', annotations: {}', ''],
+  },
+  'a null field at the end of its map': {
+    input: deployment('\n    metadata:\n      labels:\n        app: web\n      annotations:\n    spec:\n      containers:\n      - name: web\n        image: nginx'),
+    inject: /^in\.yaml:10:5: kube-uninject will not give this file back byte for byte: "annotations:" comes back as "spec:" \(a field left null at the end of its map reads as one kube-inject added\)$/,
+    lost: ['      annotations:\n', ''],
   },
   'JSON laid out otherwise than JSON.stringify': {
     input: '{\n    "apiVersion": "apps/v1",\n    "kind": "Deployment",\n    "metadata": {"name": "web"},\n    "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {"spec": {"containers": [{"name": "web", "image": "nginx"}]}}}\n}\n',
