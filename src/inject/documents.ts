@@ -425,7 +425,9 @@ const MAY_NOT_ROUND_TRIP = [
   /(?:^|[\s,[{:-])\*[^\s,\]}]/m,
   /<<\s*:/,
   /\b(?:labels|annotations|volumes|initContainers|imagePullSecrets|metadata)"?\s*:\s*(?:\{\s*\}|\[\s*\])/,
-  // The same fields null: `key:` (or `null`, `~`) with no more indented line or `-` item after it.
+  // The same fields null: in a flow map or JSON object, or `key:` (or `null`, `~`) with no more
+  // indented line or `-` item after it.
+  /\b(?:labels|annotations|volumes|initContainers|imagePullSecrets|metadata)"?\s*:\s*(?:null|Null|NULL|~)\s*[,}\]]/,
   /^([ \t]*)(?:labels|annotations|volumes|initContainers|imagePullSecrets|metadata)[ \t]*:[ \t]*(?:null|Null|NULL|~)?[ \t]*(?:#.*)?(?:\r?\n(?!\1(?:[ \t]|-(?:[ \t]|\r?$)))|(?![\s\S]))/m,
 ];
 
@@ -449,6 +451,7 @@ function mayNotRoundTrip(text: string, file: string): boolean {
 const ROUND_TRIP_REASONS: ReadonlyArray<[RegExp, string]> = [
   [/<<\s*:/, 'a merge key (<<) whose merged values injection changes is written out'],
   [/(^|[\s,[{:-])\*[^\s,\]}]+/, 'an alias in a changed pod template is written out'],
+  [/:\s*(?:null|Null|NULL|~)\s*[,}\]]/, 'a null field in a flow map comes back as the empty collection injection filled in'],
   [/port:/, 'a named probe port comes back as its number'],
   [/(\{\s*\}|\[\s*\])/, 'an empty {} or [] at the end of a flow map reads as one kube-inject added'],
   [/:[ \t]*(?:null|Null|NULL|~)?[ \t]*(?:#.*)?\r?$/, 'a field left null at the end of its map reads as one kube-inject added'],

@@ -143,6 +143,11 @@ const INEXACT: Record<string, { input: string; inject?: RegExp; uninject?: RegEx
     inject: /^in\.yaml:10:5: kube-uninject will not give this file back byte for byte: "annotations:" comes back as "spec:" \(a field left null at the end of its map reads as one kube-inject added\)$/,
     lost: ['      annotations:\n', ''],
   },
+  'a null field in a flow map': {
+    input: deployment('{metadata: {annotations: null, labels: {app: web}}, spec: {containers: [{name: web, image: nginx}]}}'),
+    inject: /^in\.yaml:6:38: .* comes back as .*annotations: \{\}, labels.* \(a null field in a flow map comes back as the empty collection injection filled in\)$/,
+    lost: ['annotations: null', 'annotations: {}'],
+  },
   'JSON laid out otherwise than JSON.stringify': {
     input: '{\n    "apiVersion": "apps/v1",\n    "kind": "Deployment",\n    "metadata": {"name": "web"},\n    "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {"spec": {"containers": [{"name": "web", "image": "nginx"}]}}}\n}\n',
     inject: /^in\.json:4:18: kube-uninject will not give this file back byte for byte: .* \(JSON output is laid out anew, with the indentation of the input\)$/,
