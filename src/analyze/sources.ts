@@ -38,9 +38,10 @@ export interface FileSourceOptions {
  * Objects in kube-system, kube-public, kube-node-lease and local-path-storage are dropped, as
  * istioctl drops them. A document that is not a map, lacks a string `apiVersion`, `kind` or
  * `metadata.name`, or is a workload without a pod template (src/manifest/load.ts loadProblem), is a
- * problem with the position of the offending node.
+ * problem with the position of the offending node. `docs` may be a stream (compactYamlDocuments):
+ * each document is converted while its tree is alive.
  */
-export function resourcesFromDocuments(docs: readonly SourceDocument[], options: FileSourceOptions): SourceResult {
+export function resourcesFromDocuments(docs: Iterable<SourceDocument>, options: FileSourceOptions): SourceResult {
   const out: SourceResult = { resources: [], problems: [], skipped: 0 };
   for (const document of docs) addObject(out, document, document.data, [], options);
   return out;

@@ -1,7 +1,8 @@
 /** What `meshctl validate` does, loaded only when it runs. */
 import type { Deps } from '../deps.js';
 import { DataError, ExitCode, formatPosition, UsageError } from '../errors.js';
-import { parseYamlDocuments, positionOf } from '../manifest/yaml-docs.js';
+import { positionOf } from '../manifest/yaml-docs.js';
+import { compactYamlDocuments } from '../manifest/compact-docs.js';
 import {
   byPosition, checkDocuments, type CheckedObject, type FindingLevel, type ValidationFinding,
 } from '../schema/validate-documents.js';
@@ -166,7 +167,8 @@ async function checkFile(deps: Deps, path: string): Promise<FileOutcome> {
     return failure(path, 'unreadable', e);
   }
   try {
-    const { objects, findings } = checkDocuments(parseYamlDocuments(text, name));
+    // Document by document: each tree is dropped once its objects are checked (src/manifest/compact-docs.ts).
+    const { objects, findings } = checkDocuments(compactYamlDocuments(text, name));
     return { name, status: 'checked', objects, findings };
   } catch (e) {
     return failure(name, 'unparseable', e);

@@ -2,7 +2,7 @@
  * YAML documents with source positions, on the `yaml` package's Document API so that errors and
  * findings can point at `file:line:column`.
  */
-import { LineCounter, parseAllDocuments, isAlias, isMap, isSeq, isScalar, type Alias, type Document, type Node, type ParsedNode } from 'yaml';
+import { Composer, LineCounter, Parser, isAlias, isMap, isSeq, isScalar, type Alias, type Document, type Node, type ParsedNode } from 'yaml';
 import { DataError, formatPosition, type SourcePosition } from '../errors.js';
 
 /** One parsed YAML document, its plain data and a way back to positions. */
@@ -164,13 +164,22 @@ function jsonFault(text: string, duplicates = false): { offset: number; reason: 
  * and reading it as text would change the data.
  */
 export function parseYamlDocuments(text: string, file: string): SourceDocument[] {
+  return [...yamlDocuments(text, file)];
+}
+
+/**
+ * Yields the documents of a YAML (or JSON) stream one at a time, with the checks, errors and
+ * order of parseYamlDocuments, so that a caller can let go of each document's tree before the
+ * next one is parsed (src/manifest/compact-docs.ts). `lineCounter` receives the stream's line
+ * starts; every document yielded shares it.
+ */
+export function* yamlDocuments(text: string, file: string, lineCounter = new LineCounter()): Generator<SourceDocument> {
   if (isJsonFile(file) && text.trim() !== '') parseJsonStrict(text, file);
-  const lineCounter = new LineCounter();
   // `<<` merge keys as Kubernetes reads them (go-yaml merges in every document, not only in YAML 1.1 ones).
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
-  const list = Array.isArray(docs) ? docs : [docs];
-  const out: SourceDocument[] = [];
-  for (const doc of list) {
+  // parseAllDocuments without the array: the same parser and composer, one document at a time.
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: true, merge: true });
+  let index = 0;
+  for (const doc of composer.compose(new Parser(lineCounter.addNewLine).parse(text))) {
     const err = doc.errors[0];
     if (err) {
       const pos = lineCounter.linePos(err.pos[0]);
@@ -196,9 +205,8 @@ export function parseYamlDocuments(text: string, file: string): SourceDocument[]
       // An alias bomb is the only other fault here: point at its first alias.
       throw new DataError(text, positionOfNode(aliases[0] ?? doc.contents, lineCounter, file));
     }
-    out.push({ file, index: out.length, data, doc, lineCounter });
+    yield { file, index: index++, data, doc, lineCounter };
   }
-  return out;
 }
 
 /**

@@ -66,9 +66,10 @@ export interface DocumentsResult {
  *   marked `unloadable`: `validate` exits 65 for them, as `analyze` does;
  * - other kinds of Istio API groups are errors (`no kind "X" is registered for version ...`);
  * - everything else is accepted unchecked, as istioctl does.
- * Never throws for bad data.
+ * Never throws for bad data. `documents` may be a stream (src/manifest/compact-docs.ts): each
+ * document is checked whole before the next is read, while its tree is alive.
  */
-export function checkDocuments(documents: readonly SourceDocument[]): DocumentsResult {
+export function checkDocuments(documents: Iterable<SourceDocument>): DocumentsResult {
   const objects: CheckedObject[] = [];
   const findings: ValidationFinding[] = [];
   for (const document of documents) {
@@ -81,9 +82,10 @@ export function checkDocuments(documents: readonly SourceDocument[]): DocumentsR
       findings.push({ level: 'error', position: positionOf(document, tagged.path), message: nonJsonMessage(tagged), unloadable: true });
       continue;
     }
+    const first = objects.length;
     collect(document, [], document.data, undefined, objects, findings);
+    for (let i = first; i < objects.length; i++) findings.push(...checkObject(objects[i]!));
   }
-  for (const object of objects) findings.push(...checkObject(object));
   findings.sort(byPosition);
   return { objects, findings };
 }
