@@ -11,7 +11,7 @@
  * tree kept from the first parse. Each stream holds one tree: the document being read, then the
  * document last parsed again, so a burst of findings on one document parses it once.
  */
-import { LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
+import { isMap, isNode, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { yamlDocuments, type SourceDocument } from './yaml-docs.js';
 
 /** What every document of one stream shares. */
@@ -96,10 +96,14 @@ function shifted(doc: Document.Parsed, by: number): Document.Parsed {
     for (let i = 0; i < range.length; i++) range[i] = range[i]! + by;
   };
   move(doc.range);
-  visit(doc, {
-    Node(_, node) {
-      if (node.range) move(node.range);
-    },
-  });
+  // An explicit stack, as the document's first parse walked it, so deep nesting cannot overflow.
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!isNode(node)) continue;
+    if (node.range) move(node.range);
+    if (isMap(node)) for (const pair of node.items) stack.push(pair.key, pair.value);
+    else if (isSeq(node)) stack.push(...node.items);
+  }
   return doc;
 }
