@@ -2,7 +2,7 @@
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import {
-  injectionConfigFromObjects, injectorSettingsFromText, meshFromFile, valuesFromText, type InjectionConfig,
+  injectionConfigFromObjects, injectorSettingsFromText, meshFromFile, valuesFromFile, type InjectionConfig,
 } from '../inject/config.js';
 import { formatReportLine, injectFile, uninjectFile, type FileResult } from '../inject/documents.js';
 import { NATIVE_SIDECARS_ENV, nativeSidecarMode, nativeSidecarsOnNodes } from '../inject/native-sidecars.js';
@@ -70,7 +70,7 @@ async function injectionConfig(deps: Deps, opts: KubeInjectOptions, cluster: () 
   }
   base ??= { templates: {}, defaultTemplates: ['sidecar'], aliases: {}, injectedAnnotations: {}, values: {}, mesh: {}, revision: opts.revision ?? '' };
   if (opts.injectConfigFile) Object.assign(base, injectorSettingsFromText(await readOne(deps, opts.injectConfigFile), opts.injectConfigFile));
-  if (opts.valuesFile) base.values = valuesFromText(await readOne(deps, opts.valuesFile), opts.valuesFile);
+  if (opts.valuesFile) base.values = valuesFromFile(await readOne(deps, opts.valuesFile), opts.valuesFile);
   if (opts.meshConfigFile) base.mesh = meshFromFile(await readOne(deps, opts.meshConfigFile), opts.meshConfigFile);
   if (opts.revision !== undefined) base.revision = opts.revision;
   return base;

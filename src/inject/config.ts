@@ -7,6 +7,7 @@ import { DataError } from '../errors.js';
 import { isObject, type JsonObject, type K8sObject } from '../manifest/objects.js';
 import { parseYamlDocuments, positionOf } from '../manifest/yaml-docs.js';
 import { assertValidMeshConfigDocument } from '../render/mesh-config-schema.js';
+import { parseTemplate } from './gotmpl/index.js';
 import { meshConfigFromYaml } from './mesh.js';
 
 /** Everything injection needs besides the workload. */
@@ -49,18 +50,30 @@ function stringMap(value: unknown, what: string, source: string): Record<string,
  */
 export function injectorSettingsFromText(text: string, source: string): InjectorSettings {
   let parsed: unknown;
+  let doc: ReturnType<typeof parseYamlDocuments>[number] | undefined;
   try {
     const docs = parseYamlDocuments(text, source);
-    parsed = docs.length === 1 ? docs[0]!.data : undefined;
+    doc = docs.length === 1 ? docs[0] : undefined;
+    parsed = doc?.data;
   } catch (e) {
     // A bare template need not be YAML until it is executed; text without template actions must be.
     if (!text.includes('{{')) throw e;
     parsed = undefined;
   }
+  // A list or a scalar is neither an injector config nor a template that could print a pod
+  // (istioctl's decoder refuses it while loading --injectConfigFile).
+  if (doc && parsed !== null && parsed !== undefined && !isObject(parsed)) {
+    throw new DataError(`an injector config must be a map with "templates" (or a bare sidecar template), found ${Array.isArray(parsed) ? 'a list' : `a ${typeof parsed}`}`, positionOf(doc, []));
+  }
   if (!isObject(parsed) || parsed.templates === undefined) {
+    checkTemplateSyntax('sidecar', text, `${source}:1:1`);
     return { templates: { sidecar: text }, defaultTemplates: ['sidecar'], aliases: {}, injectedAnnotations: {} };
   }
   const templates = stringMap(parsed.templates, 'templates', source);
+  for (const [name, body] of Object.entries(templates)) {
+    const at = doc ? positionOf(doc, ['templates', name]) : undefined;
+    checkTemplateSyntax(name, body, at ? `${at.file}:${at.line}:${at.column}` : source);
+  }
   const defaults = parsed.defaultTemplates;
   const defaultTemplates = Array.isArray(defaults) && defaults.length > 0 ? defaults.map(String) : ['sidecar'];
   const aliases: Record<string, string[]> = {};
@@ -70,10 +83,22 @@ export function injectorSettingsFromText(text: string, source: string): Injector
   return { templates, defaultTemplates, aliases, injectedAnnotations: stringMap(parsed.injectedAnnotations, 'injectedAnnotations', source) };
 }
 
+/** Throws DataError at `where` when a template does not parse (an unclosed action, an unknown function). */
+function checkTemplateSyntax(name: string, body: string, where: string): void {
+  try {
+    parseTemplate(body, 'inject');
+  } catch (e) {
+    throw new DataError(`${where}: injection template "${name}": ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** What the injection templates read from the values: without these maps every template fails. */
+const REQUIRED_VALUES = ['global', 'pilot'] as const;
+
 /**
- * Returns injector values from JSON or YAML text (`--valuesFile`, the ConfigMap's `values` key); `{}`
- * for a text without a document. Throws DataError at `source:line:column` when it does not parse
- * (strict JSON for a `.json` file), holds more than one document, or is not a map.
+ * Returns injector values from JSON or YAML text (the ConfigMap's `values` key); `{}` for a text
+ * without a document. Throws DataError at `source:line:column` when it does not parse (strict JSON
+ * for a `.json` file), holds more than one document, or is not a map.
  */
 export function valuesFromText(text: string, source: string): JsonObject {
   const docs = parseYamlDocuments(text, source);
@@ -82,6 +107,29 @@ export function valuesFromText(text: string, source: string): JsonObject {
   const parsed = docs[0]!.data;
   if (!isObject(parsed)) throw new DataError('injector values must be a map', positionOf(docs[0]!, []));
   return parsed;
+}
+
+/**
+ * Returns the injector values of a file the user gave (`--valuesFile`: the `values` key of the
+ * `istio-sidecar-injector` ConfigMap) as valuesFromText does, and also refuses, at
+ * `source:line:column`, a file with no values and values without the `global` and `pilot` maps
+ * every injection template reads (istioctl would fail later, inside the template, at the
+ * workload). Field names are not checked: the charts put fields there that no schema lists.
+ */
+export function valuesFromFile(text: string, source: string): JsonObject {
+  const hint = ' (a values file holds the "values" key of the istio-sidecar-injector ConfigMap)';
+  const docs = parseYamlDocuments(text, source);
+  if (docs.length === 0 || (docs.length === 1 && (docs[0]!.data === null || docs[0]!.data === undefined))) {
+    throw new DataError(`${source}: holds no injector values${hint}`);
+  }
+  const values = valuesFromText(text, source);
+  const doc = docs[0]!;
+  for (const key of REQUIRED_VALUES) {
+    const value = values[key];
+    if (value === undefined || value === null) throw new DataError(`injector values lack "${key}", which the injection templates read${hint}`, positionOf(doc, []));
+    if (!isObject(value)) throw new DataError(`injector values: "${key}" must be a map`, positionOf(doc, [key]));
+  }
+  return values;
 }
 
 /** Returns the mesh config from a `mesh` YAML text with Istio's defaults applied. Throws DataError on bad input. */
