@@ -115,7 +115,11 @@ export function isIstioOperator(data: unknown): data is Record<string, unknown> 
  *   kind IstioOperator): found <apiVersion>/<kind>`, at the document start (nothing else is checked);
  * - unknown fields: `unknown field "replicaCont" in spec.components.pilot.k8s (did you mean "replicaCount"?)`,
  *   or, for paths in LEGACY_PATHS, `<path>: <what replaced it>`;
- * - wrong values: `spec.components.pilot.k8s.replicaCount: must be integer`.
+ * - wrong values: `spec.components.pilot.k8s.replicaCount: must be integer`; integers outside the
+ *   range of the Kubernetes field they set (int32, ports 0-65535): `...replicaCount: must be at most
+ *   2147483647 (the Kubernetes field it sets is an int32), found 1.2345678901234568e+29`;
+ * - gateway names that are not DNS-1123 labels (they name Deployments and Services):
+ *   `spec.components.ingressGateways[0].name: invalid gateway name "Ingress_GW": ...`.
  * Null values count as unset, as in istioctl's decoder. Warnings: replicaCount set together
  * with autoscaleEnabled, when the document itself sets both (see autoscaleReplicaWarnings).
  * Errors are sorted by position.
@@ -201,7 +205,7 @@ interface RawIssue {
 
 /** Runs the generated validator over a whole document and turns its errors into issues. */
 function checkDocument(doc: unknown, show: (path: IopPath) => string): RawIssue[] {
-  if (validateIopDocument(doc)) return meshConfigIssues(doc, show);
+  if (validateIopDocument(doc)) return [...meshConfigIssues(doc, show), ...gatewayNameIssues(doc, show)];
   const issues: RawIssue[] = [];
   const seen = new Set<string>();
   const add = (issue: RawIssue): void => {
@@ -227,10 +231,36 @@ function checkDocument(doc: unknown, show: (path: IopPath) => string): RawIssue[
         atKey: true,
       });
     } else {
-      add({ message: `${path.length ? show(path) : 'document'}: ${describeError(err)}`, path, atKey: false });
+      add({ message: `${path.length ? show(path) : 'document'}: ${describeError(err, get(doc, path))}`, path, atKey: false });
     }
   }
-  return [...issues, ...meshConfigIssues(doc, show)];
+  return [...issues, ...meshConfigIssues(doc, show), ...gatewayNameIssues(doc, show)];
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Returns an issue for each gateway entry whose name is not a DNS-1123 label of at most 63
+ * characters: the name becomes the gateway's Deployment, Service and ServiceAccount names, which
+ * Kubernetes would refuse (`Ingress_GW`).
+ */
+function gatewayNameIssues(doc: unknown, show: (path: IopPath) => string): RawIssue[] {
+  const issues: RawIssue[] = [];
+  for (const list of ['ingressGateways', 'egressGateways']) {
+    const entries = get(doc, ['spec', 'components', list]);
+    if (!Array.isArray(entries)) continue;
+    entries.forEach((entry: unknown, i) => {
+      const name = get(entry, ['name']);
+      if (typeof name !== 'string' || name === '' || (name.length <= 63 && DNS1123_LABEL.test(name))) return;
+      const path: IopPath = ['spec', 'components', list, i, 'name'];
+      issues.push({
+        message: `${show(path)}: invalid gateway name ${JSON.stringify(name)}: must be a DNS-1123 label (lower case letters, digits and "-", at most 63 characters), as it names the gateway's Deployment and Service`,
+        path,
+        atKey: false,
+      });
+    });
+  }
+  return issues;
 }
 
 /**
@@ -313,7 +343,7 @@ function suggest(field: string, known: readonly string[]): string | undefined {
   return best !== undefined && bestDistance < field.length ? best : undefined;
 }
 
-function describeError(err: ErrorObject): string {
+function describeError(err: ErrorObject, value: unknown): string {
   const params = err.params as Record<string, unknown>;
   switch (err.keyword) {
     case 'type': {
@@ -322,9 +352,26 @@ function describeError(err: ErrorObject): string {
     }
     case 'enum':
       return `must be one of: ${(params.allowedValues as unknown[]).map((v) => String(v)).join(', ')}`;
+    case 'maximum':
+    case 'minimum':
+      return rangeMessage(err, value);
     default:
       return err.message ?? `fails ${err.keyword}`;
   }
+}
+
+const INT32_MAX = 2147483647;
+
+/**
+ * Says which range an integer is out of: a Kubernetes int32 (replicas, HPA bounds), a port, or the
+ * bound itself. The value is shown as read; digits past double precision are already lost.
+ */
+function rangeMessage(err: ErrorObject, value: unknown): string {
+  const limit = Number((err.params as { limit?: unknown }).limit);
+  const found = typeof value === 'number' ? `, found ${String(value)}` : '';
+  const range = limit === INT32_MAX || limit === -INT32_MAX - 1 ? ' (the Kubernetes field it sets is an int32)'
+    : err.keyword === 'maximum' && limit === 65535 ? ' (a port number)' : '';
+  return `must be ${err.keyword === 'maximum' ? 'at most' : 'at least'} ${limit}${range}${found}`;
 }
 
 /** Converts an ajv JSON-pointer instance path into path segments (numbers for list indices). */

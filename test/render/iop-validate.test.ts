@@ -403,7 +403,7 @@ describe('validateIstioOperator', () => {
     const [doc] = parseYamlDocuments(`${HEAD}spec:\n  components:\n    egressGateways:\n    - k8s: {replicaCount: -1}\n`, 'x.yaml');
     const { errors } = validateIstioOperator(doc!);
     expect(errors.map((e) => [e.path, e.message])).toEqual([
-      [['spec', 'components', 'egressGateways', 0, 'k8s', 'replicaCount'], 'spec.components.egressGateways[0].k8s.replicaCount: must be >= 0'],
+      [['spec', 'components', 'egressGateways', 0, 'k8s', 'replicaCount'], 'spec.components.egressGateways[0].k8s.replicaCount: must be at least 0, found -1'],
     ]);
   });
 });
