@@ -14,7 +14,11 @@ import { isClusterScoped } from '../analyze/kinds.js';
 import { field, kindKey, type Resource } from '../analyze/resource.js';
 import { lastOfEach, resourceOf } from '../analyze/sources.js';
 import { ResourceStore } from '../analyze/store.js';
+import { isIstioOperator } from '../render/iop-validate.js';
+import { checkOperatorDocument } from '../render/check-operator.js';
+import type { RenderAssets } from '../render/config.js';
 import { expandEachInputOnce, readInputFiles, splitFileFlags } from './inputs.js';
+import { loadAssets } from './assets.js';
 
 /** Flags and arguments of `meshctl validate`. */
 export interface ValidateOptions {
@@ -115,6 +119,7 @@ export async function runValidate(deps: Deps, opts: ValidateOptions, analyzers: 
   }
 
   const checked = outcomes.filter((o): o is Extract<FileOutcome, { status: 'checked' }> => o.status === 'checked');
+  await checkOperators(deps, checked);
   const fileOf = new Map(checked.flatMap((o) => o.objects.map((object) => [object, o] as const)));
   const extra = await analyzers([...fileOf.keys()]);
   for (const finding of extra) {
@@ -154,6 +159,25 @@ export async function runValidate(deps: Deps, opts: ValidateOptions, analyzers: 
   // analyze could not parse either: one answer for both.
   if (outcomes.some((o) => o.status !== 'checked' || o.findings.some((f) => f.unloadable))) deps.exitCode = ExitCode.data;
   else if (errors) deps.exitCode = ExitCode.failure;
+}
+
+/**
+ * Adds, for each IstioOperator document that passes its schema check, the first problem the
+ * rendering commands would refuse it for (revision, namespace, profile, k8s overlays, gateway
+ * entries; src/render/check-operator.ts) as an error. The render assets are loaded only when
+ * there is such a document.
+ */
+async function checkOperators(deps: Deps, checked: readonly Extract<FileOutcome, { status: 'checked' }>[]): Promise<void> {
+  let assets: RenderAssets | undefined;
+  for (const outcome of checked) {
+    for (const object of outcome.objects) {
+      if (object.path.length !== 0 || !isIstioOperator(object.object)) continue;
+      if (outcome.findings.some((f) => f.object === object && f.level === 'error')) continue;
+      assets ??= await loadAssets(deps);
+      const problem = checkOperatorDocument(assets, object.document);
+      if (problem) outcome.findings.push({ level: 'error', object, message: problem.message, position: problem.position });
+    }
+  }
 }
 
 async function checkFile(deps: Deps, path: string): Promise<FileOutcome> {

@@ -25,10 +25,14 @@ export interface RenderAssets {
   injectionTemplates: Record<string, string>;
 }
 
-/** An overlay file given with `-f`: its name as the user wrote it (`<stdin>` for `-`) and text. */
+/**
+ * An overlay file given with `-f`: its name as the user wrote it (`<stdin>` for `-`) and text; or,
+ * from a caller that has parsed it already (`validate`), `document`, which is used instead of `text`.
+ */
 export interface OverlayFile {
   name: string;
   text: string;
+  document?: SourceDocument;
 }
 
 /** What the user asked for: overlays, --set flags and the -r shortcut. */
@@ -161,7 +165,7 @@ interface LoadedOverlay {
 }
 
 function loadOverlay(file: OverlayFile, warnings: string[]): LoadedOverlay {
-  const docs = parseYamlDocuments(file.text, file.name);
+  const docs = file.document ? [file.document] : parseYamlDocuments(file.text, file.name);
   if (docs.length === 0) throw new DataError(`"${file.name}" is empty: expected an IstioOperator document`);
   if (docs.length > 1) {
     throw new DataError(`"${file.name}" holds ${docs.length} documents; one IstioOperator per file is supported`, positionOf(docs[1]!, []));

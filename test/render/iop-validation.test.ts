@@ -88,6 +88,36 @@ const BAD_FILES: { name: string; yaml: string; at: string; message: string }[] =
     at: '7:7',
     message: 'components.ingressGateways[0] and components.ingressGateways[1] are both gateway "istio-ingressgateway" in namespace "istio-system" (an entry without a name is the default gateway)',
   },
+  {
+    name: 'replicas-past-int32',
+    yaml: `${HEAD}spec:\n  components:\n    pilot:\n      k8s:\n        replicaCount: 123456789012345678901234567890\n`,
+    at: '7:23',
+    message: 'spec.components.pilot.k8s.replicaCount: must be at most 2147483647 (the Kubernetes field it sets is an int32), found 1.2345678901234568e+29',
+  },
+  {
+    name: 'hpa-past-int32',
+    yaml: `${HEAD}spec:\n  components:\n    ingressGateways:\n    - name: istio-ingressgateway\n      k8s:\n        hpaSpec:\n          maxReplicas: 2147483648\n`,
+    at: '9:24',
+    message: 'spec.components.ingressGateways[0].k8s.hpaSpec.maxReplicas: must be at most 2147483647 (the Kubernetes field it sets is an int32), found 2147483648',
+  },
+  {
+    name: 'gateway-port-too-big',
+    yaml: `${HEAD}spec:\n  components:\n    ingressGateways:\n    - name: istio-ingressgateway\n      k8s:\n        service:\n          ports:\n          - port: 70000\n            name: http\n`,
+    at: '10:19',
+    message: 'spec.components.ingressGateways[0].k8s.service.ports[0].port: must be at most 65535 (a port number), found 70000',
+  },
+  {
+    name: 'gateway-name-invalid',
+    yaml: `${HEAD}spec:\n  components:\n    ingressGateways:\n    - name: Ingress_GW\n      enabled: true\n`,
+    at: '6:13',
+    message: 'spec.components.ingressGateways[0].name: invalid gateway name "Ingress_GW": must be a DNS-1123 label (lower case letters, digits and "-", at most 63 characters)',
+  },
+  {
+    name: 'egress-gateway-name-too-long',
+    yaml: `${HEAD}spec:\n  components:\n    egressGateways:\n    - name: ${'e'.repeat(64)}\n      enabled: true\n`,
+    at: '6:13',
+    message: `spec.components.egressGateways[0].name: invalid gateway name "${'e'.repeat(64)}": must be a DNS-1123 label`,
+  },
 ];
 
 /** The commands, each as argv for one IstioOperator file. */
@@ -119,6 +149,56 @@ describe('a bad value in an IstioOperator file: exit 65 at its file:line:column,
   }
 });
 
+describe('validate: the same check for each IstioOperator document, an invalid object (exit 1) at the same position', () => {
+  for (const bad of BAD_FILES) {
+    it(bad.name, async () => {
+      const file = join(scratch, `validate-${bad.name}.yaml`);
+      writeFileSync(file, bad.yaml);
+      const r = await run(['validate', '-f', file], { env });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith(`${file}:`));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^${escape(`${file}:${bad.at}: IstioOperator/`)}[^/]*/: ${escape(bad.message)}`));
+      expect(r.stderr).toContain(`"${file}" is invalid`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it('reports the problem of each IstioOperator document of a stream, beside the other objects', async () => {
+    const file = join(scratch, 'validate-stream.yaml');
+    const service = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - name: http\n    port: 80\n';
+    writeFileSync(file, `${HEAD}spec:\n  revision: Bad_Rev\n---\n${service}---\n${HEAD}spec:\n  profile: nonesuch\n---\n${HEAD}spec:\n  revision: canary\n`);
+    const r = await run(['validate', '-f', file], { env });
+    expect(r.code, r.stderr).toBe(1);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith(`${file}:`));
+    expect(lines).toEqual([
+      `${file}:4:13: IstioOperator//: invalid revision "Bad_Rev": must be a DNS-1123 label (lower case letters, digits and "-")`,
+      expect.stringMatching(new RegExp(`^${escape(file)}:18:12: IstioOperator//: unknown profile "nonesuch" \\(valid profiles: `)),
+    ]);
+    expect(r.stderr).toContain('validated 4 objects in 1 file: 2 errors, 0 warnings');
+  });
+
+  it('a profile path is a profile name, never a file: refused at its node', async () => {
+    const file = join(scratch, 'validate-traversal.yaml');
+    writeFileSync(file, `${HEAD}spec:\n  profile: ../../../etc/passwd\n`);
+    const r = await run(['validate', '-f', file], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file}:4:12: IstioOperator//: unknown profile "../../../etc/passwd"`);
+  });
+
+  it('a valid IstioOperator is still valid, and values at the int32 and port bounds pass', async () => {
+    const file = join(scratch, 'validate-good.yaml');
+    writeFileSync(file, `${HEAD}spec:\n  revision: canary\n  components:\n    pilot:\n      k8s:\n        replicaCount: 2147483647\n    ingressGateways:\n    - name: istio-ingressgateway\n      enabled: true\n      k8s:\n        hpaSpec:\n          minReplicas: 1\n          maxReplicas: 2147483647\n        service:\n          ports:\n          - port: 65535\n            targetPort: https\n            name: https\n`);
+    const r = await run(['validate', '-f', file], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`"${file}" is valid`);
+    const g = await run(['manifest', 'generate', '-f', file], { env });
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.stdout).toContain('replicas: 2147483647');
+  });
+});
+
 describe('a bad --set: exit 64 naming the flag, from every command', () => {
   const SETS: [string, string][] = [
     ['revision=Bad_Rev', 'invalid revision "Bad_Rev"'],
@@ -127,6 +207,8 @@ describe('a bad --set: exit 64 naming the flag, from every command', () => {
     ['components.cni.enabled=true', 'components.cni is not supported by meshctl yet'],
     ['components.pilot.k8s.overlays[0].kind=Deployment', 'components.pilot.k8s.overlays[0]: no object Deployment/(no name) in this component'],
     ['components.ingressGateways[1].enabled=true', 'components.ingressGateways[0] and components.ingressGateways[1] are both gateway "istio-ingressgateway"'],
+    ['components.pilot.k8s.replicaCount=3000000000', 'components.pilot.k8s.replicaCount: must be at most 2147483647 (the Kubernetes field it sets is an int32)'],
+    ['components.ingressGateways[0].name=Ingress_GW', 'components.ingressGateways[0].name: invalid gateway name "Ingress_GW"'],
   ];
   const SET_COMMANDS: [string, string[]][] = [
     ['manifest generate', ['manifest', 'generate']],
