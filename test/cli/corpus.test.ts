@@ -379,7 +379,7 @@ describe.runIf(built)('bad-input corpus, through bin/meshctl', () => {
   }
 });
 
-describe.runIf(withPending)('bad-input corpus, rows waiting for other work', () => {
+describe.runIf(withPending && PENDING.length > 0)('bad-input corpus, rows waiting for other work', () => {
   const byName = new Map(INPUTS.map((i) => [i.name, i]));
   for (const p of PENDING) row(byName.get(p.input)!, p.command, p.outcome);
 });
