@@ -79,12 +79,27 @@ async function readTextBounded(path: string, maxBytes = Number.MAX_SAFE_INTEGER)
  */
 export function decodeUtf8(bytes: Buffer, name: string): string {
   if (isUtf8(bytes)) return bytes.toString('utf8');
-  const offset = firstNonUtf8(bytes);
+  const bad = firstNonUtf8(bytes);
+  const bom = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  // A NUL byte before the first bad byte is the first sign of what the file is: UTF-16 without a
+  // byte-order mark (a NUL beside every letter), else binary content, named at that NUL.
+  const nul = bytes.indexOf(0);
+  if (!bom && nul >= 0 && nul < bad) {
+    if (/^(?:[^\0]\0|\0[^\0]){4}/.test(bytes.subarray(0, 8).toString('latin1'))) {
+      throw Object.assign(new Error(`${name}: UTF-16 text`), { code: 'EILSEQ', line: 1, column: 1, reason: 'UTF-16 text (a NUL byte beside every letter)' });
+    }
+    const start = bytes.lastIndexOf(0x0a, nul - 1) + 1;
+    let nulLine = 1;
+    for (let i = bytes.indexOf(0x0a); i >= 0 && i < nul; i = bytes.indexOf(0x0a, i + 1)) nulLine++;
+    const nulColumn = bytes.subarray(start, nul).toString('utf8').length + 1;
+    throw Object.assign(new Error(`${name}: binary file`), { code: 'EILSEQ', line: nulLine, column: nulColumn, reason: 'binary file (NUL byte)' });
+  }
+  const offset = bad;
   const lineStart = bytes.lastIndexOf(0x0a, offset - 1) + 1;
   let line = 1;
   for (let i = bytes.indexOf(0x0a); i >= 0 && i < offset; i = bytes.indexOf(0x0a, i + 1)) line++;
   const column = bytes.subarray(lineStart, offset).toString('utf8').length + 1;
-  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  const utf16 = bom;
   const hex = bytes[offset]!.toString(16).toUpperCase().padStart(2, '0');
   const why = utf16 ? 'UTF-16 text (a byte-order mark)' : `byte 0x${hex} is not UTF-8`;
   throw Object.assign(new Error(`${name}: ${why}`), { code: 'EILSEQ', line, column, reason: why });

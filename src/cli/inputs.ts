@@ -30,7 +30,7 @@ export function readError(name: string, e: unknown): DataError {
   if (code === 'EACCES') return new DataError(`${name}: permission denied`);
   if (code === 'EILSEQ') {
     const { line, column, reason } = e as { line?: number; column?: number; reason?: string };
-    const message = `${reason ?? 'not UTF-8'}; expected UTF-8 text (YAML or JSON)`;
+    const message = reason?.startsWith('binary file') ? `${reason}; expected YAML or JSON` : `${reason ?? 'not UTF-8'}; expected UTF-8 text (YAML or JSON)`;
     return line && column ? new DataError(message, { file: name, line, column }) : new DataError(`${name}: ${message}`);
   }
   return new DataError(`${name}: cannot read: ${(e as Error).message}`);

@@ -119,7 +119,9 @@ describe('meshctl validate with input it cannot read or parse (exit 65)', () => 
   const cases: { name: string; file: () => string; expect: RegExp }[] = [
     { name: 'broken YAML', file: () => scratchFile('broken.yaml', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: [unclosed\n'), expect: /broken\.yaml:\d+:\d+: YAML syntax error: / },
     { name: 'duplicate keys', file: () => scratchFile('dup.yaml', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n  name: b\n'), expect: /dup\.yaml:5:3: YAML syntax error: Map keys must be unique/ },
-    { name: 'binary content', file: () => scratchFile('binary.yaml', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02])), expect: /binary\.yaml:1:5: binary file \(NUL byte\); expected YAML or JSON/ },
+    { name: 'binary content', file: () => scratchFile('binary.yaml', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02])), expect: /binary\.yaml:1:1: byte 0x89 is not UTF-8; expected UTF-8 text \(YAML or JSON\)/ },
+    // A NUL byte before any byte that is not UTF-8 names the content binary, at the NUL.
+    { name: 'binary content after text', file: () => scratchFile('nul.yaml', Buffer.from([0x6b, 0x69, 0x6e, 0x64, 0x3a, 0x00, 0xff, 0xfe])), expect: /nul\.yaml:1:6: binary file \(NUL byte\); expected YAML or JSON/ },
     {
       name: 'an alias bomb',
       file: () => scratchFile('bomb.yaml', ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => {
@@ -127,7 +129,7 @@ describe('meshctl validate with input it cannot read or parse (exit 65)', () => 
         const n = String.fromCharCode(98 + i);
         return `${n}: &${n} [*${p},*${p},*${p},*${p},*${p},*${p},*${p},*${p},*${p}]`;
       })].join('\n')),
-      expect: /bomb\.yaml:1:1: YAML error: .*alias/i,
+      expect: /bomb\.yaml:2:8: YAML error: .*alias/i,
     },
     { name: 'very deep nesting', file: () => scratchFile('deep.yaml', `${'['.repeat(50000)}${']'.repeat(50000)}`), expect: /deep\.yaml:\d+:\d+: YAML (syntax )?error: / },
     { name: 'a missing file', file: () => join(scratch, 'missing.yaml'), expect: /missing\.yaml: no such file or directory/ },
@@ -142,7 +144,7 @@ describe('meshctl validate with input it cannot read or parse (exit 65)', () => 
     expect(r.stderr).toMatch(c.expect);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const lines = r.stderr.trimEnd().split('\n');
-    expect(lines).toContain(`"${file}" could not be ${c.name === 'binary content' || c.name === 'a missing file' ? 'read' : 'parsed'}`);
+    expect(lines).toContain(`"${file}" could not be ${c.name === 'binary content' || c.name === 'binary content after text' || c.name === 'a missing file' ? 'read' : 'parsed'}`);
     expect(lines).toContain(`"${bad}" is invalid`);
     expect(lines).toContain(`"${bookinfo[1]}" is valid`);
     // One for the file that could not be read or parsed, two in the bad Service.
