@@ -10,6 +10,7 @@ import type { SourcePosition } from '../errors.js';
 import { iopShape, validateIstioOperator as validateIopDocument, type IopShapeNode } from '../generated/iop-validator.js';
 import { positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
 import { editDistance } from '../text/edit-distance.js';
+import { formatPath } from './set-path.js';
 import { validateMeshConfig } from './mesh-config-schema.js';
 
 /** apiVersion of an IstioOperator document. */
@@ -391,15 +392,6 @@ function instancePath(doc: unknown, pointer: string): IopPath {
   return path;
 }
 
-/** Formats a path the way `--set` spells it: `spec.components.ingressGateways[0].k8s`, dots in keys as `\.`. */
-function formatPath(path: readonly (string | number)[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += `${out ? '.' : ''}${seg.replace(/\./g, '\\.')}`;
-  }
-  return out;
-}
 
 // istioctl decodes with encoding/json and jsonpb, where null means unset; `k8s:` with nothing after
 // it is common in hand-written files. defineProperty keeps a `__proto__` key an ordinary field.

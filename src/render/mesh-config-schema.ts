@@ -25,6 +25,7 @@ import { DataError, type SourcePosition } from '../errors.js';
 import { meshConfigSchema, type MeshSchemaField, type MeshSchemaMessage } from '../generated/mesh-config-schema.js';
 import { positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
 import { editDistance } from '../text/edit-distance.js';
+import { formatPath } from './set-path.js';
 import type { IopPath, IopPathIssue } from './iop-validate.js';
 
 /** A mesh config finding: message, document path, and whether it is about the key (unknown fields) rather than the value. */
@@ -372,14 +373,6 @@ function describe(value: unknown): string {
   return String(value);
 }
 
-function formatPath(path: readonly (string | number)[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += `${out ? '.' : ''}${seg.replace(/\./g, '\\.')}`;
-  }
-  return out;
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
