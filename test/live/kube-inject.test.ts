@@ -219,9 +219,9 @@ describe('kube-inject --from-cluster on Nodes with Kubernetes 1.28 kubelets', ()
 });
 
 describe('kube-inject without a cluster', () => {
-  it('fails with the configuration problem with --from-cluster (exit 1)', async () => {
+  it('fails with the configuration problem with --from-cluster (a usage error, 64)', async () => {
     const r = await run(['kube-inject', '-f', BOOKINFO, '--from-cluster', '--kubeconfig', '/nonexistent/kubeconfig']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(64);
     expect(r.stderr).toBe('Error: kubeconfig file /nonexistent/kubeconfig (--kubeconfig) does not exist\n');
   });
 
