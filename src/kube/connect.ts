@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
 import { KubeConfigError } from './errors.js';
 import { ClientNodeKubeClient, type RetryPolicy } from './client.js';
-import { kubeconfigPaths } from './kubeconfig-paths.js';
+import { kubeconfigPaths, MAX_KUBECONFIG_BYTES } from './kubeconfig-paths.js';
 
 export { kubeconfigPaths };
 import type { KubeClient } from './types.js';
@@ -27,9 +27,6 @@ export interface ConnectOptions {
   /** Retry tuning; defaults suit a real cluster. */
   retry?: Partial<RetryPolicy>;
 }
-
-/** The most a kubeconfig may hold: real ones are kilobytes; this leaves room for many embedded certificates. */
-export const MAX_KUBECONFIG_BYTES = 16 * 1024 * 1024;
 
 /**
  * Returns a kubeconfig file's text, read in chunks up to MAX_KUBECONFIG_BYTES (a FIFO from

@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { parse } from 'yaml';
 import type { FileSystem } from '../deps.js';
-import { kubeconfigPaths } from './kubeconfig-paths.js';
+import { kubeconfigPaths, MAX_KUBECONFIG_BYTES } from './kubeconfig-paths.js';
 
 /** One context of a kubeconfig: its name and the namespace it selects, if any. */
 export interface KubeContext {
@@ -19,9 +19,6 @@ export interface KubeContexts {
   contexts: KubeContext[];
   current?: string;
 }
-
-/** Kubeconfig files larger than this are not read for completion (a real one is a few kB to a few MB). */
-const MAX_KUBECONFIG_BYTES = 16 * 1024 * 1024;
 
 /**
  * Returns the contexts of kubeconfig texts merged as kubectl merges files: the first file that

@@ -28,3 +28,6 @@ export function kubeconfigPaths(env: Readonly<Record<string, string | undefined>
   if (dflt && existsSync(dflt)) return [dflt];
   throw new KubeConfigError('no cluster configured: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config');
 }
+
+/** The most a kubeconfig may hold: real ones are kilobytes; this leaves room for many embedded certificates. */
+export const MAX_KUBECONFIG_BYTES = 16 * 1024 * 1024;
