@@ -36,12 +36,18 @@ describe('verify-install', () => {
     return `${base}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${plural}/${o.metadata.name}`;
   };
 
-  /** Replaces the live object with `o` (PUT, at the live resourceVersion). */
+  /**
+   * Replaces the live object with `o` (PUT, at the live resourceVersion). The controllers write
+   * status between the read and the write now and then; a 409 Conflict is read again and retried.
+   */
   async function replace(o: KObject, plural: string): Promise<void> {
-    const live = await cp.store.get({ group: o.apiVersion.includes('/') ? o.apiVersion.split('/')[0]! : '', kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
-    const body = { ...o, metadata: { ...o.metadata, resourceVersion: live?.metadata.resourceVersion } };
-    const a = await cp.rest.request(pathOf(o, plural), { method: 'PUT', body });
-    if (a.status !== 200) throw new Error(`replace ${o.kind} ${o.metadata.name}: ${a.status} ${JSON.stringify(a.body)}`);
+    for (let attempt = 1; ; attempt++) {
+      const live = await cp.store.get({ group: o.apiVersion.includes('/') ? o.apiVersion.split('/')[0]! : '', kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+      const body = { ...o, metadata: { ...o.metadata, resourceVersion: live?.metadata.resourceVersion } };
+      const a = await cp.rest.request(pathOf(o, plural), { method: 'PUT', body });
+      if (a.status === 200) return;
+      if (a.status !== 409 || attempt === 10) throw new Error(`replace ${o.kind} ${o.metadata.name}: ${a.status} ${JSON.stringify(a.body)}`);
+    }
   }
 
   /** True when every Deployment in istio-system has rolled out and has only its current, ready pods. */
