@@ -11,22 +11,31 @@ import { toJson, toYaml } from '../manifest/serialize.js';
 import { connectCluster, type KubeGlobals } from './kube-flags.js';
 import { ClusterUnreachableError, KubeConfigError, KubeError } from '../kube/errors.js';
 import {
-  clientSkewWarning, countVersions, meshVersions, skewProblems, skewWarning, type MeshVersions,
+  clientSkewWarning, countVersions, countVersionsByRevision, danglingTags, danglingTagWarning, meshVersions, skewProblems, skewWarning,
+  type MeshVersions,
 } from '../kube/mesh-versions.js';
 import type { VersionOptions } from './version.js';
 
-/** istioctl's `meshVersion` entry (keys capitalised: Go's ServerInfo has no json tags). */
+/**
+ * istioctl's `meshVersion` entry (keys capitalised: Go's ServerInfo has no json tags), plus
+ * `Tags`: the revision tags pointing at the entry's revision, present only when there are any.
+ */
 export interface MeshVersionEntry {
   Component: string;
   Revision: string;
   Info: { version: string };
+  Tags?: string[];
 }
 
-/** istioctl's `dataPlaneVersion` entry (Go's ProxyInfo, keys capitalised). */
+/**
+ * istioctl's `dataPlaneVersion` entry (Go's ProxyInfo, keys capitalised), plus `Revision`: the
+ * revision whose istiod serves the proxy.
+ */
 export interface DataPlaneVersionEntry {
   ID: string;
   IstioVersion: string;
   Type: 'sidecar' | 'gateway';
+  Revision: string;
 }
 
 /**
@@ -49,8 +58,11 @@ export function versionInfo(deps: Deps): VersionInfo {
 export function withMeshVersions(info: VersionInfo, versions: MeshVersions): VersionInfo {
   return {
     ...info,
-    meshVersion: versions.controlPlane.map((c) => ({ Component: c.component, Revision: c.revision, Info: { version: c.version } })),
-    dataPlaneVersion: versions.dataPlane.map((p) => ({ ID: p.id, IstioVersion: p.version, Type: p.type })),
+    meshVersion: versions.controlPlane.map((c) => {
+      const tags = tagsOf(versions, c.revision);
+      return { Component: c.component, Revision: c.revision, Info: { version: c.version }, ...(tags.length ? { Tags: tags } : {}) };
+    }),
+    dataPlaneVersion: versions.dataPlane.map((p) => ({ ID: p.id, IstioVersion: p.version, Type: p.type, Revision: p.revision })),
   };
 }
 
@@ -117,28 +129,60 @@ export async function runVersion(deps: Deps, opts: VersionOptions, globals: Kube
   }
   const { versions } = remote;
   if (versions.controlPlane.length === 0) {
-    const which = opts.revision ? ` of revision "${opts.revision}"` : '';
+    const viaTag = opts.revision && versions.revision && versions.revision !== opts.revision ? ` (tag "${opts.revision}")` : '';
+    const which = opts.revision ? ` of revision "${versions.revision ?? opts.revision}"${viaTag}` : '';
     deps.stderr.write(`Istio is not present in the cluster: no running, ready istiod pods${which} in "${opts.istioNamespace}" (another namespace: -i; a revision: -r)\n`);
   }
+  if (versions.tagsUnknown) deps.stderr.write(`Note: revision tags not shown: ${versions.tagsUnknown}\n`);
   const clientSkew = clientSkewWarning(ISTIO_VERSION, versions.controlPlane);
   if (clientSkew) deps.stderr.write(`Warning: ${clientSkew}\n`);
   for (const p of skewProblems(versions)) deps.stderr.write(`Warning: ${skewWarning(p)}\n`);
+  // Without any istiod the note above already says the whole mesh is missing.
+  if (versions.controlPlane.length > 0) {
+    for (const t of danglingTags(versions)) deps.stderr.write(`Warning: ${danglingTagWarning(t, opts.istioNamespace)}\n`);
+  }
+}
+
+/** Returns the tags pointing at `revision`, in tag order. */
+function tagsOf(versions: MeshVersions, revision: string): string[] {
+  return versions.tags.filter((t) => t.revision === revision).map((t) => t.tag);
 }
 
 /**
- * Returns the `control plane version:` and `data plane version:` lines. One control-plane version
- * is printed alone; several are listed with their revisions. Proxy versions come with their
- * counts, most common first: `1.30.3 (10 proxies), 1.29.1 (2 proxies)`, or `none`.
+ * Returns the `control plane version:` and `data plane version:` lines.
+ *
+ * Short form, as istioctl prints it, when everything is one revision (the default one, or the one
+ * `-r` asked for) at one control-plane version with no revision tag beside the `default` tag of the
+ * default revision: `control plane version: 1.30.3` and the proxy versions with their counts, most
+ * common first: `1.30.3 (10 proxies), 1.29.1 (2 proxies)`, or `none`.
+ *
+ * Otherwise per revision: `1.30.3 (revision stable, tags: prod), 1.31.0 (revision canary)` and
+ * `1.31.0 (8 proxies, revision canary), 1.30.3 (3 proxies, revision stable)`.
  */
 export function versionLines(versions: MeshVersions): string {
   const cp = versions.controlPlane;
+  const home = versions.revision ?? 'default';
+  const revisions = new Set([...cp.map((c) => c.revision), ...versions.dataPlane.map((p) => p.revision)]);
+  const tags = versions.tags.filter((t) => !(t.tag === 'default' && t.revision === 'default'));
+  const cpVersions = [...new Set(cp.map((c) => c.version))];
+  const short = [...revisions].every((r) => r === home) && tags.length === 0 && cpVersions.length <= 1;
+
   let control: string;
-  const distinct = [...new Set(cp.map((c) => c.version))];
-  if (cp.length === 0) control = 'none';
-  else if (distinct.length === 1) control = distinct[0]!;
-  else control = [...new Set(cp.map((c) => `${c.version} (revision ${c.revision})`))].join(', ');
-  const proxies = countVersions(versions.dataPlane);
-  const data = proxies.length === 0 ? 'none'
-    : proxies.map((v) => `${v.version} (${v.count} ${v.count === 1 ? 'proxy' : 'proxies'})`).join(', ');
+  let data: string;
+  const proxies = (n: number) => `${n} ${n === 1 ? 'proxy' : 'proxies'}`;
+  if (short) {
+    control = cpVersions[0] ?? 'none';
+    const counts = countVersions(versions.dataPlane);
+    data = counts.length === 0 ? 'none' : counts.map((v) => `${v.version} (${proxies(v.count)})`).join(', ');
+  } else {
+    const entries = [...new Set(cp.map((c) => `${c.revision}\u0000${c.version}`))].map((key) => {
+      const [revision, version] = key.split('\u0000') as [string, string];
+      const own = tagsOf(versions, revision);
+      return `${version} (revision ${revision}${own.length ? `, tag${own.length === 1 ? '' : 's'}: ${own.join(', ')}` : ''})`;
+    });
+    control = entries.length === 0 ? 'none' : entries.join(', ');
+    const counts = countVersionsByRevision(versions.dataPlane);
+    data = counts.length === 0 ? 'none' : counts.map((v) => `${v.version} (${proxies(v.count)}, revision ${v.revision})`).join(', ');
+  }
   return `control plane version: ${control}\ndata plane version: ${data}\n`;
 }

@@ -16,7 +16,7 @@ export interface VersionOptions {
   remote: boolean;
   /** Namespace of the istiod pods. */
   istioNamespace: string;
-  /** Only this control-plane revision and its proxies. */
+  /** Only this control-plane revision (or the revision this tag points at) and its proxies. */
   revision?: string;
 }
 
@@ -35,13 +35,15 @@ export function registerVersion(program: AnyCommand, deps: Deps): void {
     .addOption(new Option('--remote [bool]', 'also report the cluster\'s control-plane and data-plane versions').argParser(parseBool).default(true))
     .option('--no-remote', 'report only the client version (same as --remote=false)')
     .option('-i, --istio-namespace <namespace>', 'namespace of the Istio control plane', 'istio-system')
-    .option('-r, --revision <revision>', 'report only this control-plane revision and its proxies')
+    .option('-r, --revision <revision>', 'report only this control-plane revision (or the revision a tag points at) and its proxies')
     .addHelpText('after', `
 The control-plane version comes from the image of the running, ready istiod pods (app=istiod) in
 the Istio namespace; the data-plane versions from the istio-proxy (proxyv2) image of every running
-pod. Without a reachable cluster the client version is printed and a note goes to stderr (exit 0).
-A warning on stderr flags proxies outside Istio's skew policy: the control plane may be at most one
-minor version ahead of its proxies, never behind.`)
+pod. With more than one revision, or revision tags, both are listed per revision, with the tags
+pointing at each. Without a reachable cluster the client version is printed and a note goes to
+stderr (exit 0). Warnings on stderr flag proxies outside Istio's skew policy (the control plane may
+be at most one minor version ahead of its proxies, never behind) and revision tags pointing at a
+revision with no running istiod.`)
     .action(async (opts, cmd) => (await import('./version-impl.js')).runVersion(deps, {
       short: opts.short === true,
       output: opts.output,

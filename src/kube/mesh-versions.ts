@@ -9,6 +9,8 @@
  * gives the same answer for the images Istio ships.
  */
 import type { K8sObject } from '../manifest/objects.js';
+import { KubeError } from './errors.js';
+import { readRevisionState, REV_LABEL, type RevisionTag } from './revisions.js';
 import type { KubeClient } from './types.js';
 
 /** One running, ready istiod pod. */
@@ -31,7 +33,7 @@ export interface ProxyVersion {
   version: string;
   /** `gateway` for pods labelled `istio=ingressgateway|egressgateway`, else `sidecar`. */
   type: 'sidecar' | 'gateway';
-  /** The pod's `istio.io/rev` label (set by the injection template), `default` when absent. */
+  /** The revision whose istiod serves it (see `proxyRevision`). */
   revision: string;
 }
 
@@ -39,6 +41,15 @@ export interface ProxyVersion {
 export interface MeshVersions {
   controlPlane: ControlPlaneVersion[];
   dataPlane: ProxyVersion[];
+  /**
+   * The revision tags (src/kube/revisions.ts), sorted by tag; with a revision asked for, only those
+   * pointing at it. Empty when the cluster has none or they could not be read (`tagsUnknown`).
+   */
+  tags: RevisionTag[];
+  /** The revision asked for, a tag resolved to the revision it points at (`-r prod` → `canary`). */
+  revision?: string;
+  /** Why the revision tags could not be read (the webhook configurations are forbidden to this user). */
+  tagsUnknown?: string;
 }
 
 /** Options of `meshVersions`. */
@@ -66,7 +77,45 @@ const IMAGE_VARIANTS = ['-distroless', '-debug'] as const;
 
 /** Returns a revision label value as istioctl reports it: `default` when unset. */
 function revisionOf(labels: Record<string, string> | undefined): string {
-  return labels?.['istio.io/rev'] || 'default';
+  return labels?.[REV_LABEL] || 'default';
+}
+
+/** The injection status annotation (Istio 1.30 injection template; JSON whose `revision` names the injecting istiod's revision). */
+const SIDECAR_STATUS = 'sidecar.istio.io/status';
+
+/** Returns the `revision` of a `sidecar.istio.io/status` annotation, undefined when absent, empty or not JSON. */
+function statusRevision(annotations: Record<string, string> | undefined): string | undefined {
+  const status = annotations?.[SIDECAR_STATUS];
+  if (!status) return undefined;
+  try {
+    const rev = (JSON.parse(status) as { revision?: unknown } | null)?.revision;
+    return typeof rev === 'string' && rev ? rev : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Returns the revision whose istiod serves a proxy pod: its `istio.io/rev` label (gateways and
+ * workloads carry the revision there), else the `revision` of its `sidecar.istio.io/status`
+ * annotation (what the injector wrote), else its `istio.io/rev` annotation, else `default`. A label
+ * naming a revision tag (a key of `tagRevisions`) selected the tag's webhook at injection time; the
+ * status annotation then says which revision actually injected, and without one the tag's current
+ * revision is taken (except for `default`, which is also the default revision's own label value).
+ * Per Istio 1.30.3 injection template (`istio.io/rev` annotation, `sidecar.istio.io/status`) and
+ * istioctl/pkg/tag (tags select webhooks through `istio.io/rev`).
+ */
+export function proxyRevision(
+  metadata: { labels?: Record<string, string>; annotations?: Record<string, string> },
+  tagRevisions: ReadonlyMap<string, string> = new Map(),
+): string {
+  const label = metadata.labels?.[REV_LABEL];
+  if (label && !tagRevisions.has(label)) return label;
+  const injected = statusRevision(metadata.annotations);
+  if (injected) return injected;
+  // `default` is also the default revision's own label value (its gateways carry it).
+  if (label) return label === 'default' ? label : tagRevisions.get(label) || 'default';
+  return metadata.annotations?.[REV_LABEL] || 'default';
 }
 
 /**
@@ -95,7 +144,7 @@ export function versionOfImage(image: string): string {
 }
 
 interface PodLike {
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; deletionTimestamp?: unknown };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: unknown };
   spec?: { containers?: { name?: string; image?: string }[]; initContainers?: { name?: string; image?: string }[] };
   status?: { phase?: string; conditions?: { type?: string; status?: string }[] };
 }
@@ -124,9 +173,10 @@ export function controlPlaneOf(pod: PodLike): ControlPlaneVersion | undefined {
  * Returns the proxy of a pod, or undefined when it runs none. A proxy is a container named
  * `istio-proxy`, or a native sidecar (an init container of that name), whose image is proxyv2.
  * Only Running pods count: a proxy that is not running is not connected to the control plane,
- * which is what istioctl's syncz-based list reports.
+ * which is what istioctl's syncz-based list reports. Its revision is `proxyRevision`'s, with
+ * `tagRevisions` mapping tag names to the revisions they point at.
  */
-export function proxyOf(pod: PodLike): ProxyVersion | undefined {
+export function proxyOf(pod: PodLike, tagRevisions: ReadonlyMap<string, string> = new Map()): ProxyVersion | undefined {
   if (pod.status?.phase !== 'Running' || pod.metadata.deletionTimestamp) return undefined;
   const spec = pod.spec ?? {};
   const proxy = [...(spec.containers ?? []), ...(spec.initContainers ?? [])]
@@ -137,20 +187,33 @@ export function proxyOf(pod: PodLike): ProxyVersion | undefined {
     id: `${pod.metadata.name}.${pod.metadata.namespace ?? ''}`,
     version: versionOfImage(proxy.image ?? ''),
     type: istio !== undefined && GATEWAY_LABELS.has(istio) ? 'gateway' : 'sidecar',
-    revision: revisionOf(pod.metadata.labels),
+    revision: proxyRevision(pod.metadata, tagRevisions),
   };
 }
 
 /**
  * Returns the control-plane and data-plane versions of the cluster: ready istiod pods
- * (`app=istiod`) in `istioNamespace`, and proxies in every namespace, from paginated pod lists
- * (only one page is held at a time; each proxy keeps a few strings). With `revision`, only that
- * revision's istiods and proxies. Istiods come default revision first, then by revision and pod
- * name; proxies by ID. Throws what the client throws (KubeError, ClusterUnreachableError).
+ * (`app=istiod`) in `istioNamespace`, proxies in every namespace, from paginated pod lists (only
+ * one page is held at a time; each proxy keeps a few strings), and the revision tags
+ * (`readRevisionState`). With `revision`, only that revision's istiods, proxies and tags; a
+ * revision that names a tag is resolved to the revision the tag points at. Istiods come default
+ * revision first, then by revision and pod name; proxies by ID. A user who may not list webhook
+ * configurations gets the versions without tags (`tagsUnknown` says why). Throws what the client
+ * throws (KubeError, ClusterUnreachableError).
  */
 export async function meshVersions(client: KubeClient, opts: MeshVersionOptions): Promise<MeshVersions> {
-  const wanted = opts.revision === undefined || opts.revision === '' ? undefined : opts.revision;
+  const asked = opts.revision === undefined || opts.revision === '' ? undefined : opts.revision;
   const page = opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {};
+  let allTags: RevisionTag[] = [];
+  let tagsUnknown: string | undefined;
+  try {
+    allTags = (await readRevisionState(client, opts.istioNamespace)).tags;
+  } catch (e) {
+    if (!(e instanceof KubeError) || (e.status !== 403 && e.status !== 401)) throw e;
+    tagsUnknown = e.message.split('\n')[0]!;
+  }
+  const tagRevisions = new Map(allTags.map((t) => [t.tag, t.revision]));
+  const wanted = asked === undefined ? undefined : tagRevisions.get(asked) ?? asked;
   const controlPlane: ControlPlaneVersion[] = [];
   // Filtered here rather than by selector: the default revision's istiod may carry
   // istio.io/rev=default or no such label at all.
@@ -160,13 +223,63 @@ export async function meshVersions(client: KubeClient, opts: MeshVersionOptions)
   }
   const dataPlane: ProxyVersion[] = [];
   for await (const pod of client.list<K8sObject>('v1', 'Pod', page)) {
-    const proxy = proxyOf(pod as unknown as PodLike);
+    const proxy = proxyOf(pod as unknown as PodLike, tagRevisions);
     if (proxy && (wanted === undefined || proxy.revision === wanted)) dataPlane.push(proxy);
   }
   // The default revision first, then the others by name.
   controlPlane.sort((a, b) => Number(a.revision !== 'default') - Number(b.revision !== 'default') || cmp(a.revision, b.revision) || cmp(a.pod, b.pod));
   dataPlane.sort((a, b) => cmp(a.id, b.id));
-  return { controlPlane, dataPlane };
+  return {
+    controlPlane,
+    dataPlane,
+    tags: wanted === undefined ? allTags : allTags.filter((t) => t.revision === wanted),
+    ...(wanted !== undefined ? { revision: wanted } : {}),
+    ...(tagsUnknown !== undefined ? { tagsUnknown } : {}),
+  };
+}
+
+/** A revision tag whose revision has no running, ready istiod. */
+export interface DanglingTag {
+  tag: string;
+  revision: string;
+}
+
+/**
+ * Returns the tags that point at a revision without a running, ready istiod among
+ * `versions.controlPlane`, sorted by tag: injection through them has no istiod to answer.
+ */
+export function danglingTags(versions: MeshVersions): DanglingTag[] {
+  const running = new Set(versions.controlPlane.map((c) => c.revision));
+  return versions.tags.filter((t) => !running.has(t.revision)).map((t) => ({ tag: t.tag, revision: t.revision }));
+}
+
+/** Returns the warning for a dangling tag: what breaks and the two ways out. */
+export function danglingTagWarning(t: DanglingTag, istioNamespace: string): string {
+  return `revision tag "${t.tag}" points at revision "${t.revision}", which has no running, ready istiod in "${istioNamespace}"; `
+    + `pods created in namespaces labelled istio.io/rev=${t.tag}${t.tag === 'default' ? ' or istio-injection=enabled' : ''} get no working sidecar. `
+    + `Point it at a running revision (meshctl tag set ${t.tag} -r <revision> --overwrite) or remove it (meshctl tag remove ${t.tag}).`;
+}
+
+/** Proxies of one version served by one revision. */
+export interface RevisionVersionCount {
+  version: string;
+  revision: string;
+  count: number;
+}
+
+/**
+ * Returns the proxy counts per version and revision: most proxies first, then the newer version
+ * first, then by revision name, as in `1.30.3 (8 proxies, revision canary)`.
+ */
+export function countVersionsByRevision(proxies: readonly { version: string; revision: string }[]): RevisionVersionCount[] {
+  const counts = new Map<string, RevisionVersionCount>();
+  for (const p of proxies) {
+    const key = `${p.version}\u0000${p.revision}`;
+    const c = counts.get(key);
+    if (c) c.count++;
+    else counts.set(key, { version: p.version, revision: p.revision, count: 1 });
+  }
+  return [...counts.values()].sort((a, b) => b.count - a.count || compareVersions(b.version, a.version) || cmp(a.revision, b.revision));
 }
 
 function cmp(a: string, b: string): number {
@@ -269,8 +382,8 @@ export function skewProblems(versions: MeshVersions): SkewProblem[] {
 
 /**
  * Returns the warning about a control plane this client is not meant to manage: its minor
- * version differs from the client's Istio version by more than one (Istio upgrades one minor
- * version at a time, two with canary revisions), or undefined when every istiod is within reach.
+ * version differs from the client's Istio version by more than one, or undefined when every
+ * istiod is within reach.
  */
 export function clientSkewWarning(clientIstioVersion: string, controlPlane: readonly ControlPlaneVersion[]): string | undefined {
   const client = minorOf(clientIstioVersion);

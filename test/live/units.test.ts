@@ -4,9 +4,10 @@ import {
   chooseResources, MAX_ANNOTATION_CHARS, overlayFiles, REDACTED, slimLiveObject, versionRank,
 } from '../../src/kube/live-resources.js';
 import {
-  clientSkewWarning, compareVersions, controlPlaneOf, countVersions, parseImage, proxyOf, skewProblems, skewWarning, versionOfImage,
-  type ControlPlaneVersion, type MeshVersions, type ProxyVersion,
+  clientSkewWarning, compareVersions, controlPlaneOf, countVersions, countVersionsByRevision, danglingTags, parseImage, proxyOf, proxyRevision,
+  skewProblems, skewWarning, versionOfImage, type ControlPlaneVersion, type MeshVersions, type ProxyVersion,
 } from '../../src/kube/mesh-versions.js';
+import { versionLines } from '../../src/cli/version-impl.js';
 import {
   kubeletAllowsNativeSidecars, kubeletMinor, nativeSidecarMode, nativeSidecarsOnNodes, NATIVE_SIDECAR_MIN_KUBELET_MINOR,
 } from '../../src/inject/native-sidecars.js';
@@ -77,7 +78,7 @@ describe('pods', () => {
 describe('skew policy', () => {
   const cp = (version: string, revision = 'default'): ControlPlaneVersion => ({ component: 'pilot', revision, version, pod: `istiod-${revision}.istio-system` });
   const px = (id: string, version: string, revision = 'default'): ProxyVersion => ({ id, version, type: 'sidecar', revision });
-  const mesh = (controlPlane: ControlPlaneVersion[], dataPlane: ProxyVersion[]): MeshVersions => ({ controlPlane, dataPlane });
+  const mesh = (controlPlane: ControlPlaneVersion[], dataPlane: ProxyVersion[]): MeshVersions => ({ controlPlane, dataPlane, tags: [] });
 
   it('allows the control plane one minor version ahead, never behind', () => {
     expect(skewProblems(mesh([cp('1.30.3')], [px('a', '1.30.0'), px('b', '1.29.9'), px('c', 'unknown')]))).toStrictEqual([]);
@@ -108,6 +109,53 @@ describe('skew policy', () => {
   it('warns when the control plane is more than one minor version from what this client installs', () => {
     expect(clientSkewWarning('1.30.3', [cp('1.29.0'), cp('1.31.1', 'canary')])).toBeUndefined();
     expect(clientSkewWarning('1.30.3', [cp('1.28.0'), cp('1.30.3', 'canary')])).toMatch(/^control plane 1\.28\.0 is more than one minor version away from Istio 1\.30\.3/);
+  });
+});
+
+describe('revisions of proxies and the version lines', () => {
+  const status = (revision: string) => ({ 'sidecar.istio.io/status': JSON.stringify({ containers: ['istio-proxy'], revision }) });
+  const tags = new Map([['prod', 'canary'], ['default', 'stable']]);
+
+  it('takes a proxy\'s revision from its label, else its injection status, else default; a tag label defers to the status', () => {
+    expect(proxyRevision({ labels: { 'istio.io/rev': 'stable' }, annotations: status('canary') })).toBe('stable');
+    expect(proxyRevision({ annotations: status('canary') })).toBe('canary');
+    expect(proxyRevision({ annotations: { 'sidecar.istio.io/status': 'not json', 'istio.io/rev': 'blue' } })).toBe('blue');
+    expect(proxyRevision({})).toBe('default');
+    // A label naming a tag selected the tag's webhook; the status says who injected.
+    expect(proxyRevision({ labels: { 'istio.io/rev': 'prod' }, annotations: status('stable') }, tags)).toBe('stable');
+    expect(proxyRevision({ labels: { 'istio.io/rev': 'prod' } }, tags)).toBe('canary');
+    // `default` is also the default revision's own label value (its gateways carry it).
+    expect(proxyRevision({ labels: { 'istio.io/rev': 'default' } }, tags)).toBe('default');
+  });
+
+  const cp = (version: string, revision = 'default'): ControlPlaneVersion => ({ component: 'pilot', revision, version, pod: `istiod-${revision}-${version}.istio-system` });
+  const px = (version: string, revision = 'default', id = `${version}-${revision}`): ProxyVersion => ({ id, version, type: 'sidecar', revision });
+  const tag = (name: string, revision: string) => ({ tag: name, revision, webhooks: [`istio-revision-tag-${name}`], services: [] });
+
+  it('counts proxies per version and revision, most first, then newest, then by revision', () => {
+    expect(countVersionsByRevision([px('1.29.2', 'stable'), px('1.30.3', 'canary'), px('1.30.3', 'canary'), px('1.30.3', 'blue'), px('1.29.2', 'stable')])).toStrictEqual([
+      { version: '1.30.3', revision: 'canary', count: 2 }, { version: '1.29.2', revision: 'stable', count: 2 }, { version: '1.30.3', revision: 'blue', count: 1 },
+    ]);
+  });
+
+  it('keeps the short form for the default revision alone (its own default tag included), lists revisions and tags otherwise', () => {
+    const only = versionLines({ controlPlane: [cp('1.30.3'), cp('1.30.3')], dataPlane: [px('1.30.3', 'default', 'a'), px('1.29.1')], tags: [tag('default', 'default')] });
+    expect(only).toBe('control plane version: 1.30.3\ndata plane version: 1.30.3 (1 proxy), 1.29.1 (1 proxy)\n');
+    const canary: MeshVersions = {
+      controlPlane: [cp('1.29.2', 'stable'), cp('1.30.3', 'canary')],
+      dataPlane: [...Array(8)].map((_, i) => px('1.30.3', 'canary', `c${i}`)).concat([...Array(3)].map((_, i) => px('1.29.2', 'stable', `s${i}`))),
+      tags: [tag('default', 'canary'), tag('prod', 'canary'), tag('old', 'stable')],
+    };
+    expect(versionLines(canary)).toBe('control plane version: 1.29.2 (revision stable, tag: old), 1.30.3 (revision canary, tags: default, prod)\n'
+      + 'data plane version: 1.30.3 (8 proxies, revision canary), 1.29.2 (3 proxies, revision stable)\n');
+    // One revision asked for (-r) without tags: short again.
+    expect(versionLines({ controlPlane: [cp('1.30.3', 'canary')], dataPlane: [px('1.30.3', 'canary')], tags: [], revision: 'canary' }))
+      .toBe('control plane version: 1.30.3\ndata plane version: 1.30.3 (1 proxy)\n');
+    // A rolling update inside one revision shows both versions.
+    expect(versionLines({ controlPlane: [cp('1.30.3'), cp('1.30.2')], dataPlane: [], tags: [] }))
+      .toBe('control plane version: 1.30.3 (revision default), 1.30.2 (revision default)\ndata plane version: none\n');
+    expect(danglingTags(canary)).toStrictEqual([]);
+    expect(danglingTags({ ...canary, controlPlane: [cp('1.30.3', 'canary')] })).toStrictEqual([{ tag: 'old', revision: 'stable' }]);
   });
 });
 

@@ -117,8 +117,10 @@ describe('version against a cluster', () => {
     await waitUntil('canary istiod and app ready', async () => await readyPods(cluster, 'canary-apps') === 1 && await readyPods(cluster, 'istio-system') === 3);
 
     const all = await version();
+    // Two revisions: both planes per revision (the unlabelled proxies are the default revision's).
     expect(all.stdout).toBe(`${CLIENT_LINE}control plane version: 1.30.3 (revision default), 1.31.0 (revision canary)\n`
-      + 'data plane version: 1.30.3 (7 proxies), 1.31.0 (2 proxies), 1.29.1 (2 proxies), 1.28.0 (1 proxy)\n');
+      + 'data plane version: 1.30.3 (7 proxies, revision default), 1.29.1 (2 proxies, revision default), 1.31.0 (1 proxy, revision canary), '
+      + '1.31.0 (1 proxy, revision default), 1.28.0 (1 proxy, revision default)\n');
     // The canary proxy matches its 1.31 istiod; the unlabelled 1.31 proxy is still ahead of the default revision.
     expect(all.stderr.trimEnd().split('\n')).toHaveLength(2);
     expect(all.stderr).not.toContain('canary-app-');
@@ -133,7 +135,81 @@ describe('version against a cluster', () => {
     const otherNs = await version('-i', 'elsewhere');
     expect(otherNs.stdout).toContain('control plane version: none\n');
   });
+
+  it('lists the tags pointing at each revision, resolves -r TAG, reads a proxy\'s revision from its label or injection status, and warns about dangling tags', async () => {
+    // Tags as `tag set` leaves them (webhooks left out: they would take part in every pod create).
+    const tag = (name: string, revision: string): K8sObject => ({
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration',
+      metadata: { name: `istio-revision-tag-${name}`, labels: { 'istio.io/tag': name, 'istio.io/rev': revision } },
+    });
+    await applyAll(cluster, client, [tag('prod', 'canary'), tag('old', 'stable')]);
+    const status = (revision: string) => ({ 'sidecar.istio.io/status': JSON.stringify({ initContainers: ['istio-init'], containers: ['istio-proxy'], revision }) });
+    await applyAll(cluster, client, [
+      // Injected through the tag's webhook: the pod's label names the tag, its status the revision that injected it.
+      withPod(proxyDeployment('via-tag', 'docker.io/istio/proxyv2:1.31.0', { 'istio.io/rev': 'prod' }), status('canary')),
+      // A tag label without a status: the revision the tag points at now.
+      proxyDeployment('tag-only', 'docker.io/istio/proxyv2:1.31.0', { 'istio.io/rev': 'prod' }),
+      // No label: the injection status names the revision; 1.29 is two minor versions behind the canary's 1.31.
+      withPod(proxyDeployment('stale-canary', 'docker.io/istio/proxyv2:1.29.1'), status('canary')),
+    ], 'tagged');
+    await waitUntil('three tagged pods', async () => await readyPods(cluster, 'tagged') === 3);
+
+    const all = await version();
+    expect(all.code).toBe(0);
+    expect(all.stdout).toBe(`${CLIENT_LINE}control plane version: 1.30.3 (revision default), 1.31.0 (revision canary, tag: prod)\n`
+      + 'data plane version: 1.30.3 (7 proxies, revision default), 1.31.0 (3 proxies, revision canary), 1.29.1 (2 proxies, revision default), '
+      + '1.31.0 (1 proxy, revision default), 1.29.1 (1 proxy, revision canary), 1.28.0 (1 proxy, revision default)\n');
+    const warnings = all.stderr.trimEnd().split('\n');
+    // Skew per revision: 1.29.1 is fine beside the default revision's 1.30.3, two minors behind the canary's 1.31.0.
+    expect(warnings).toContainEqual(expect.stringMatching(/^Warning: 1 proxy runs 1\.29\.1 \(stale-canary-[a-z0-9-]+\.tagged\), more than 1 minor version behind the control plane of revision canary \(1\.31\.0\);/));
+    expect(warnings.filter((w) => w.includes('legacy'))).toStrictEqual([]);
+    expect(warnings).toContainEqual('Warning: revision tag "old" points at revision "stable", which has no running, ready istiod in "istio-system"; '
+      + 'pods created in namespaces labelled istio.io/rev=old get no working sidecar. '
+      + 'Point it at a running revision (meshctl tag set old -r <revision> --overwrite) or remove it (meshctl tag remove old).');
+    expect(warnings.filter((w) => w.includes('revision tag "prod"'))).toStrictEqual([]);
+    // The skew warnings of the previous test, the stale canary proxy and the dangling tag.
+    expect(warnings).toHaveLength(4);
+
+    const json = JSON.parse((await version('-o', 'json')).stdout);
+    expect(json.meshVersion).toStrictEqual([
+      { Component: 'pilot', Revision: 'default', Info: { version: '1.30.3' } },
+      // A revision's istiod pods are labelled istio=istiod (Istio 1.30.3 istio-discovery deployment.yaml).
+      { Component: 'istiod', Revision: 'canary', Info: { version: '1.31.0' }, Tags: ['prod'] },
+    ]);
+    const byPod = (prefix: string) => json.dataPlaneVersion.find((p: { ID: string }) => p.ID.startsWith(prefix));
+    expect(byPod('via-tag-')).toMatchObject({ IstioVersion: '1.31.0', Type: 'sidecar', Revision: 'canary' });
+    expect(byPod('tag-only-')).toMatchObject({ Revision: 'canary' });
+    expect(byPod('stale-canary-')).toMatchObject({ IstioVersion: '1.29.1', Revision: 'canary' });
+    expect(byPod('productpage-v1-')).toMatchObject({ Revision: 'default' });
+    expect(parse((await version('-o', 'yaml')).stdout)).toStrictEqual(json);
+
+    // -r names a tag: the revision it points at, with the tag named.
+    const viaTag = await version('-r', 'prod');
+    expect(viaTag.stdout).toBe(`${CLIENT_LINE}control plane version: 1.31.0 (revision canary, tag: prod)\n`
+      + 'data plane version: 1.31.0 (3 proxies, revision canary), 1.29.1 (1 proxy, revision canary)\n');
+    expect(viaTag.stderr).toMatch(/^Warning: 1 proxy runs 1\.29\.1 \(stale-canary-[a-z0-9-]+\.tagged\)/);
+    expect(viaTag.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(await version('-r', 'canary')).toStrictEqual({ ...viaTag });
+    // A tag whose revision runs no istiod: nothing runs, and the note names both.
+    const dangling = await version('-r', 'old');
+    expect(dangling.stdout).toBe(`${CLIENT_LINE}control plane version: none\ndata plane version: none\n`);
+    expect(dangling.stderr).toBe('Istio is not present in the cluster: no running, ready istiod pods of revision "stable" (tag "old") in "istio-system" (another namespace: -i; a revision: -r)\n');
+
+    // The default revision alone, with the default tag pointing at it, stays one short line per plane.
+    await applyAll(cluster, client, [tag('default', 'default')]);
+    const defaultOnly = await version('-r', 'default');
+    expect(defaultOnly.stdout).toBe(`${CLIENT_LINE}control plane version: 1.30.3\ndata plane version: 1.30.3 (7 proxies), 1.29.1 (2 proxies), 1.31.0 (1 proxy), 1.28.0 (1 proxy)\n`);
+    expect(JSON.parse((await version('-r', 'default', '-o', 'json')).stdout).meshVersion)
+      .toStrictEqual([{ Component: 'pilot', Revision: 'default', Info: { version: '1.30.3' }, Tags: ['default'] }]);
+  });
 });
+
+/** Returns the Deployment with `annotations` added to its pod template. */
+function withPod(deployment: K8sObject, annotations: Record<string, string>): K8sObject {
+  const copy = structuredClone(deployment);
+  (copy.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations = annotations;
+  return copy;
+}
 
 describe('version without a reachable cluster', () => {
   it('prints the client version and a one-line note when no kubeconfig exists, without any network', async () => {
