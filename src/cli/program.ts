@@ -11,6 +11,7 @@ import { registerVerifyInstall } from './verify-install.js';
 import { registerKubeInject } from './kube-inject.js';
 import { registerManifest } from './manifest.js';
 import { registerProfile } from './profile.js';
+import { registerTag } from './tag.js';
 import { registerValidate } from './validate.js';
 import { registerVersion } from './version.js';
 
@@ -40,6 +41,7 @@ export function buildProgram(deps: Deps): AnyCommand {
   registerUninstall(program, deps);
   registerVerifyInstall(program, deps);
   registerPrecheck(program, deps);
+  registerTag(program, deps);
   registerCompletion(program, deps);
   return program;
 }
