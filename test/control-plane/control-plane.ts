@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { startEgress, type Egress } from './egress.js';
+import { podInjection } from './injection.js';
 import { startFaultProxy, type FaultProxy, type KubeVersion } from './fault-proxy.js';
 import { newCertificateAuthority } from './pki.js';
 import { restClient, type Rest } from './rest.js';
@@ -81,6 +82,11 @@ export interface ControlPlaneOptions {
   version?: KubeVersion;
   /** Folder for the control plane's files; default a new temp folder, removed by close(). */
   dir?: string;
+  /**
+   * Let the webhook stand-in inject Pods as istiod of the dialed revision would (injection.ts).
+   * Default false: every admission request is admitted unchanged.
+   */
+  injection?: boolean;
 }
 
 /** A running control plane. */
@@ -297,6 +303,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     ]));
     rest = restClient(apiServerUrl, ca.caPem, token);
     const r = rest;
+    if (opts.injection) egress.setInjection(podInjection(r));
     await waitUntil('kube-apiserver /readyz', 60_000, async () => (await r.request('/readyz', { timeoutMs: 2000 })).status === 200, procs);
 
     const kubeletVersion = opts.kubeletVersion ?? KUBERNETES_VERSION;

@@ -5,10 +5,12 @@
  * Service ClusterIP, a Pod or Node IP), the proxy records it and connects to a stand-in for istiod's
  * webhooks on 127.0.0.1 instead, so no connection leaves loopback.
  *
- * The stand-in admits every request unchanged: istiod does not run here, and the tests inject with
- * `kube-inject` before applying, so Pods reach the API server already injected (istiod leaves those
- * alone too). It serves TLS with a certificate of the control plane's CA for the name the API server
- * asks for (`istiod.istio-system.svc`), and the control plane writes that CA into the webhook
+ * istiod does not run here. By default the stand-in admits every request unchanged: most tests
+ * inject with `kube-inject` before applying. With an injection decision-maker set
+ * (`setInjection`, injection.ts; `startControlPlane({ injection: true })`), it injects Pods on the
+ * `/inject` paths as istiod of the dialed revision would. It serves TLS with a certificate of the
+ * control plane's CA for the name the API server asks for (`istiod.istio-system.svc`,
+ * `istiod-canary.istio-system.svc`), and the control plane writes that CA into the webhook
  * configurations' caBundle, as istiod does.
  */
 import http from 'node:http';
@@ -16,6 +18,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
+import type { PodInjection } from './injection.js';
 import type { CertificateAuthority } from './pki.js';
 import { rsaKeyPem } from './pki.js';
 
@@ -29,6 +32,12 @@ export interface AdmissionRecord {
   kind: string;
   namespace: string;
   name: string;
+  /** With injection on: the revision that injected the Pod (`default` for the one installed without `-r`). */
+  revision?: string;
+  /** With injection on: why the Pod was admitted unchanged (the engine's skip reason). */
+  skipped?: string;
+  /** With injection on: why the Pod was refused (a revision without its ConfigMaps, a failing template). */
+  denied?: string;
 }
 
 /** The egress proxy and the webhook stand-in. */
@@ -39,6 +48,8 @@ export interface Egress {
   readonly targets: string[];
   /** Every admission request answered. */
   readonly admissions: AdmissionRecord[];
+  /** Injects Pods with `injection` from now on; undefined admits every request unchanged again. */
+  setInjection(injection: PodInjection | undefined): void;
   close(): Promise<void>;
 }
 
@@ -58,6 +69,7 @@ function listen(server: net.Server, where: string | { port: number; host: string
 export async function startEgress(ca: CertificateAuthority, socketPath: string): Promise<Egress> {
   const targets: string[] = [];
   const admissions: AdmissionRecord[] = [];
+  let injection: PodInjection | undefined;
   const sockets = new Set<Socket>();
   const track = (s: Socket): void => {
     sockets.add(s);
@@ -83,7 +95,7 @@ export async function startEgress(ca: CertificateAuthority, socketPath: string):
   }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', () => void (async () => {
       let review: { apiVersion?: string; request?: { uid?: string; operation?: string; kind?: { kind?: string }; namespace?: string; name?: string; object?: { metadata?: { name?: string; generateName?: string } } } } = {};
       try {
         review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof review;
@@ -93,17 +105,32 @@ export async function startEgress(ca: CertificateAuthority, socketPath: string):
         return;
       }
       const r = review.request ?? {};
-      admissions.push({
+      const record: AdmissionRecord = {
         path: (req.url ?? '/').split('?')[0]!,
         serverName: (req.socket as tls.TLSSocket).servername || '',
         operation: r.operation ?? '',
         kind: r.kind?.kind ?? '',
         namespace: r.namespace ?? '',
         name: r.name || r.object?.metadata?.name || r.object?.metadata?.generateName || '',
-      });
+      };
+      let response: Record<string, unknown> = { uid: r.uid ?? '', allowed: true };
+      if (injection) {
+        const decision = await injection({ ...record, object: r.object }).catch((e: unknown) => ({ action: 'denied' as const, message: `sidecar injection: ${(e as Error).message}` }));
+        if (decision.action === 'injected') {
+          record.revision = decision.revision;
+          if (decision.patch.length > 0) response = { ...response, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(decision.patch)).toString('base64') };
+        } else if (decision.action === 'skipped') {
+          record.skipped = decision.reason;
+        } else if (decision.action === 'denied') {
+          record.denied = decision.message;
+          // istiod's answer to a Pod it cannot inject: not allowed, with the reason.
+          response = { uid: r.uid ?? '', allowed: false, status: { message: decision.message } };
+        }
+      }
+      admissions.push(record);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ apiVersion: review.apiVersion ?? 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: r.uid ?? '', allowed: true } }));
-    });
+      res.end(JSON.stringify({ apiVersion: review.apiVersion ?? 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
+    })());
   });
   webhook.on('connection', track);
   await listen(webhook, { port: 0, host: '127.0.0.1' });
@@ -136,6 +163,9 @@ export async function startEgress(ca: CertificateAuthority, socketPath: string):
     socketPath,
     targets,
     admissions,
+    setInjection(next) {
+      injection = next;
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await Promise.all([webhook, proxy].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

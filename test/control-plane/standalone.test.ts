@@ -6,7 +6,7 @@ import { parseStandaloneArgs } from './standalone.js';
 describe('parseStandaloneArgs', () => {
   it('defaults: ./.test-cluster/kubeconfig, 1 s readiness, no failing workloads, no faults, the release kubelet', () => {
     const o = parseStandaloneArgs([], {});
-    expect(o).toMatchObject({ kubeconfigOut: join(process.cwd(), '.test-cluster', 'kubeconfig'), readyDelayMs: 1000, workloads: {}, help: false });
+    expect(o).toMatchObject({ kubeconfigOut: join(process.cwd(), '.test-cluster', 'kubeconfig'), readyDelayMs: 1000, workloads: {}, injection: false, help: false });
     expect(o.faults).toBeUndefined();
     expect(o.kubeletVersion).toBeUndefined();
   });
@@ -23,6 +23,7 @@ describe('parseStandaloneArgs', () => {
       'default/app': { kind: 'fail', reason: 'CrashLoopBackOff' },
     });
     expect(o.kubeletVersion).toBe('v1.28.4');
+    expect(parseStandaloneArgs(['--injection'], {}).injection).toBe(true);
     expect(o.faults?.decide({ method: 'GET', path: '/api', seq: 0 })).toEqual({ latencyMs: 20 });
 
     const seeded = (seed: string) => {

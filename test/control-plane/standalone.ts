@@ -7,6 +7,7 @@
  *
  *   npm run test-cluster -- [--kubeconfig-out PATH] [--ready-delay MS] [--kubelet-version V]
  *                           [--fail NS/NAME=REASON]... [--latency MS] [--seed N --fault-rate P]
+ *                           [--injection]
  *
  * TEST_CLUSTER_KUBECONFIG in the environment sets the kubeconfig path (the flag wins). Default
  * kubeconfig path: ./.test-cluster/kubeconfig.
@@ -27,6 +28,7 @@ const USAGE = `usage: npm run test-cluster -- [options]
   --latency MS            delay every API request
   --seed N                seed of random faults (with --fault-rate; default 1)
   --fault-rate P          probability 0..1 of a 429/500/503/dropped connection per request
+  --injection             inject Pods as istiod of the revision a webhook selects would (else admit them unchanged)
   -h, --help              show this help
 `;
 
@@ -47,6 +49,8 @@ export interface StandaloneOptions {
   faults?: FaultPlan;
   /** From `--kubelet-version`. */
   kubeletVersion?: string;
+  /** From `--injection`: the webhook stand-in injects Pods (test/control-plane/injection.ts). */
+  injection: boolean;
   help: boolean;
 }
 
@@ -79,6 +83,7 @@ export function parseStandaloneArgs(argv: string[], env: NodeJS.ProcessEnv): Sta
         latency: { type: 'string' },
         seed: { type: 'string' },
         'fault-rate': { type: 'string' },
+        injection: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -115,6 +120,7 @@ export function parseStandaloneArgs(argv: string[], env: NodeJS.ProcessEnv): Sta
     workloads,
     ...(faults ? { faults } : {}),
     ...(values['kubelet-version'] ? { kubeletVersion: kubeletVersionOf(values['kubelet-version']) } : {}),
+    injection: values.injection ?? false,
     help: values.help ?? false,
   };
 }
@@ -141,6 +147,7 @@ export async function runStandalone(argv: string[], env: NodeJS.ProcessEnv): Pro
       readyDelayMs: opts.readyDelayMs,
       workloads: opts.workloads,
       ...(opts.kubeletVersion ? { kubeletVersion: opts.kubeletVersion } : {}),
+      injection: opts.injection,
     });
   } catch (err) {
     process.stderr.write(`test-cluster: ${(err as Error).message}\n`);
