@@ -205,6 +205,12 @@ export const MESSAGES = {
   ServicePortProtocolConflict: m('ServicePortProtocolConflict', 'MSH0003', 'Warning',
     'Services %v select the same pods and expose %s with different protocols: %s. A sidecar serves one protocol per port; give the ports the same protocol prefix (or appProtocol).',
     'Services selecting the same pods disagree on the application protocol of a port or targetPort.'),
+  NamespaceRevisionNotFound: m('NamespaceRevisionNotFound', 'MSH0004', 'Warning',
+    'The namespace label %s selects %q, which is neither a control plane revision nor a revision tag (revisions %v, tags %v): pods created in namespace %s start without a sidecar. Point it at one that exists: %s',
+    'A namespace selects a control plane revision or revision tag that does not exist, so nothing injects its pods.'),
+  PodRevisionMismatch: m('PodRevisionMismatch', 'MSH0005', 'Info',
+    'The pod runs the sidecar of revision %q%s, but namespace %s selects revision %q (%s); restarting the workload moves it there: %s',
+    'A pod runs the sidecar of a revision other than the one its namespace now selects.'),
 } as const satisfies Record<string, MessageType>;
 
 /** A catalog name. */
@@ -227,10 +233,12 @@ export function isKnownCode(code: string): boolean {
 
 /**
  * Returns the documentation URL of a code: Istio's analysis reference for IST codes (the URL
- * istioctl 1.30 prints), the application requirements page for meshctl's label checks.
+ * istioctl 1.30 prints), the canary upgrade page for meshctl's revision checks, the application
+ * requirements page for meshctl's other checks.
  */
 export function documentationUrl(code: string): string {
   if (code.startsWith('IST')) return `https://istio.io/v1.30/docs/reference/config/analysis/${code.toLowerCase()}/?ref=istioctl-analyze`;
+  if (code === 'MSH0004' || code === 'MSH0005') return 'https://istio.io/v1.30/docs/setup/upgrade/canary/';
   return 'https://istio.io/v1.30/docs/ops/deployment/application-requirements/';
 }
 

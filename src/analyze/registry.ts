@@ -16,6 +16,8 @@ import { webhookAnalyzer } from './analyzers/webhook.js';
 import { applicationUidAnalyzer } from './analyzers/application-uid.js';
 import { deploymentMultiServiceAnalyzer } from './analyzers/deployment-multi-service.js';
 import { injectionAnalyzer } from './analyzers/injection-status.js';
+import { namespaceRevisionAnalyzer } from './analyzers/injection-revision-namespace.js';
+import { podRevisionAnalyzer } from './analyzers/injection-revision-pod.js';
 import { conflictingGatewayAnalyzer } from './analyzers/gateway-conflicting.js';
 import { ingressGatewayPortAnalyzer } from './analyzers/gateway-ingress-port.js';
 import { sidecarSelectorAnalyzer } from './analyzers/sidecar-selector.js';
@@ -56,6 +58,8 @@ export const ANALYZERS: readonly Analyzer[] = [
   applicationUidAnalyzer,
   deploymentMultiServiceAnalyzer,
   injectionAnalyzer,
+  namespaceRevisionAnalyzer,
+  podRevisionAnalyzer,
   conflictingGatewayAnalyzer,
   ingressGatewayPortAnalyzer,
   sidecarSelectorAnalyzer,

@@ -9,6 +9,7 @@ import { GRID as TELEMETRY } from './grid-telemetry.js';
 import { GRID as PLATFORM } from './grid-platform.js';
 import { GRID as POLICIES } from './grid-policies.js';
 import { GRID as MESH } from './grid-mesh.js';
+import { GRID as REVISIONS } from './grid-revisions.js';
 
 /** All grid rows. */
-export const GRID: readonly GridCase[] = [...CORE, ...WORKLOAD, ...GATEWAY, ...SCHEMA, ...REFERENCES, ...TELEMETRY, ...PLATFORM, ...POLICIES, ...MESH];
+export const GRID: readonly GridCase[] = [...CORE, ...WORKLOAD, ...GATEWAY, ...SCHEMA, ...REFERENCES, ...TELEMETRY, ...PLATFORM, ...POLICIES, ...MESH, ...REVISIONS];
