@@ -13,6 +13,7 @@ export const CLUSTER_TESTS = [
   'test/uninstall/uninstall.test.ts',
   'test/verify-install/verify-install.test.ts',
   'test/precheck/precheck.test.ts',
+  'test/tag/tag.test.ts',
 ];
 
 export default defineConfig({
