@@ -24,6 +24,7 @@ import { explainUnready, isWaitedKind, readinessOf } from './readiness.js';
 import { formatRef, refOf } from './refs.js';
 import { compareVersions, minorGap, minorOf } from './mesh-versions.js';
 import { sleep } from './sleep.js';
+import { deactivateInjector, findIstioctlObjects, hasDefaultTag, isDefaultRevisionInjector, ISTIOCTL_FIELD_MANAGER } from './takeover.js';
 import type { KubeClient, ObjectRef } from './types.js';
 
 export { InterruptedError };
@@ -320,9 +321,11 @@ class Installer {
         this.kubernetesVersionWarning(),
         readInstalledState(this.client, config.namespace, config.revision),
         namespacesFirst ? this.applyNamespaces(desired) : undefined,
+        this.keepTaggedInjectorDeactivated(desired),
       ]);
       if (kubernetesWarning) this.out.warn(kubernetesWarning);
       for (const w of versionWarnings(this.req.command, previous?.istioVersion, ISTIO_VERSION, this.where())) this.out.warn(w);
+      await this.announceTakeover(desired, previous);
       if (this.opts.dryRun) return await this.dryRun(desired, previous);
       if (!this.opts.yes) {
         const ok = await this.out.confirm(`This will install the Istio ${ISTIO_VERSION} profile "${config.profile}" into the cluster. Proceed? (y/N)`);
@@ -342,6 +345,33 @@ class Installer {
       if (err instanceof InterruptedError || this.opts.signal?.aborted) throw this.interrupted(desired);
       throw err;
     }
+  }
+
+  /**
+   * Says how many objects of the rendering istioctl installed and meshctl has not applied yet
+   * (their live copies carry an `istio-operator` Apply entry and no `meshctl` one): the forced
+   * applies take them over, as istioctl's own forced applies would. Objects the installed-state
+   * record covers are meshctl's already and are not read.
+   */
+  private async announceTakeover(desired: readonly Desired[], previous: InstalledState | undefined): Promise<void> {
+    const recorded = new Set((previous?.inventory ?? []).map((e) => keyOf(e)));
+    const taken = await findIstioctlObjects(this.client, desired.filter((d) => !recorded.has(d.key)).map((d) => d.object));
+    if (!taken.length) return;
+    const n = `${taken.length} object${taken.length === 1 ? '' : 's'}`;
+    this.out.line(this.opts.dryRun
+      ? `- Would take over ${n} installed by istioctl (field manager ${ISTIOCTL_FIELD_MANAGER})`
+      : `- Taking over ${n} installed by istioctl (field manager ${ISTIOCTL_FIELD_MANAGER}): meshctl's values win where they differ, and meshctl manages ${taken.length === 1 ? 'it' : 'them'} from now on`);
+  }
+
+  /**
+   * While a `default` revision tag exists, applies the default revision's own injector webhook
+   * configuration deactivated (see `deactivateInjector`), as istioctl's install leaves it: the
+   * tag's webhook injects for that revision's namespaces in its place.
+   */
+  private async keepTaggedInjectorDeactivated(desired: Desired[]): Promise<void> {
+    const injectors = desired.filter((d) => isDefaultRevisionInjector(d.object));
+    if (!injectors.length || !(await hasDefaultTag(this.client, this.req.config.namespace))) return;
+    for (const d of injectors) d.object = deactivateInjector(d.object);
   }
 
   /** Returns a warning (not an error, as istioctl) below Istio's minimum Kubernetes version, else undefined. */
@@ -808,7 +838,8 @@ function formatSeconds(ms: number): string {
 /**
  * Installs (or upgrades) the rendering into the cluster, per Istio 1.30.3's installer (reference
  * section 2.4): Kubernetes version check (warning only), installed-state and version-skew
- * warnings, confirmation unless `yes` or `dryRun`, namespaces (created when missing, waited for
+ * warnings, a line naming the objects istioctl installed that this run takes over (field manager
+ * `istio-operator`; src/kube/takeover.ts), confirmation unless `yes` or `dryRun`, namespaces (created when missing, waited for
  * while Terminating), then components in dependency order by server-side apply (field manager
  * `meshctl`, force, owner labels; a component's objects side by side; an object still being
  * deleted is waited for and created anew) with its CRDs Established and its workloads ready

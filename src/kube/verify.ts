@@ -10,6 +10,7 @@ import type { RenderedObject } from '../render/render.js';
 import { LABEL, stateConfigMapName } from './owner.js';
 import { explainUnready, isWaitedKind, readinessOf } from './readiness.js';
 import { refKey, refOf } from './refs.js';
+import { deactivateInjector, hasDefaultTag, isDefaultRevisionInjector } from './takeover.js';
 import type { KubeClient, ObjectRef } from './types.js';
 import { PRUNABLE_KINDS, PURGE_ONLY_KINDS, revisionLabel } from './uninstall.js';
 
@@ -190,13 +191,18 @@ function autoscaledWorkloads(rendering: readonly RenderedObject[]): Set<string> 
  * does not contain. Installed-state ConfigMaps, pods and objects labelled
  * `install.operator.istio.io/owning-resource-not-pruned=true` (made on purpose beside the
  * rendering, like revision tags) are never extra. An unready object gets `explainUnready`'s
- * reason. Throws KubeError / ClusterUnreachableError from the client.
+ * reason. While a `default` revision tag exists, the default revision's injector webhooks are
+ * expected deactivated, as install applies them (src/kube/takeover.ts). Throws KubeError /
+ * ClusterUnreachableError from the client.
  */
 export async function verifyInstallation(client: KubeClient, input: VerifyInput): Promise<VerifyReport> {
   const scaled = autoscaledWorkloads(input.rendering);
   const objects: ObjectCheck[] = [];
   const rendered = new Set<string>();
-  for (const { component, object } of input.rendering) {
+  // Install keeps the default revision's own injector deactivated while a `default` tag injects in its place.
+  const deactivated = input.rendering.some((r) => isDefaultRevisionInjector(r.object)) && await hasDefaultTag(client, input.namespace);
+  for (const { component, object: renderedObject } of input.rendering) {
+    const object = deactivated && isDefaultRevisionInjector(renderedObject) ? deactivateInjector(renderedObject) : renderedObject;
     const ref = refOf(object);
     rendered.add(refKey(ref));
     const live = await client.get(ref);
