@@ -5,13 +5,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveResources, MAX_CONFIGMAP_VALUE_CHARS } from '../../src/kube/live-resources.js';
 import type { KubeClient } from '../../src/kube/types.js';
 import type { K8sObject } from '../../src/manifest/objects.js';
-import { startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
+import { kubectlPath, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import { run } from '../helpers.js';
-import { applyAll, clientFor, clusterEnv, ensureNamespace, rendered, waitUntil } from './seed.js';
+import { applyAll, clientFor, clusterEnv, ensureNamespace, proxyDeployment, readyPods, rendered, waitUntil } from './seed.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshctl-live-analyze-'));
 function file(name: string, text: string): string {
@@ -147,6 +148,72 @@ describe('analyze --use-kube', () => {
     // networks check read them, as istioctl's do), and slimLiveObject keeps no private value.
     expect(cluster.requests.some((q) => /\/(persistentvolumeclaims|events|leases)$/.test(q.path))).toBe(false);
     expect(cluster.requests.some((q) => q.path === '/api/v1/secrets')).toBe(true);
+  });
+});
+
+describe('analyze --use-kube on revisions side by side', () => {
+  // Two revisions installed by meshctl (stable; canary with the revision tag prod, rendered from
+  // values.revisionTags as Istio's chart does), a namespace labelled for a revision that does not
+  // exist, and a pod injected by stable in a namespace whose tag now points at canary.
+  let cluster: ControlPlane;
+  let client: KubeClient;
+  const env = () => clusterEnv(cluster);
+  const kubectl = (...args: string[]) => execa(kubectlPath(), args, { env: env(), reject: false });
+  const analyze = (...args: string[]) => run(['analyze', ...args], { env: env() });
+  const ours = (stdout: string) => stdout.split('\n').filter((l) => /\[MSH000[45]\]/.test(l));
+  let pod = '';
+
+  beforeAll(async () => {
+    cluster = await startControlPlane({ readyDelayMs: 0 });
+    client = await clientFor(cluster);
+    for (const args of [['-r', 'stable'], ['-r', 'canary', '--set', 'values.revisionTags[0]=prod']]) {
+      const r = await run(['install', '--set', 'profile=minimal', ...args, '-y', '--poll-interval', '100ms'], { env: env() });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    await ensureNamespace(client, 'ghost', { 'istio.io/rev': 'gone' });
+    await ensureNamespace(client, 'shop', { 'istio.io/rev': 'prod' });
+    // What injection by stable leaves on a pod: the status annotation and the revision annotation.
+    const web = proxyDeployment('web', 'docker.io/istio/proxyv2:1.30.3') as any;
+    web.spec.template.metadata.annotations = {
+      'istio.io/rev': 'stable',
+      'sidecar.istio.io/status': JSON.stringify({ initContainers: ['istio-init'], containers: ['istio-proxy'], volumes: ['istio-envoy'], imagePullSecrets: null, revision: 'stable' }),
+    };
+    await applyAll(cluster, client, [web], 'shop');
+    await waitUntil('the web pod runs', async () => (await readyPods(cluster, 'shop')) === 1);
+    pod = (await cluster.store.list('', 'Pod', 'shop'))[0]!.metadata.name;
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('the cluster holds what the findings are about (read with kubectl)', async () => {
+    const hooks = await kubectl('get', 'mutatingwebhookconfigurations', '-l', 'istio.io/rev', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.labels.istio\\.io/rev} {.metadata.labels.istio\\.io/tag}{"\\n"}{end}');
+    expect(hooks.stdout.split('\n').sort()).toStrictEqual(['istio-revision-tag-prod canary prod', 'istio-sidecar-injector-canary canary ', 'istio-sidecar-injector-stable stable ']);
+  });
+
+  it('reports the namespace labelled for a missing revision (MSH0004) and the pod on the wrong revision (MSH0005)', async () => {
+    const r = await analyze('-A');
+    // Warning and Info stay under the default failure threshold (Error).
+    expect(r.code, r.stderr).toBe(0);
+    expect(ours(r.stdout)).toStrictEqual([
+      'Warning [MSH0004] (Namespace ghost) The namespace label istio.io/rev=gone selects "gone", which is neither a control plane revision nor a revision tag (revisions [canary stable], tags [prod]): pods created in namespace ghost start without a sidecar. Point it at one that exists: kubectl label namespace ghost istio.io/rev=<revision-or-tag> --overwrite',
+      `Info [MSH0005] (Pod shop/${pod}) The pod runs the sidecar of revision "stable", but namespace shop selects revision "canary" (istio.io/rev=prod, tag "prod"); restarting the workload moves it there: kubectl rollout restart deployment/web -n shop`,
+    ]);
+    const json = JSON.parse((await analyze('-A', '-o', 'json')).stdout) as { code: string; origin: string; documentationUrl: string }[];
+    expect(json.filter((f) => f.code.startsWith('MSH000')).map((f) => [f.code, f.origin, f.documentationUrl])).toStrictEqual([
+      ['MSH0004', 'Namespace ghost', 'https://istio.io/v1.30/docs/setup/upgrade/canary/'],
+      ['MSH0005', `Pod shop/${pod}`, 'https://istio.io/v1.30/docs/setup/upgrade/canary/'],
+    ]);
+    // -n shows a namespace's own findings; the revisions are read cluster-wide either way.
+    expect(ours((await analyze('-n', 'shop')).stdout)).toHaveLength(1);
+    expect(ours((await analyze('-n', 'ghost')).stdout)).toHaveLength(1);
+  });
+
+  it('says nothing once the namespaces select what exists and what the pod runs (relabelled with kubectl)', async () => {
+    expect((await kubectl('label', 'namespace', 'ghost', 'istio.io/rev=prod', '--overwrite')).exitCode).toBe(0);
+    expect((await kubectl('label', 'namespace', 'shop', 'istio.io/rev=stable', '--overwrite')).exitCode).toBe(0);
+    const r = await analyze('-A', '--analyzer', 'injection.NamespaceRevisionAnalyzer', '--analyzer', 'injection.PodRevisionAnalyzer');
+    expect(r).toStrictEqual({ code: 0, stdout: '', stderr: '\u2714 No validation issues found when analyzing all namespaces.\n' });
   });
 });
 
