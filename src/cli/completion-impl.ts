@@ -64,6 +64,7 @@ export const OPTION_VALUES: Readonly<Record<string, ValueSource>> = {
   '--readiness-timeout': 'free',
   '--poll-interval': 'free',
   '--timeout': 'free',
+  '--webhook-name': 'free',
   'analyze --output': ANALYZE_FORMATS,
   'manifest generate --output': 'files',
   'kube-inject --output': 'files',
@@ -85,6 +86,10 @@ export const ARGUMENT_VALUES: Readonly<Record<string, readonly ValueSource[]>> =
   uninstall: ['free'],
   'verify-install': ['free'],
   'x precheck': ['free'],
+  'tag set': ['free'],
+  'tag generate': ['free'],
+  'tag list': ['free'],
+  'tag remove': ['free'],
 };
 
 /** Beginnings of `--set` paths: the IstioOperator spec's top-level fields. */
