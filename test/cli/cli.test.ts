@@ -58,6 +58,7 @@ describe('a kubeconfig that selects no cluster', () => {
     ['install', '-y'], ['upgrade', '-y'], ['uninstall', '--purge', '-y'], ['verify-install'], ['x', 'precheck'],
     ['analyze'], ['analyze', '--use-kube', join(repoRoot, 'test/testdata/cli/deployment.yaml')],
     ['kube-inject', '--from-cluster', '-f', join(repoRoot, 'test/testdata/inject/input/bookinfo.yaml')],
+    ['tag', 'set', 'prod', '-r', 'stable'], ['tag', 'generate', 'prod', '-r', 'stable'], ['tag', 'list'], ['tag', 'remove', 'prod'],
   ];
   it.each(commands)('%s: --context naming no context is a usage error (64), in every cluster command', async (...argv) => {
     const r = await run([...argv, '--kubeconfig', kubeconfig, '--context', 'nope']);
