@@ -76,8 +76,9 @@ export async function runUninstall(deps: Deps, opts: UninstallOptions, globals: 
   }
   const listing = opts.dryRun ? deps.stdout : deps.stderr;
   printPlan(listing, plan);
-  const proxies = await findProxies(client, target.purge ? undefined : target.revision);
+  const proxies = await findProxies(client, target.purge ? undefined : target.revision, target.namespace);
   printProxyWarning(deps.stderr, proxies, target);
+  printTagWarning(deps.stderr, proxies, plan);
   printGatewayWarning(deps.stderr, plan);
 
   if (opts.dryRun) {
@@ -186,6 +187,32 @@ function printProxyWarning(err: OutStream, usage: ProxyUsage, target: UninstallT
   if (usage.namespaces.length) {
     err.write(`Namespaces still labelled for injection by the control plane ${rev}: ${usage.namespaces.join(', ')}; new pods there will start without a sidecar.\n`);
   }
+}
+
+/**
+ * Warns about the revision tags pointing at the revision: namespaces that inject through them, and
+ * the tags whose webhooks uninstall leaves behind (made by `tag set`, which puts no owner labels on
+ * them), with the two ways to resolve each.
+ */
+function printTagWarning(err: OutStream, usage: ProxyUsage, plan: UninstallPlan): void {
+  const deleted = new Set(plan.items.filter((i) => i.ref.kind === 'MutatingWebhookConfiguration').map((i) => i.ref.name));
+  const left = usage.tags.filter((t) => !t.webhooks.every((w) => deleted.has(w)));
+  for (const t of usage.tags) {
+    if (!t.namespaces.length) continue;
+    const outcome = left.includes(t)
+      ? 'new pods there will be refused by the tag\'s injection webhook, which has no istiod left to call'
+      : 'new pods there will start without a sidecar';
+    err.write(`Namespaces using revision tag ${t.tag}, which points at revision ${t.revision}: ${t.namespaces.join(', ')}; ${outcome}.\n`);
+  }
+  if (!left.length) return;
+  const names = left.map((t) => t.tag).join(', ');
+  const several = left.length > 1;
+  if (plan.target.purge) {
+    err.write(`Revision tag${several ? 's' : ''} ${names} ${several ? 'are' : 'is'} not removed by --purge and will be left dangling; remove ${several ? 'each' : 'it'} with meshctl tag remove <tag>.\n`);
+    return;
+  }
+  err.write(`Revision tag${several ? 's' : ''} ${names} ${several ? 'point' : 'points'} at revision ${revisionLabel(plan.target.revision)} and will be left dangling: `
+    + `point ${several ? 'each' : 'it'} at another revision (meshctl tag set <tag> -r <other> --overwrite) or remove ${several ? 'each' : 'it'} (meshctl tag remove <tag>).\n`);
 }
 
 /** istioctl's warning when a revision's gateways go with it: traffic through them stops. */

@@ -14,6 +14,9 @@ import { LABEL, readInstalledState, stateConfigMapName, type InstalledState } fr
 import { mapLimit } from './map-limit.js';
 import { formatRef, refKey, refOf } from './refs.js';
 import { sleep } from './sleep.js';
+import { proxyRevision } from './mesh-versions.js';
+import { namespaceSelection } from '../analyze/util/revisions.js';
+import { readRevisionState } from './revisions.js';
 import { isTerminating, terminationReason } from './terminating.js';
 import type { KubeClient, ObjectRef } from './types.js';
 
@@ -94,11 +97,27 @@ export interface UninstallItem {
   state?: boolean;
 }
 
-/** Proxies and namespaces that still use a revision. */
+/** Proxies, namespaces and revision tags that still use a revision. */
 export interface ProxyUsage {
   /** `namespace/name` of every pod whose sidecar belongs to the revision, sorted. */
   pods: string[];
-  /** Namespaces whose injection labels select the revision, sorted. */
+  /**
+   * Namespaces whose injection labels select the revision itself (`istio.io/rev=<rev>`; for the
+   * default revision without a `default` tag also `istio-injection=enabled`), sorted.
+   */
+  namespaces: string[];
+  /** The revision tags pointing at the revision (all tags with purge), each with the namespaces that select it, by tag. */
+  tags: TagUsage[];
+}
+
+/** A revision tag pointing at the revision being removed, and the namespaces using it. */
+export interface TagUsage {
+  tag: string;
+  /** The revision it points at. */
+  revision: string;
+  /** Its MutatingWebhookConfigurations, sorted. */
+  webhooks: string[];
+  /** Namespaces selecting the revision through this tag (`istio.io/rev=<tag>`; for `default` also `istio-injection=enabled`), sorted. */
   namespaces: string[];
 }
 
@@ -195,13 +214,32 @@ export async function planUninstall(client: KubeClient, target: UninstallTarget)
       await addInventory(client, state, false, found, add);
       stateRefs = [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: target.namespace, name: stateConfigMapName(target.revision) }];
     } else if (!revisionSeen) {
-      throw new KubeError(404, 'NotFound', `could not find target revision "${revisionLabel(target.revision)}": no installed state in namespace ${target.namespace} and no object labelled ${LABEL.revision}=${revisionLabel(target.revision)}`);
+      throw await revisionNotFound(client, target);
     }
   }
   const items = orderForDeletion([...found.values()]);
   for (const ref of stateRefs.sort((a, b) => refKey(a).localeCompare(refKey(b)))) items.push({ ref, component: 'Base', state: true });
   for (const item of items) if (item.ref.namespace) namespaces.add(item.ref.namespace);
   return { target, items, ...(state ? { state } : {}), namespaces: [...namespaces].sort() };
+}
+
+/**
+ * Returns the error for a revision uninstall cannot find (istioctl: `could not find target
+ * revision`): a name that is a revision tag says which revision the tag points at and how to
+ * remove either; otherwise the revisions the cluster has are named.
+ */
+async function revisionNotFound(client: KubeClient, target: UninstallTarget): Promise<KubeError> {
+  const rev = revisionLabel(target.revision);
+  const base = `could not find target revision "${rev}"`;
+  const state = await readRevisionState(client, target.namespace);
+  const tag = state.tags.find((t) => t.tag === rev);
+  if (tag) {
+    return new KubeError(404, 'NotFound', `${base}: "${rev}" is a revision tag pointing at revision "${tag.revision}"; `
+      + `to remove the tag: meshctl tag remove ${rev}; to uninstall the revision: meshctl uninstall -r ${tag.revision}`);
+  }
+  const known = state.revisions.map((r) => r.revision);
+  return new KubeError(404, 'NotFound', `${base}: no installed state in namespace ${target.namespace} and no object labelled ${LABEL.revision}=${rev}`
+    + (known.length ? `; revisions in the cluster: ${known.join(', ')}` : ''));
 }
 
 /** Returns the revision encoded in an installed-state ConfigMap name ('' for the default revision). */
@@ -248,47 +286,52 @@ export function orderForDeletion(items: readonly UninstallItem[]): UninstallItem
     || position.get(a)! - position.get(b)!);
 }
 
-/** Returns the revision a pod's sidecar belongs to, or undefined when the pod runs no sidecar proxy. */
-export function sidecarRevision(pod: K8sObject): string | undefined {
+/**
+ * Returns the revision a pod's sidecar belongs to (`proxyRevision`: its `istio.io/rev` label, else
+ * its injection status, a tag label resolved through `tagRevisions`), or undefined when the pod
+ * runs no sidecar proxy.
+ */
+export function sidecarRevision(pod: K8sObject, tagRevisions: ReadonlyMap<string, string> = new Map()): string | undefined {
   const spec = (pod.spec ?? {}) as { containers?: { name?: string }[]; initContainers?: { name?: string }[] };
   const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
   if (!containers.some((c) => c.name === 'istio-proxy')) return undefined;
-  const status = pod.metadata.annotations?.['sidecar.istio.io/status'];
-  if (status) {
-    try {
-      const rev = (JSON.parse(status) as { revision?: unknown }).revision;
-      if (typeof rev === 'string' && rev) return rev;
-    } catch {
-      // An unreadable status annotation falls back to the labels below.
-    }
-  }
-  return pod.metadata.labels?.[LABEL.revision] ?? pod.metadata.annotations?.[LABEL.revision] ?? 'default';
+  return proxyRevision(pod.metadata, tagRevisions);
 }
 
 /**
- * Returns the pods whose sidecar proxy belongs to `revision` ('' = default; undefined = any
- * revision, for purge) and the namespaces whose injection labels select it (`istio.io/rev=<rev>`,
- * and for the default revision `istio-injection=enabled`). Pods of an installation itself
- * (gateways: they carry an `operator.istio.io/component` label) are not counted. Reads every pod
- * (paginated).
+ * Returns what still uses `revision` ('' = default; undefined = any revision, for purge): the pods
+ * whose sidecar proxy belongs to it, the namespaces whose injection labels select it directly, and
+ * the revision tags pointing at it with the namespaces that select it through them (namespace
+ * selection per `namespaceSelection`: `istio-injection=enabled` goes to the `default` tag's
+ * revision when that tag exists). Tags and revisions are read with `readRevisionState` in
+ * `istioNamespace`. Pods of an installation itself (gateways: they carry an
+ * `operator.istio.io/component` label) are not counted. Reads every pod and namespace (paginated).
+ * Throws KubeError / ClusterUnreachableError from the client.
  */
-export async function findProxies(client: KubeClient, revision: string | undefined): Promise<ProxyUsage> {
+export async function findProxies(client: KubeClient, revision: string | undefined, istioNamespace: string): Promise<ProxyUsage> {
   const rev = revision === undefined ? undefined : revisionLabel(revision);
+  const state = await readRevisionState(client, istioNamespace);
+  const tagRevisions = new Map(state.tags.map((t) => [t.tag, t.revision]));
   const pods: string[] = [];
   for await (const pod of client.list('v1', 'Pod')) {
     if (pod.metadata.labels?.[LABEL.component]) continue;
     if (pod.metadata.deletionTimestamp) continue;
-    const own = sidecarRevision(pod);
+    const own = sidecarRevision(pod, tagRevisions);
     if (own !== undefined && (rev === undefined || own === rev)) pods.push(`${pod.metadata.namespace ?? ''}/${pod.metadata.name}`);
   }
-  const namespaces = new Set<string>();
-  const selectors = rev === undefined
-    ? [LABEL.revision, 'istio-injection=enabled']
-    : [`${LABEL.revision}=${rev}`, ...(rev === 'default' ? ['istio-injection=enabled'] : [])];
-  for (const labelSelector of selectors) {
-    for await (const ns of client.list('v1', 'Namespace', { labelSelector })) namespaces.add(ns.metadata.name);
+  const tags = state.tags.filter((t) => rev === undefined || t.revision === rev)
+    .map((t): TagUsage => ({ tag: t.tag, revision: t.revision, webhooks: t.webhooks, namespaces: [] }));
+  const namespaces: string[] = [];
+  for await (const ns of client.list('v1', 'Namespace')) {
+    const selection = namespaceSelection(state, ns.metadata.labels ?? {});
+    if (!selection) continue;
+    const tag = selection.tag === undefined ? undefined : tags.find((t) => t.tag === selection.tag);
+    if (tag) tag.namespaces.push(ns.metadata.name);
+    // A revision the cluster no longer lists (its webhook already removed) is still matched by name.
+    else if (selection.tag === undefined && (rev === undefined || (selection.revision ?? selection.name) === rev)) namespaces.push(ns.metadata.name);
   }
-  return { pods: pods.sort(), namespaces: [...namespaces].sort() };
+  for (const t of tags) t.namespaces.sort();
+  return { pods: pods.sort(), namespaces: namespaces.sort(), tags };
 }
 
 /** Outcome of deleting one object. */

@@ -315,3 +315,81 @@ describe('deletes that do not finish', () => {
     expect(after.stderr).toBe('No resources will be pruned from the cluster. Please double check the input configs\n');
   });
 });
+
+describe('uninstall of a revision that revision tags and namespaces still use', () => {
+  /** A revision tag as `tag set` leaves it: no owner labels (webhooks left out: they would take part in every pod create). */
+  const tag = (name: string, revision: string): KObject => ({
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration',
+    metadata: { name: `istio-revision-tag-${name}`, labels: { 'istio.io/tag': name, 'istio.io/rev': revision } },
+  });
+  const tagNames = ['prod', 'default'];
+
+  async function namespace(name: string, labels: Record<string, string>): Promise<void> {
+    await cp.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+    await waitFor(`ServiceAccount ${name}/default`, async () => !!await cp.store.get({ group: '', kind: 'ServiceAccount', namespace: name, name: 'default' }));
+  }
+
+  beforeAll(async () => {
+    await install('--set', 'profile=minimal', '-r', 'stable');
+    await cp.store.create(tag('prod', 'stable'));
+    await cp.store.create(tag('default', 'stable'));
+    await namespace('direct', { 'istio.io/rev': 'stable' });
+    await namespace('via-prod', { 'istio.io/rev': 'prod' });
+    // istio-injection=enabled follows the default tag, here to stable.
+    await namespace('legacy', { 'istio-injection': 'enabled' });
+    await namespace('elsewhere', { 'istio.io/rev': 'canary' });
+    await cp.store.create(injectedPod('direct', 'cart', 'stable'));
+    // Labelled with the tag, without an injection status: the revision the tag points at.
+    const viaTag = injectedPod('via-prod', 'orders');
+    viaTag.metadata.labels!['istio.io/rev'] = 'prod';
+    delete viaTag.metadata.annotations;
+    await cp.store.create(viaTag);
+    // Labelled with the tag but injected by canary before the tag moved: not on stable.
+    const movedOn = injectedPod('via-prod', 'billing', 'canary');
+    movedOn.metadata.labels!['istio.io/rev'] = 'prod';
+    await cp.store.create(movedOn);
+    await waitFor('every pod to run', async () => (await cp.store.list('', 'Pod')).every((p) => (p.status as { phase?: string } | undefined)?.phase === 'Running'));
+  });
+
+  afterAll(async () => {
+    for (const name of tagNames) await cp.store.remove({ group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', name: `istio-revision-tag-${name}` });
+  });
+
+  it('warns about proxies and namespaces on the revision by label and by tag, and names the tags it leaves dangling', async () => {
+    const r = await meshctl('uninstall', '-r', 'stable', '--dry-run');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('There are still 2 proxies pointing to the control plane revision stable:\n  direct/cart\n  via-prod/orders\n');
+    expect(r.stderr).not.toContain('billing');
+    expect(r.stderr).toContain('Namespaces still labelled for injection by the control plane revision stable: direct; new pods there will start without a sidecar.\n');
+    // shop (the first block's, istio-injection=enabled) follows the default tag as well.
+    expect(r.stderr).toContain('Namespaces using revision tag default, which points at revision stable: legacy, shop; '
+      + 'new pods there will be refused by the tag\'s injection webhook, which has no istiod left to call.\n');
+    expect(r.stderr).toContain('Namespaces using revision tag prod, which points at revision stable: via-prod; new pods there will be refused');
+    expect(r.stderr).not.toContain('elsewhere');
+    expect(r.stderr).toContain('Revision tags default, prod point at revision stable and will be left dangling: '
+      + 'point each at another revision (meshctl tag set <tag> -r <other> --overwrite) or remove each (meshctl tag remove <tag>).\n');
+  });
+
+  it('refuses a tag name as the revision, saying which revision it points at, and names the revisions for an unknown one', async () => {
+    const viaTag = await meshctl('uninstall', '-r', 'prod', '-y');
+    expect(viaTag.code).toBe(1);
+    expect(viaTag.stderr).toContain('could not find target revision "prod": "prod" is a revision tag pointing at revision "stable"; '
+      + 'to remove the tag: meshctl tag remove prod; to uninstall the revision: meshctl uninstall -r stable');
+    const unknown = await meshctl('uninstall', '-r', 'nope', '-y');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('could not find target revision "nope": no installed state in namespace istio-system and no object labelled istio.io/rev=nope; revisions in the cluster: stable');
+  });
+
+  it('removes the revision and leaves the tags, which --purge also leaves and names', async () => {
+    const r = await meshctl('uninstall', '-r', 'stable', '-y', '--poll-interval', '100ms');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('  Removed Deployment/istio-system/istiod-stable.\n');
+    expect(r.stderr.endsWith('✔ Uninstall complete\n')).toBe(true);
+    for (const name of tagNames) {
+      expect(await cp.store.get({ group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', name: `istio-revision-tag-${name}` })).toBeDefined();
+    }
+    const purge = await meshctl('uninstall', '--purge', '-y', '--poll-interval', '100ms');
+    expect(purge.code, purge.stderr).toBe(0);
+    expect(purge.stderr).toContain('Revision tags default, prod are not removed by --purge and will be left dangling; remove each with meshctl tag remove <tag>.\n');
+  });
+});
