@@ -19,6 +19,9 @@
  * (the revisioned webhooks require the label to be absent), so the namespace's pods start without
  * a sidecar exactly as with a missing revision. Other `istio-injection` values turn injection off
  * and ambient namespaces (`istio.io/dataplane-mode=ambient`) run no sidecars: neither is checked.
+ * Existence is decided by labels, as istioctl's `tag` commands decide it, not by evaluating the
+ * webhooks' selectors: a default revision whose injector webhooks were deactivated for a `default`
+ * tag still counts as a revision after that tag is removed.
  *
  * Level Warning, not Error: the consequence is the one IST0103 (PodMissingProxy, Warning) reports,
  * pods without a sidecar, and nothing breaks at the moment of analysis (running pods keep the
