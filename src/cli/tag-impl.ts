@@ -53,6 +53,9 @@ export async function runTagSet(deps: Deps, opts: TagSetOptions, globals: KubeGl
     return;
   }
   await applyRevisionTag(client, plan);
+  for (const name of plan.stale) {
+    deps.stderr.write(`Removed MutatingWebhookConfiguration ${name}: it carried the tag "${opts.tag}" under another name and would have kept injecting for the old revision.\n`);
+  }
   for (const wh of plan.deactivate) {
     deps.stderr.write(`Deactivated the default revision's own injection webhooks in MutatingWebhookConfiguration ${wh.metadata.name} `
       + '(kept, so that the revision can take its namespaces back).\n');

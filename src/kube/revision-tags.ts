@@ -45,6 +45,11 @@ export interface TagPlan {
    * its webhooks deactivated (NEVER_MATCH selectors), as they will be written.
    */
   deactivate: K8sObject[];
+  /**
+   * Other MutatingWebhookConfigurations of the same tag (an earlier `--webhook-name`): with
+   * `--overwrite` they would keep sending the tag's pods to the old revision, so `set` deletes them.
+   */
+  stale: string[];
 }
 
 /** Returns the objects of a plan in upstream's order: webhook, validator (`default` tag), Service. */
@@ -94,7 +99,8 @@ export async function planRevisionTag(client: KubeClient, assets: RenderAssets, 
     ...(existingValidator ? { existingValidator } : {}),
   });
   const deactivate = req.tag === DEFAULT_TAG && !req.generate ? await defaultRevisionInjectors(client, state) : [];
-  return { request: req, objects, deactivate };
+  const stale = (state.tags.find((t) => t.tag === req.tag)?.webhooks ?? []).filter((n) => n !== objects.webhook.metadata.name);
+  return { request: req, objects, deactivate, stale };
 }
 
 /** Returns the default revision's own injector configurations, deactivated (not yet written). */
@@ -112,15 +118,19 @@ async function defaultRevisionInjectors(client: KubeClient, state: RevisionState
  * Returns the Error findings of Istio's webhook analyzer (IST0139: overlapping injectors, an
  * injector calling a Service that does not exist) about the tag's webhook configuration, run over
  * the cluster's MutatingWebhookConfigurations as they will be (the tag's replacing one of the same
- * name, the default revision's deactivated when the plan deactivates them) and the Services of the
+ * name, the default revision's deactivated when the plan deactivates them, stale ones of the tag
+ * gone on `set`) and the Services of the
  * namespaces the webhooks call, the tag's own added (as upstream's analyzeWebhook runs it).
  * Throws what the client throws.
  */
 export async function tagConflicts(client: KubeClient, plan: TagPlan): Promise<Finding[]> {
   const planned = new Map<string, K8sObject>();
   for (const o of [...plan.deactivate, plan.objects.webhook]) planned.set(o.metadata.name, o);
+  const gone = new Set(plan.request.generate ? [] : plan.stale);
   const webhooks: K8sObject[] = [];
-  for await (const wh of client.list(ADMISSION, 'MutatingWebhookConfiguration')) if (!planned.has(wh.metadata.name)) webhooks.push(wh);
+  for await (const wh of client.list(ADMISSION, 'MutatingWebhookConfiguration')) {
+    if (!planned.has(wh.metadata.name) && !gone.has(wh.metadata.name)) webhooks.push(wh);
+  }
   webhooks.push(...planned.values());
   const namespaces = new Set<string>();
   for (const wh of webhooks) {
@@ -148,7 +158,8 @@ export async function tagConflicts(client: KubeClient, plan: TagPlan): Promise<F
 
 /**
  * Writes the tag: its objects by server-side apply (field manager meshctl, conflicts forced, as
- * upstream's apply takes them), then, for the `default` tag, the default revision's injector
+ * upstream's apply takes them), deletes the tag's stale webhook configurations (which upstream
+ * leaves behind), then, for the `default` tag, the default revision's injector
  * webhooks deactivated (a merge patch of the webhook list, guarded by the resourceVersion read):
  * after the tag's webhook exists, so namespaces labelled `istio-injection=enabled` are never
  * without an injector. Throws what the client throws (KubeError 409 when the default revision's
@@ -156,6 +167,7 @@ export async function tagConflicts(client: KubeClient, plan: TagPlan): Promise<F
  */
 export async function applyRevisionTag(client: KubeClient, plan: TagPlan): Promise<void> {
   for (const obj of planObjects(plan)) await client.apply(obj, { force: true });
+  for (const name of plan.stale) await client.delete({ apiVersion: ADMISSION, kind: 'MutatingWebhookConfiguration', name });
   for (const wh of plan.deactivate) {
     const ref: ObjectRef = { apiVersion: ADMISSION, kind: 'MutatingWebhookConfiguration', name: wh.metadata.name };
     const rv = wh.metadata.resourceVersion;

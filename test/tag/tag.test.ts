@@ -205,6 +205,22 @@ describe('tag across revisions', () => {
     expect((await meshctl('tag', 'remove', 'qa')).code).toBe(0);
   });
 
+  it('replaces a tag\'s webhook configuration of another name when moving it (no stale injector left behind)', async () => {
+    expect((await meshctl('tag', 'set', 'beta', '-r', 'stable')).code).toBe(0);
+    // The old configuration would overlap the new one; it is about to go, so no conflict is asked about.
+    const r = await meshctl('tag', 'set', 'beta', '-r', 'canary', '--overwrite', '--webhook-name', 'beta-injector');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('IST0139');
+    expect(r.stderr).toContain('Removed MutatingWebhookConfiguration istio-revision-tag-beta');
+    expect(await kubectlGet('mutatingwebhookconfiguration', 'istio-revision-tag-beta')).toBeUndefined();
+    const wh = await kubectlGet('mutatingwebhookconfiguration', 'beta-injector');
+    expect(wh.metadata.labels).toMatchObject({ 'istio.io/tag': 'beta', 'istio.io/rev': 'canary' });
+    expect(JSON.parse((await meshctl('tag', 'list', '-o', 'json')).stdout).filter((t: any) => t.tag === 'beta')).toStrictEqual([{ tag: 'beta', revision: 'canary', namespaces: [] }]);
+    const removed = await meshctl('tag', 'remove', 'beta');
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await kubectlGet('mutatingwebhookconfiguration', 'beta-injector')).toBeUndefined();
+  });
+
   it('sets the default tag: istiod-default-validator, and the default revision\'s own injector deactivated', async () => {
     await install();
     const before = await kubectlGet('mutatingwebhookconfiguration', 'istio-sidecar-injector');
