@@ -5,14 +5,14 @@ import type { Deps } from '../deps.js';
 import type { JsonObject } from '../manifest/objects.js';
 import type { RenderAssets } from '../render/config.js';
 import type { CrdSchemaSet } from '../render/crds.js';
-import type { IstiodChartData } from '../render/istiod-values.js';
+import type { ChartData } from '../render/chart-values.js';
 
 /** Where the build writes the assets, parsed, so that start-up parses JSON instead of YAML. */
 export const PREBUILT_ASSETS = join('dist', 'assets.json');
 
 /**
  * Returns the render assets of `dir` (default: the package): `profiles/*.yaml`,
- * `manifests/values.yaml`, `manifests/istiod-chart.yaml`, `manifests/crds/istio-crds.json`, `manifests/injection/*.tmpl`. When
+ * `manifests/values.yaml`, `manifests/charts.yaml`, `manifests/crds/istio-crds.json`, `manifests/injection/*.tmpl`. When
  * `deps.prebuiltAssets` is set (the built CLI), the build's parsed copy is read instead.
  * Throws Node's file errors when the installation is incomplete.
  */
@@ -32,7 +32,7 @@ export async function loadAssets(deps: Deps, dir = deps.assetsDir): Promise<Rend
  */
 export async function readAssetSources(readText: (path: string) => Promise<string>, listFiles: (path: string) => Promise<string[]>): Promise<RenderAssets> {
   const [profileFiles, valuesText, chartText, crdText, templateFiles] = await Promise.all([
-    listFiles('profiles'), readText(join('manifests', 'values.yaml')), readText(join('manifests', 'istiod-chart.yaml')),
+    listFiles('profiles'), readText(join('manifests', 'values.yaml')), readText(join('manifests', 'charts.yaml')),
     readText(join('manifests', 'crds', 'istio-crds.json')), listFiles(join('manifests', 'injection')),
   ]);
   const profiles: Record<string, JsonObject> = {};
@@ -44,7 +44,7 @@ export async function readAssetSources(readText: (path: string) => Promise<strin
     injectionTemplates[name.slice(0, -'.tmpl'.length)] = await readText(join('manifests', 'injection', name));
   }
   return {
-    profiles, builtinValues: parse(valuesText) as JsonObject, istiodChart: parse(chartText) as IstiodChartData,
+    profiles, builtinValues: parse(valuesText) as JsonObject, charts: parse(chartText) as ChartData,
     crds: JSON.parse(crdText) as CrdSchemaSet, injectionTemplates,
   };
 }

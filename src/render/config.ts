@@ -9,7 +9,7 @@ import { dottedPath as pathText, findNonJson } from '../manifest/json-data.js';
 import { mergeOverlay, parseSetFlag, setPath, type PathStep, type SetFlag } from './tree.js';
 import { autoscaleReplicaWarnings, validateIstioOperator, validateSpecTree } from './iop-validate.js';
 import type { CrdSchemaSet } from './crds.js';
-import type { IstiodChartData } from './istiod-values.js';
+import type { ChartData } from './chart-values.js';
 
 /** Data the renderer reads: profile documents, built-in values, the CRD schema set, injection templates. */
 export interface RenderAssets {
@@ -17,8 +17,8 @@ export interface RenderAssets {
   profiles: Record<string, JsonObject>;
   /** Built-in default values (`manifests/values.yaml`, parsed). */
   builtinValues: JsonObject;
-  /** istioctl's profile values and the istiod chart's defaults and profiles (`manifests/istiod-chart.yaml`, parsed). */
-  istiodChart: IstiodChartData;
+  /** istioctl's profile values, the charts' defaults and their profile overlays (`manifests/charts.yaml`, parsed). */
+  charts: ChartData;
   /** The Istio CRD schema set (`manifests/crds/istio-crds.json`). */
   crds: CrdSchemaSet;
   /** Injection template name -> template text (`manifests/injection/<name>.tmpl`). */

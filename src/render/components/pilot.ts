@@ -229,7 +229,7 @@ function meshConfigMap(ctx: RenderContext): K8sObject {
  * would install into global.istioNamespace instead).
  */
 function chartValues(ctx: RenderContext): IstiodValues {
-  const values = istiodChartValues(ctx.assets.istiodChart, { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec, revision: ctx.rev });
+  const values = istiodChartValues(ctx.assets.charts, { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec, revision: ctx.rev });
   const global = values.merged.global;
   const userValues = ctx.config.userSpec.values;
   const userGlobal = isObject(userValues) && isObject(userValues.global) ? userValues.global : {};
