@@ -79,6 +79,7 @@ Example:
     .alias('show')
     .description('List the revision tags, the revision each points at and the namespaces that use it')
     .argument('[args...]')
+    .usage('[options]')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml'] as const).default('table' as const))
     .option('-i, --istio-namespace <namespace>', ISTIO_NAMESPACE_HELP, 'istio-system')
     .action(async (args, opts, cmd) => {
