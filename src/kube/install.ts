@@ -23,6 +23,7 @@ import { KubeError } from './errors.js';
 import { explainUnready, isWaitedKind, readinessOf } from './readiness.js';
 import { formatRef, refOf } from './refs.js';
 import { compareVersions, minorGap, minorOf } from './mesh-versions.js';
+import { readRevisionVersions } from './installed-versions.js';
 import { sleep } from './sleep.js';
 import { deactivateInjector, findIstioctlObjects, hasDefaultTag, isDefaultRevisionInjector, ISTIOCTL_FIELD_MANAGER } from './takeover.js';
 import type { KubeClient, ObjectRef } from './types.js';
@@ -229,32 +230,70 @@ export function classifyApply(response: K8sObject, recorded: Pick<RecordedEntry,
   return others.length ? 'configured' : 'created';
 }
 
+/** What `versionWarnings` knows about the revisions beside the one being installed. */
+export interface VersionContext {
+  /** The revision being installed ('' for the default revision). */
+  revision: string;
+  /** The other revisions in the install namespace and the versions they run (`readRevisionVersions`). */
+  others: readonly { revision: string; version: string }[];
+}
+
+/** Where Istio documents canary upgrades (the istio-discovery chart's README links it, Istio 1.30.3). */
+export const CANARY_UPGRADE_DOCS = 'https://istio.io/latest/docs/setup/upgrade/canary/';
+
+/** Returns the revision name Istio's documentation uses for a version: `1.30.3` → `1-30-3`. */
+export function revisionNameFor(version: string): string {
+  return version.replace(/[^a-z0-9]+/gi, '-').toLowerCase().replace(/^-+|-+$/g, '');
+}
+
 /**
- * Returns warnings about moving from the installed Istio version to this one. For every command:
- * upgrade/downgrade notes as istioctl prints them. For `upgrade`: Istio supports moving one minor
- * version at a time (the control plane may be at most one minor version ahead of its proxies), so
- * a bigger jump or a downgrade across minors gets a warning that says what to do instead.
+ * Returns warnings about moving from the installed Istio version to this one.
+ *
+ * For every command: istioctl's upgrade/downgrade note. An in-place move (the same revision)
+ * that skips a minor version, or goes back across one, gets a warning that says what to do
+ * instead: upgrade one minor version at a time (the control plane may be at most one minor
+ * version ahead of its proxies, Istio's skew policy), or a canary upgrade with the commands that
+ * make one. For `upgrade`, a revision with nothing installed says so. With `context`, each other
+ * revision running another version gets a note on the canary upgrade this makes: the skew policy
+ * each proxy stays within, Istio's canary upgrade documentation for how far one may span, and the
+ * commands that move namespaces and remove the old revision.
  */
-export function versionWarnings(command: 'install' | 'upgrade', installed: string | undefined, target: string, where: string): string[] {
+export function versionWarnings(
+  command: 'install' | 'upgrade', installed: string | undefined, target: string, where: string, context?: VersionContext,
+): string[] {
   const out: string[] = [];
+  const revision = context?.revision || 'default';
+  for (const other of context?.others ?? []) {
+    if (other.revision === revision || other.version === target) continue;
+    const older = compareVersions(other.version, target) < 0;
+    out.push(`revision "${revision}" gets Istio ${target} beside revision "${other.revision}" at ${other.version}: `
+      + `${older ? 'a canary upgrade' : `moving workloads to it from "${other.revision}" is a downgrade`}. `
+      + 'Each proxy must stay within Istio\'s skew policy against the istiod that serves it (at most one minor version behind, never ahead); '
+      + `how many minor versions a canary upgrade may span is stated in ${CANARY_UPGRADE_DOCS}. `
+      + `Move namespaces with meshctl tag set <tag> -r ${revision} --overwrite or kubectl label namespace <namespace> istio.io/rev=${revision} --overwrite, `
+      + `restart their workloads, then remove the old control plane: meshctl uninstall -r ${other.revision}`);
+  }
   if (!installed) {
-    if (command === 'upgrade') out.push(`no installation recorded for ${where}; upgrade will install Istio ${target} fresh`);
+    if (command === 'upgrade') out.unshift(`no installation recorded for ${where}; upgrade will install Istio ${target} fresh`);
     return out;
   }
   if (installed === target) return out;
   const gap = minorGap(installed, target);
   const from = minorOf(installed);
-  out.push(compareVersions(installed, target) < 0 || gap === undefined ? `Istio is being upgraded from ${installed} to ${target}.` : `Istio is being downgraded from ${installed} to ${target}.`);
-  if (command !== 'upgrade' || gap === undefined || !from) return out;
-  if (gap > 1) {
-    out.push(`upgrading from ${installed} to ${target} skips ${gap - 1} minor version${gap > 2 ? 's' : ''}: Istio supports upgrades of one minor version at a time, `
+  const notes: string[] = [compareVersions(installed, target) < 0 || gap === undefined ? `Istio is being upgraded from ${installed} to ${target}.` : `Istio is being downgraded from ${installed} to ${target}.`];
+  if (gap !== undefined && from && gap > 1) {
+    const next = revisionNameFor(target);
+    const legacy = revision === 'default' ? ' istio-injection-' : '';
+    notes.push(`upgrading from ${installed} to ${target} skips ${gap - 1} minor version${gap > 2 ? 's' : ''}: Istio supports in-place upgrades of one minor version at a time, `
       + `and proxies may be at most one minor version behind the control plane. Upgrade to ${from.major}.${from.minor + 1} first, `
-      + `or install ${target} alongside as a canary revision (-r) and move workloads to it before removing the old control plane`);
-  } else if (gap < 0) {
-    out.push(`downgrading from ${installed} to ${target} is outside Istio's supported upgrade policy (one minor version forward at a time); `
+      + `or make it a canary upgrade: install ${target} beside the current control plane as a new revision (meshctl install -r ${next}), `
+      + `move namespaces to it (meshctl tag set <tag> -r ${next} --overwrite where they use a tag, else kubectl label namespace <namespace> istio.io/rev=${next}${legacy} --overwrite), `
+      + `restart their workloads, then remove the old revision (meshctl uninstall -r ${revision}); see ${CANARY_UPGRADE_DOCS}`);
+  } else if (gap !== undefined && from && gap < 0) {
+    notes.push(`downgrading from ${installed} to ${target} is outside Istio's supported upgrade policy (one minor version forward at a time); `
       + `prefer reinstalling ${installed} with the meshctl release that installed it`);
   }
-  return out;
+  return [...notes, ...out];
 }
 
 
@@ -324,7 +363,12 @@ class Installer {
         this.keepTaggedInjectorDeactivated(desired),
       ]);
       if (kubernetesWarning) this.out.warn(kubernetesWarning);
-      for (const w of versionWarnings(this.req.command, previous?.istioVersion, ISTIO_VERSION, this.where())) this.out.warn(w);
+      // Without a record (an istioctl install, a lost record) the revision's istiod Deployment says what runs.
+      const running = await readRevisionVersions(this.client, config.namespace);
+      const revision = config.revision || 'default';
+      const installed = previous?.istioVersion ?? running.find((r) => r.revision === revision)?.version;
+      const others = running.filter((r) => r.revision !== revision);
+      for (const w of versionWarnings(this.req.command, installed, ISTIO_VERSION, this.where(), { revision: config.revision, others })) this.out.warn(w);
       await this.announceTakeover(desired, previous);
       if (this.opts.dryRun) return await this.dryRun(desired, previous);
       if (!this.opts.yes) {

@@ -6,7 +6,7 @@
  * injected by the API server's call to istiod-stable → install revision canary (1.30.3) → tag prod →
  * stable → move the namespace to the tag → tag prod → canary with --overwrite → restart the
  * workloads: the new Pods get canary's sidecars → version shows the move → analyze → uninstall
- * stable → tag remove (refused while the namespace uses the tag, then with -y) → what a namespace
+ * stable (a dry run before the move warns about Bookinfo and the tag) → tag remove (refused while the namespace uses the tag, then with -y) → what a namespace
  * whose tag is gone gets, and the fix → final state read with kubectl.
  *
  * The steps share one cluster, so they run in order in one describe block.
@@ -173,6 +173,23 @@ describe('canary upgrade from revision stable to canary with the revision tag pr
     expect(r.exitCode, r.stderr).toBe(0);
     expect(entries(r.stdout, 'control plane version')).toEqual([`${STABLE_VERSION} (revision stable, tag: prod)`, `${CANARY_VERSION} (revision canary)`]);
     expect(entries(r.stdout, 'data plane version')).toEqual([`${STABLE_VERSION} (6 proxies, revision stable)`]);
+  });
+
+  it('warns before stable is uninstalled while Bookinfo still runs on it (dry run: nothing deleted)', async () => {
+    const r = await meshctl('uninstall', '-r', 'stable', '--dry-run');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Deployment/istio-system/istiod-stable');
+    expect(r.stdout).not.toContain('canary');
+    // istioctl's warning about the proxies, then the namespaces that reach stable through the tag, and the tag itself.
+    const lines = r.stderr.split('\n');
+    const at = lines.indexOf('There are still 6 proxies pointing to the control plane revision stable:');
+    expect(at, r.stderr).toBeGreaterThanOrEqual(0);
+    expect(lines.slice(at + 1, at + 7).map((l) => /^ {2}bookinfo\/(\S+)-[a-z0-9]+-[a-z0-9]+$/.exec(l)?.[1]).sort()).toEqual(BOOKINFO);
+    expect(r.stderr).toContain('Namespaces using revision tag prod, which points at revision stable: bookinfo;');
+    expect(r.stderr).toContain('Revision tag prod points at revision stable and will be left dangling: point it at another revision (meshctl tag set <tag> -r <other> --overwrite) or remove it (meshctl tag remove <tag>).');
+    expect(r.stderr).toContain('Dry run: nothing was deleted');
+    expect(await namesOf('deployments', 'istio-system')).toEqual(['istiod-canary', 'istiod-stable']);
+    expect(await namesOf('mutatingwebhookconfigurations')).toEqual(['istio-revision-tag-prod', 'istio-sidecar-injector-canary', 'istio-sidecar-injector-stable']);
   });
 
   it('moves the tag to canary with --overwrite; restarted workloads get canary\'s sidecars', async () => {
