@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { K8sObject } from '../../src/manifest/objects.js';
 import { readinessOf } from '../../src/kube/readiness.js';
 import { classifyApply, fingerprint, versionWarnings } from '../../src/kube/install.js';
+import { istiodVersion } from '../../src/kube/installed-versions.js';
 import { diffLive, withoutServerFields } from '../../src/kube/live-diff.js';
 import { confirm, ConfirmationRequiredError } from '../../src/cli/prompt.js';
 import { createProgress } from '../../src/output/progress.js';
@@ -37,23 +38,52 @@ describe('versionWarnings', () => {
   it('says nothing for a fresh install or the same version', () => {
     expect(versionWarnings('install', undefined, '1.30.3', 'x')).toEqual([]);
     expect(versionWarnings('upgrade', '1.30.3', '1.30.3', 'x')).toEqual([]);
+    expect(versionWarnings('install', '1.30.3', '1.30.3', 'x', { revision: '', others: [{ revision: 'canary', version: '1.30.3' }] })).toEqual([]);
   });
   it('notes an upgrade and a downgrade like istioctl', () => {
     expect(versionWarnings('install', '1.29.1', '1.30.3', 'x')).toEqual(['Istio is being upgraded from 1.29.1 to 1.30.3.']);
-    expect(versionWarnings('install', '1.31.0', '1.30.3', 'x')).toEqual(['Istio is being downgraded from 1.31.0 to 1.30.3.']);
+    expect(versionWarnings('install', '1.31.0', '1.30.3', 'x')[0]).toBe('Istio is being downgraded from 1.31.0 to 1.30.3.');
   });
-  it('warns on upgrade when more than one minor version is skipped, and says what to do', () => {
-    const w = versionWarnings('upgrade', '1.28.2', '1.30.3', 'x');
-    expect(w).toHaveLength(2);
-    expect(w[1]).toMatch(/skips 1 minor version/);
-    expect(w[1]).toMatch(/Upgrade to 1\.29 first/);
-    expect(w[1]).toMatch(/canary revision \(-r\)/);
-    // install does not apply the upgrade policy
-    expect(versionWarnings('install', '1.28.2', '1.30.3', 'x')).toHaveLength(1);
+  it('warns when an in-place upgrade (install or upgrade) skips a minor version, naming the canary commands', () => {
+    for (const command of ['upgrade', 'install'] as const) {
+      const w = versionWarnings(command, '1.28.2', '1.30.3', 'x', { revision: '', others: [] });
+      expect(w).toHaveLength(2);
+      expect(w[1]).toMatch(/^upgrading from 1\.28\.2 to 1\.30\.3 skips 1 minor version: /);
+      expect(w[1]).toMatch(/Upgrade to 1\.29 first/);
+      expect(w[1]).toContain('meshctl install -r 1-30-3');
+      expect(w[1]).toContain('meshctl tag set <tag> -r 1-30-3 --overwrite');
+      expect(w[1]).toContain('kubectl label namespace <namespace> istio.io/rev=1-30-3 istio-injection- --overwrite');
+      expect(w[1]).toContain('meshctl uninstall -r default');
+    }
+    // A named revision upgraded in place: its own name is the one to remove, and no legacy label to drop.
+    const w = versionWarnings('upgrade', '1.27.0', '1.30.3', 'x', { revision: 'stable', others: [] });
+    expect(w[1]).toMatch(/skips 2 minor versions: .*meshctl uninstall -r stable/);
+    expect(w[1]).not.toContain('istio-injection-');
   });
-  it('warns on upgrade across a minor downgrade and when nothing is installed', () => {
+  it('warns across a minor downgrade and, for upgrade, when nothing is installed', () => {
     expect(versionWarnings('upgrade', '1.31.1', '1.30.3', 'x')[1]).toMatch(/outside Istio's supported upgrade policy/);
     expect(versionWarnings('upgrade', undefined, '1.30.3', 'revision "canary"')[0]).toMatch(/no installation recorded for revision "canary"/);
+  });
+  it('says what a revision installed beside another version makes: a canary upgrade, within the skew policy, with the commands', () => {
+    const w = versionWarnings('install', undefined, '1.30.3', 'revision "canary"', { revision: 'canary', others: [{ revision: 'default', version: '1.28.2' }, { revision: 'same', version: '1.30.3' }] });
+    expect(w).toEqual(['revision "canary" gets Istio 1.30.3 beside revision "default" at 1.28.2: a canary upgrade. '
+      + 'Each proxy must stay within Istio\'s skew policy against the istiod that serves it (at most one minor version behind, never ahead); '
+      + 'how many minor versions a canary upgrade may span is stated in https://istio.io/latest/docs/setup/upgrade/canary/. '
+      + 'Move namespaces with meshctl tag set <tag> -r canary --overwrite or kubectl label namespace <namespace> istio.io/rev=canary --overwrite, '
+      + 'restart their workloads, then remove the old control plane: meshctl uninstall -r default']);
+    expect(versionWarnings('install', undefined, '1.30.3', 'x', { revision: 'old', others: [{ revision: 'new', version: '1.31.0' }] })[0])
+      .toMatch(/beside revision "new" at 1\.31\.0: moving workloads to it from "new" is a downgrade\./);
+  });
+});
+
+describe('istiodVersion', () => {
+  const istiod = (image: string, labels: Record<string, string> = {}): K8sObject => obj('Deployment', { spec: { template: { spec: { containers: [{ name: 'discovery', image }] } } } }, { labels });
+  it('reads the discovery image tag, else the operator.istio.io/version label', () => {
+    expect(istiodVersion(istiod('docker.io/istio/pilot:1.29.2-distroless', { 'operator.istio.io/version': '1.28.0' }))).toBe('1.29.2');
+    expect(istiodVersion(istiod(`docker.io/istio/pilot@sha256:${'a'.repeat(64)}`, { 'operator.istio.io/version': '1.28.0' }))).toBe('1.28.0');
+    expect(istiodVersion(istiod('registry.example:5000/istio/pilot:latest', { 'operator.istio.io/version': '1.28.0' }))).toBe('1.28.0');
+    expect(istiodVersion(istiod('docker.io/istio/pilot:latest'))).toBeUndefined();
+    expect(istiodVersion(obj('Deployment', { spec: { template: { spec: { containers: [{ name: 'other', image: 'pilot:1.2.3' }] } } } }))).toBeUndefined();
   });
 });
 
