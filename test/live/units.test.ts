@@ -8,6 +8,9 @@ import {
   skewProblems, skewWarning, versionOfImage, type ControlPlaneVersion, type MeshVersions, type ProxyVersion,
 } from '../../src/kube/mesh-versions.js';
 import { versionLines } from '../../src/cli/version-impl.js';
+import { KubeError } from '../../src/kube/errors.js';
+import { meshVersions } from '../../src/kube/mesh-versions.js';
+import type { KubeClient } from '../../src/kube/types.js';
 import {
   kubeletAllowsNativeSidecars, kubeletMinor, nativeSidecarMode, nativeSidecarsOnNodes, NATIVE_SIDECAR_MIN_KUBELET_MINOR,
 } from '../../src/inject/native-sidecars.js';
@@ -156,6 +159,25 @@ describe('revisions of proxies and the version lines', () => {
       .toBe('control plane version: 1.30.3 (revision default), 1.30.2 (revision default)\ndata plane version: none\n');
     expect(danglingTags(canary)).toStrictEqual([]);
     expect(danglingTags({ ...canary, controlPlane: [cp('1.30.3', 'canary')] })).toStrictEqual([{ tag: 'old', revision: 'stable' }]);
+  });
+});
+
+describe('meshVersions without permission to read webhook configurations', () => {
+  it('reports the versions without tags and says why', async () => {
+    const istiod: K8sObject = {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'istiod-1', namespace: 'istio-system', labels: { app: 'istiod', istio: 'pilot' } },
+      spec: { containers: [{ name: 'discovery', image: 'docker.io/istio/pilot:1.30.3' }] }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+    };
+    const client = {
+      async *list(_apiVersion: string, kind: string) {
+        if (kind === 'MutatingWebhookConfiguration') throw new KubeError(403, 'Forbidden', 'mutatingwebhookconfigurations is forbidden: User "dev" cannot list');
+        if (kind === 'Pod') yield istiod;
+      },
+    } as unknown as KubeClient;
+    const versions = await meshVersions(client, { istioNamespace: 'istio-system' });
+    expect(versions.controlPlane.map((c) => c.version)).toStrictEqual(['1.30.3']);
+    expect(versions.tags).toStrictEqual([]);
+    expect(versions.tagsUnknown).toBe('mutatingwebhookconfigurations is forbidden: User "dev" cannot list');
   });
 });
 
