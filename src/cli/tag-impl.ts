@@ -102,7 +102,9 @@ export interface TagRemoveOptions {
 /**
  * Removes a revision tag. While namespaces still use it, names them and asks (unless -y); without
  * a terminal, refuses naming them (ConfirmationRequiredError, exit 1). A "no" exits 1 and changes
- * nothing. Throws Error when the tag does not exist; what the client throws.
+ * nothing. Removing the `default` tag leaves its validator and the deactivated default-revision
+ * injector as they are (as istioctl does) and says so. Throws Error when the tag does not exist;
+ * what the client throws.
  */
 export async function runTagRemove(deps: Deps, opts: TagRemoveOptions, globals: KubeGlobals): Promise<void> {
   const client = await connectCluster(deps, globals);
@@ -122,4 +124,5 @@ export async function runTagRemove(deps: Deps, opts: TagRemoveOptions, globals: 
   }
   await removeRevisionTag(client, removal);
   deps.stderr.write(`Revision tag ${opts.tag} removed\n`);
+  for (const note of removal.leftAlone) deps.stderr.write(`Note: ${note}.\n`);
 }

@@ -13,7 +13,7 @@ import type { Resource } from '../analyze/resource.js';
 import type { K8sObject } from '../manifest/objects.js';
 import type { RenderAssets } from '../render/config.js';
 import {
-  DEFAULT_REVISION, DEFAULT_VALIDATOR, deactivatedWebhook, renderRevisionTag, tagWebhookSource, type RevisionTagObjects,
+  DEFAULT_REVISION, DEFAULT_VALIDATOR, deactivatedWebhook, NEVER_MATCH, renderRevisionTag, tagWebhookSource, type RevisionTagObjects,
 } from '../render/revision-tag.js';
 import { DEFAULT_TAG, namespacesUsing, readRevisionState, type RevisionState, type RevisionTag } from './revisions.js';
 import type { KubeClient, ObjectRef } from './types.js';
@@ -202,6 +202,12 @@ export interface TagRemoval {
   istioNamespace: string;
   /** Namespaces labelled `istio.io/rev=<tag>` (for `default` also `istio-injection=enabled`), sorted. */
   namespaces: string[];
+  /**
+   * For the `default` tag, what removing it leaves as it is (as upstream's removeTag does): the
+   * `istiod-default-validator` still validating for the tag's revision, and the default revision's
+   * injector configurations that setting the tag deactivated. One sentence each.
+   */
+  leftAlone: string[];
 }
 
 /**
@@ -210,9 +216,31 @@ export interface TagRemoval {
  * client throws.
  */
 export async function findTagRemoval(client: KubeClient, tag: string, istioNamespace: string): Promise<TagRemoval> {
-  const found = (await readRevisionState(client, istioNamespace)).tags.find((t) => t.tag === tag);
+  const state = await readRevisionState(client, istioNamespace);
+  const found = state.tags.find((t) => t.tag === tag);
   if (!found) throw new Error(`cannot remove tag "${tag}": cannot find MutatingWebhookConfiguration or Service for tag`);
-  return { tag: found, istioNamespace, namespaces: await namespacesUsing(client, tag, tag === DEFAULT_TAG) };
+  const leftAlone: string[] = [];
+  if (tag === DEFAULT_TAG) {
+    const validator = await client.get({ apiVersion: ADMISSION, kind: 'ValidatingWebhookConfiguration', name: DEFAULT_VALIDATOR });
+    if (validator) {
+      const rev = validator.metadata.labels?.['istio.io/rev'];
+      leftAlone.push(`ValidatingWebhookConfiguration ${DEFAULT_VALIDATOR} stays${rev ? ` (validating for revision "${rev}")` : ''}`);
+    }
+    for (const name of state.revisions.find((r) => r.revision === DEFAULT_REVISION)?.webhooks ?? []) {
+      const wh = await client.get({ apiVersion: ADMISSION, kind: 'MutatingWebhookConfiguration', name });
+      if (wh && isDeactivated(wh)) {
+        leftAlone.push(`the default revision's MutatingWebhookConfiguration ${name} stays deactivated: namespaces labelled istio-injection=enabled get no sidecar until a default tag is set again`);
+      }
+    }
+  }
+  return { tag: found, istioNamespace, namespaces: await namespacesUsing(client, tag, tag === DEFAULT_TAG), leftAlone };
+}
+
+/** Returns true when every webhook of the configuration has the never-matching selectors `tag set default` gives them. */
+function isDeactivated(config: K8sObject): boolean {
+  const webhooks = Array.isArray(config.webhooks) ? config.webhooks : [];
+  const never = JSON.stringify(NEVER_MATCH);
+  return webhooks.length > 0 && webhooks.every((w) => JSON.stringify((w as { namespaceSelector?: unknown }).namespaceSelector) === never);
 }
 
 /**

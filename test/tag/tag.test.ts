@@ -283,4 +283,20 @@ describe('tag remove', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('cannot remove tag "prod": cannot find MutatingWebhookConfiguration or Service for tag');
   });
+
+  it('removes the default tag, saying what it leaves as it was: the validator and the deactivated default injector', async () => {
+    const refused = await meshctl('tag', 'remove', 'default');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('found 1 namespace(s) still injected by tag "default": legacy');
+    const r = await meshctl('tag', 'remove', 'default', '-y');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('Revision tag default removed\n'
+      + 'Note: ValidatingWebhookConfiguration istiod-default-validator stays (validating for revision "stable").\n'
+      + 'Note: the default revision\'s MutatingWebhookConfiguration istio-sidecar-injector stays deactivated: namespaces labelled '
+      + 'istio-injection=enabled get no sidecar until a default tag is set again.\n');
+    expect(await kubectlGet('mutatingwebhookconfiguration', 'istio-revision-tag-default')).toBeUndefined();
+    expect(await kubectlGet('service', 'istiod-revision-tag-default', 'istio-system')).toBeUndefined();
+    expect(await kubectlGet('validatingwebhookconfiguration', 'istiod-default-validator')).toBeDefined();
+    expect(await meshctl('tag', 'list')).toStrictEqual({ code: 0, stdout: '', stderr: 'No Istio revision tags found.\n' });
+  });
 });
