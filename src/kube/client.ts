@@ -301,7 +301,7 @@ export class ClientNodeKubeClient implements KubeClient {
     const res = await this.send({
       method: HttpMethod.PATCH,
       path: await this.path(refOf(obj), action),
-      query: { fieldManager: FIELD_MANAGER, force: opts.force ? 'true' : undefined, dryRun: opts.dryRun ? 'All' : undefined },
+      query: { fieldManager: opts.fieldManager ?? FIELD_MANAGER, force: opts.force ? 'true' : undefined, dryRun: opts.dryRun ? 'All' : undefined },
       body: obj,
       contentType: 'application/apply-patch+yaml',
     });

@@ -25,7 +25,10 @@ import { formatRef, refOf } from './refs.js';
 import { compareVersions, minorGap, minorOf } from './mesh-versions.js';
 import { readRevisionVersions } from './installed-versions.js';
 import { sleep } from './sleep.js';
-import { deactivateInjector, findIstioctlObjects, hasDefaultTag, isDefaultRevisionInjector, ISTIOCTL_FIELD_MANAGER } from './takeover.js';
+import {
+  appliedByIstioctl, deactivateInjector, findIstioctlLeftovers, findIstioctlObjects, hasDefaultTag, isDefaultRevisionInjector,
+  ISTIOCTL_FIELD_MANAGER, releaseIstioctlFields,
+} from './takeover.js';
 import type { KubeClient, ObjectRef } from './types.js';
 
 export { InterruptedError };
@@ -322,6 +325,8 @@ class Installer {
   private readonly onSettled = new Set<() => void>();
   /** Readiness reads not sent yet; they go out together (see readLive). */
   private readonly reads: QueuedRead[] = [];
+  /** Objects an istioctl installation of this revision has that the rendering lacks: pruned with the rest (see announceTakeover). */
+  private istioctlLeftovers: ObjectRef[] = [];
 
   constructor(
     private readonly client: KubeClient,
@@ -394,13 +399,17 @@ class Installer {
   /**
    * Says how many objects of the rendering istioctl installed and meshctl has not applied yet
    * (their live copies carry an `istio-operator` Apply entry and no `meshctl` one): the forced
-   * applies take them over, as istioctl's own forced applies would. Objects the installed-state
-   * record covers are meshctl's already and are not read.
+   * applies take them over, as istioctl's own forced applies would, and each object's remaining
+   * istioctl fields are released after meshctl's apply (applyOne). Objects of istioctl's
+   * installation that the rendering lacks are pruned, as istioctl's own prune would on the same
+   * switch. Objects the installed-state record covers are meshctl's already and are not read.
    */
   private async announceTakeover(desired: readonly Desired[], previous: InstalledState | undefined): Promise<void> {
     const recorded = new Set((previous?.inventory ?? []).map((e) => keyOf(e)));
     const taken = await findIstioctlObjects(this.client, desired.filter((d) => !recorded.has(d.key)).map((d) => d.object));
     if (!taken.length) return;
+    const { revision, namespace } = this.req.config;
+    this.istioctlLeftovers = await findIstioctlLeftovers(this.client, revision, namespace, new Set(desired.map((d) => d.key)));
     const n = `${taken.length} object${taken.length === 1 ? '' : 's'}`;
     this.out.line(this.opts.dryRun
       ? `- Would take over ${n} installed by istioctl (field manager ${ISTIOCTL_FIELD_MANAGER})`
@@ -597,6 +606,8 @@ class Installer {
       response = answer.object;
     }
     this.counts[classifyApply(response, recorded, { created: answer.created, ...(typeof versionBefore === 'string' ? { resourceVersionBefore: versionBefore } : {}) })]++;
+    // Taken over from istioctl: meshctl now owns what it sets; istioctl gives up the rest.
+    if (appliedByIstioctl(response)) response = await releaseIstioctlFields(this.client, d.object);
     this.undigested.push({ key: d.key, response });
     this.applied.set(d.component, (this.applied.get(d.component) ?? 0) + 1);
     return response;
@@ -754,7 +765,8 @@ class Installer {
   /**
    * Deletes what the previous installation recorded and this rendering no longer has: never
    * CRDs, never objects labelled `install.operator.istio.io/owning-resource-not-pruned=true`,
-   * never objects another installation owns now. Lists them first, then deletes in reverse
+   * never objects another installation owns now; when taking over, also what istioctl's
+   * installation of this revision has and the rendering lacks. Lists them first, then deletes in reverse
    * install order with foreground propagation (as istioctl prunes).
    */
   private async prune(desired: readonly Desired[], previous: InstalledState | undefined): Promise<ObjectRef[]> {
@@ -769,7 +781,8 @@ class Installer {
 
   /** Returns the live objects to prune, in the previous install order, with notes for the ones kept. */
   private async pruneCandidates(desired: readonly Desired[], previous: InstalledState | undefined): Promise<ObjectRef[]> {
-    if (!previous) return [];
+    const leftovers = this.istioctlLeftovers;
+    if (!previous) return [...leftovers];
     const keep = new Set(desired.map((d) => d.key));
     const candidates = previous.inventory.filter((e) => e.kind !== 'CustomResourceDefinition' && !keep.has(keyOf(e)));
     const live = await mapLimit(candidates, APPLY_CONCURRENCY, this.opts.signal, (e) => this.client.get(stripEntry(e)));
@@ -782,7 +795,8 @@ class Installer {
       else if (labels[LABEL.owningResource] !== this.stateName) this.out.warn(`keeping ${formatRef(stripEntry(e))}: another installation (${labels[LABEL.owningResource] ?? 'none'}) owns it now`);
       else out.push(stripEntry(e));
     });
-    return out;
+    const listed = new Set(out.map((r) => keyOf(r)));
+    return [...out, ...leftovers.filter((r) => !listed.has(keyOf(r)))];
   }
 
   /** Writes the installed-state ConfigMap last, so an interrupted run leaves the previous record (and its prune list) in place. */

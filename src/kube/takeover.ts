@@ -14,10 +14,11 @@
 import { isObject, type JsonObject, type K8sObject } from '../manifest/objects.js';
 import { KubeError } from './errors.js';
 import { applyEntry } from './managed-fields.js';
-import { FIELD_MANAGER, LABEL } from './owner.js';
+import { LABEL } from './owner.js';
 import { refOf } from './refs.js';
 import { DEFAULT_TAG, readRevisionState, REV_LABEL, TAG_LABEL } from './revisions.js';
 import type { KubeClient, ObjectRef } from './types.js';
+import { PRUNABLE_KINDS, revisionLabel } from './uninstall.js';
 
 /** Field manager of istioctl's installer (and of the in-cluster operator it replaced). */
 export const ISTIOCTL_FIELD_MANAGER = 'istio-operator';
@@ -29,12 +30,17 @@ export const ISTIOCTL_FIELD_MANAGER = 'istio-operator';
  */
 export const NEVER_MATCH: JsonObject = { matchLabels: { 'istio.io/deactivated': 'never-match' } };
 
+/** True when istioctl's installer has applied to `obj` and still owns fields of it (a managedFields Apply entry of `istio-operator`). */
+export function appliedByIstioctl(obj: K8sObject): boolean {
+  return applyEntry(obj, ISTIOCTL_FIELD_MANAGER) !== undefined;
+}
+
 /**
- * Returns the refs of the `objects` (in their order) whose live copy was applied by istioctl's
- * installer (a managedFields Apply entry of `istio-operator`) and not yet by meshctl (no Apply
- * entry of `meshctl`). Reads with one list per kind and namespace, selecting the
- * `operator.istio.io/component` label that istioctl puts on everything it applies; kinds the
- * server does not serve count as none. Throws KubeError / ClusterUnreachableError from the client.
+ * Returns the refs of the `objects` (in their order) whose live copy istioctl's installer applied
+ * and still owns fields of (`appliedByIstioctl`). Reads with one list per kind and namespace,
+ * selecting the `operator.istio.io/component` label that istioctl puts on everything it applies;
+ * kinds the server does not serve count as none. Throws KubeError / ClusterUnreachableError from
+ * the client.
  */
 export async function findIstioctlObjects(client: KubeClient, objects: readonly K8sObject[]): Promise<ObjectRef[]> {
   const groups = new Map<string, K8sObject[]>();
@@ -49,7 +55,7 @@ export async function findIstioctlObjects(client: KubeClient, objects: readonly 
     try {
       for await (const live of client.list(first.apiVersion, first.kind, { namespace: first.metadata.namespace, labelSelector: LABEL.component })) {
         if (!names.has(live.metadata.name)) continue;
-        if (applyEntry(live, ISTIOCTL_FIELD_MANAGER) && !applyEntry(live, FIELD_MANAGER)) owned.add(`${first.kind}|${first.metadata.namespace ?? ''}|${live.metadata.name}`);
+        if (appliedByIstioctl(live)) owned.add(`${first.kind}|${first.metadata.namespace ?? ''}|${live.metadata.name}`);
       }
     } catch (err) {
       if (err instanceof KubeError && err.status === 404) return;
@@ -88,4 +94,53 @@ export function deactivateInjector(obj: K8sObject): K8sObject {
     ...obj,
     webhooks: webhooks.map((w) => (isObject(w) ? { ...w, namespaceSelector: structuredClone(NEVER_MATCH), objectSelector: structuredClone(NEVER_MATCH) } : w)),
   };
+}
+
+/**
+ * Gives up every field istioctl's installer owns in `obj` and returns the object as stored after:
+ * a server-side apply of the bare identity (apiVersion, kind, name, namespace) with field manager
+ * `istio-operator`, server-side apply's transfer of ownership. Call it after meshctl's own apply:
+ * fields both set stay, now meshctl's alone; fields only istioctl set (a port or an environment
+ * variable another profile had) are removed, so the object becomes what meshctl renders and later
+ * renderings can drop fields again. Throws KubeError / ClusterUnreachableError from the client.
+ */
+export async function releaseIstioctlFields(client: KubeClient, obj: K8sObject): Promise<K8sObject> {
+  const identity: K8sObject = {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: { name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) },
+  };
+  return client.apply(identity, { fieldManager: ISTIOCTL_FIELD_MANAGER, force: true });
+}
+
+/** Components meshctl installs; istioctl's other components (Cni, Ztunnel) are never deleted as leftovers. */
+const MESHCTL_COMPONENTS: ReadonlySet<string> = new Set(['Base', 'Pilot', 'IngressGateways', 'EgressGateways']);
+
+/**
+ * Returns the objects istioctl installed for `revision` ('' = default) into `namespace` that the
+ * rendering (`keep`: `Kind/namespace/name` keys) no longer has: what istioctl's own prune would
+ * delete when its installation switches to this rendering (operator/pkg/install/install.go prune:
+ * the kinds uninstall lists, never CRDs, objects labelled `istio.io/rev`, `operator.istio.io/component`
+ * and `install.operator.istio.io/owning-resource-namespace`, except those labelled
+ * `install.operator.istio.io/owning-resource-not-pruned=true`), limited to objects istioctl still
+ * owns fields of and to the components meshctl installs. Pods are left to their controllers.
+ * Sorted by kind order of PRUNABLE_KINDS, then name. Throws KubeError / ClusterUnreachableError.
+ */
+export async function findIstioctlLeftovers(client: KubeClient, revision: string, namespace: string, keep: ReadonlySet<string>): Promise<ObjectRef[]> {
+  const labelSelector = `${LABEL.revision}=${revisionLabel(revision)},${LABEL.component},${LABEL.owningResourceNamespace}=${namespace}`;
+  const kinds = PRUNABLE_KINDS.filter((k) => k.kind !== 'Pod');
+  const found = await Promise.all(kinds.map(async (k) => {
+    if (!(await client.resourceFor(k.apiVersion, k.kind))) return [];
+    const out: ObjectRef[] = [];
+    for await (const live of client.list(k.apiVersion, k.kind, { labelSelector })) {
+      const labels = live.metadata.labels ?? {};
+      const ref = refOf({ ...live, apiVersion: k.apiVersion });
+      if (keep.has(`${ref.kind}/${ref.namespace ?? ''}/${ref.name}`)) continue;
+      if (labels[LABEL.notPruned] === 'true' || live.metadata.deletionTimestamp) continue;
+      if (!MESHCTL_COMPONENTS.has(labels[LABEL.component] ?? '') || !appliedByIstioctl(live)) continue;
+      out.push(ref);
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }));
+  return found.flat();
 }

@@ -53,6 +53,12 @@ export interface WriteOptions {
 export interface ApplyOptions extends WriteOptions {
   /** Take fields owned by other managers instead of failing with a conflict. Default false. */
   force?: boolean;
+  /**
+   * Field manager of this apply; default meshctl's own (`meshctl`). Another manager's name serves
+   * only to release that manager's fields (an apply of the bare identity gives up everything it
+   * owned: server-side apply's transfer of ownership).
+   */
+  fieldManager?: string;
 }
 
 /** A server-side apply's answer: the stored object and what the response itself says. */

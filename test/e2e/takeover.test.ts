@@ -280,7 +280,8 @@ describe.skipIf(!conformanceAvailable)(suiteTitle('an istioctl install of the de
     expect(r.stderr).not.toMatch(/conflict|error/i);
     expect(r.stderr).toContain('✔ Installation complete');
     expect(r.stderr).toMatch(new RegExp(`${upstreamCount} objects applied \\(0 created, \\d+ configured, \\d+ unchanged\\), 0 pruned\\.`));
-    for (const { object } of rendered) expect(managers(await cp.store.get(refOf(object))), key(object)).toContain('meshctl');
+    // meshctl owns what it renders; istioctl's applier gave up the rest (what both set stays).
+    for (const { object } of rendered) expect(managers(await cp.store.get(refOf(object))), key(object)).toEqual(['meshctl']);
     // The default tag still injects for the default revision, so the revision's own webhooks stay deactivated, as istioctl leaves them.
     const injector = await cp.store.get({ group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', name: 'istio-sidecar-injector' });
     for (const w of injector!.webhooks as { namespaceSelector: unknown; objectSelector: unknown }[]) {
@@ -301,6 +302,50 @@ describe.skipIf(!conformanceAvailable)(suiteTitle('an istioctl install of the de
 
   it('uninstall --purge removes everything istioctl installed, the default tag included', async () => {
     expect((await labelledObjects()).length).toBeGreaterThan(istioctl.length);
+    const r = await meshctl('uninstall', '--purge', '-y');
+    expect(r.code, r.stderr).toBe(0);
+    expect(await labelledObjects()).toEqual([]);
+    for (const o of istioctl) expect(await cp.store.get(refOf(o)), key(o)).toBeUndefined();
+  });
+});
+
+describe.skipIf(!conformanceAvailable)(suiteTitle('an istioctl install of the demo profile (no IstioOperator name), taken over with the default profile, then purged'), () => {
+  let istioctl: KObject[];
+
+  it('meshctl install --set profile=default takes over, drops what only demo set and prunes istioctl\'s egress gateway, as istioctl\'s own switch to default would', async () => {
+    istioctl = await istioctlInstall('demo', undefined);
+    const rendered = meshctlRendering(['profile=default']);
+    const keep = new Set(rendered.map(({ object }) => key(object)));
+    const gone = istioctl.filter((o) => !keep.has(key(o)) && !o.metadata.labels?.['istio.io/tag']);
+    expect(gone.map((o) => o.metadata.labels?.['operator.istio.io/component']).sort()).toEqual(Array(5).fill('EgressGateways'));
+    const taken = istioctl.filter((o) => keep.has(key(o)));
+
+    const r = await meshctl('install', '--set', 'profile=default', '-y');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`- Taking over ${taken.length} objects installed by istioctl (field manager istio-operator)`);
+    expect(r.stderr).toContain('- Pruning removed resources');
+    for (const o of gone) {
+      expect(r.stderr).toContain(`  ${o.kind}/${NS}/${o.metadata.name}\n`);
+      expect(await eventually(async () => (await cp.store.get(refOf(o))) === undefined), key(o)).toBe(true);
+    }
+    expect(r.stderr).toContain(`✔ Pruned ${gone.length} objects`);
+    for (const { object } of rendered) expect(managers(await cp.store.get(refOf(object))), key(object)).toEqual(['meshctl']);
+    // What only demo set went with istioctl's ownership: demo's ingress Service has two ports more than default's.
+    const ports = (o: KObject | undefined) => ((o?.spec as { ports: { port: number }[] }).ports).map((p) => p.port);
+    const demoIngress = istioctl.find((o) => key(o) === `Service/${NS}/istio-ingressgateway`)!;
+    expect(ports(demoIngress)).toEqual(expect.arrayContaining([31400, 15443]));
+    const want = ports(rendered.find(({ object }) => key(object) === `Service/${NS}/istio-ingressgateway`)!.object);
+    expect(want).not.toContain(31400);
+    expect(ports(await cp.store.get({ group: '', kind: 'Service', namespace: NS, name: 'istio-ingressgateway' }))).toEqual(want);
+  });
+
+  it('the next install changes nothing, verify-install passes, and a purge leaves nothing', async () => {
+    const again = await meshctl('install', '--set', 'profile=default', '-y');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('Taking over');
+    expect(again.stderr).toMatch(/\(0 created, 0 configured, \d+ unchanged\), 0 pruned: nothing changed\./);
+    const verify = await meshctl('verify-install', '--set', 'profile=default');
+    expect(verify.code, `${verify.stdout}\n${verify.stderr}`).toBe(0);
     const r = await meshctl('uninstall', '--purge', '-y');
     expect(r.code, r.stderr).toBe(0);
     expect(await labelledObjects()).toEqual([]);

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { K8sObject } from '../../src/manifest/objects.js';
 import { KubeError } from '../../src/kube/errors.js';
 import {
-  deactivateInjector, findIstioctlObjects, hasDefaultTag, isDefaultRevisionInjector, NEVER_MATCH,
+  deactivateInjector, findIstioctlLeftovers, findIstioctlObjects, hasDefaultTag, isDefaultRevisionInjector, NEVER_MATCH, releaseIstioctlFields,
 } from '../../src/kube/takeover.js';
-import type { KubeClient, ListOptions } from '../../src/kube/types.js';
+import type { ApplyOptions, KubeClient, ListOptions } from '../../src/kube/types.js';
 
 function entry(manager: string, operation = 'Apply', subresource?: string): Record<string, unknown> {
   return { manager, operation, apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: {}, ...(subresource ? { subresource } : {}) };
@@ -20,6 +20,9 @@ function cm(name: string, managedFields: Record<string, unknown>[], labels: Reco
 function listingClient(objects: K8sObject[], missingKinds: string[] = []): { client: KubeClient; calls: string[] } {
   const calls: string[] = [];
   const client = {
+    async resourceFor(_apiVersion: string, kind: string) {
+      return missingKinds.includes(kind) ? undefined : { kind };
+    },
     async* list(apiVersion: string, kind: string, opts: ListOptions = {}) {
       calls.push(`${kind}|${opts.namespace ?? ''}|${opts.labelSelector ?? ''}`);
       if (missingKinds.includes(kind)) throw new KubeError(404, 'NotFound', `the server could not find the requested resource (${kind})`);
@@ -38,7 +41,7 @@ function listingClient(objects: K8sObject[], missingKinds: string[] = []): { cli
 }
 
 describe('findIstioctlObjects', () => {
-  it('finds the objects istio-operator applied and meshctl has not, in the order asked, with one list per kind and namespace', async () => {
+  it('finds the objects istio-operator applied and still owns fields of, in the order asked, with one list per kind and namespace', async () => {
     const live = [
       cm('istioctl-only', [entry('istio-operator'), entry('pilot-discovery', 'Update')]),
       cm('both', [entry('istio-operator'), entry('meshctl')]),
@@ -51,10 +54,9 @@ describe('findIstioctlObjects', () => {
     const { client, calls } = listingClient(live);
     const asked = ['also-istioctl', 'istioctl-only', 'both', 'update-only', 'meshctl-only', 'unlabelled', 'absent'].map((n) => cm(n, []));
     const found = await findIstioctlObjects(client, asked);
-    expect(found).toEqual([
-      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'also-istioctl' },
-      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'istioctl-only' },
-    ]);
+    // `both`: meshctl applied it, but istioctl still owns fields (an interrupted takeover, or istioctl applied again since).
+    expect(found.map((r) => r.name)).toEqual(['also-istioctl', 'istioctl-only', 'both']);
+    expect(found[0]).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'also-istioctl' });
     expect(calls).toEqual(['ConfigMap|istio-system|operator.istio.io/component']);
   });
 
@@ -110,5 +112,42 @@ describe('the default revision injector and the default tag', () => {
     expect(await hasDefaultTag(listingClient([injector]).client, 'istio-system')).toBe(false);
     expect(await hasDefaultTag(listingClient([injector, mwc('istio-revision-tag-prod', { 'istio.io/rev': 'default', 'istio.io/tag': 'prod' })]).client, 'istio-system')).toBe(false);
     expect(await hasDefaultTag(listingClient([injector, mwc('istio-revision-tag-default', { 'istio.io/rev': 'canary', 'istio.io/tag': 'default' })]).client, 'istio-system')).toBe(true);
+  });
+});
+
+describe('releasing istioctl\'s fields', () => {
+  it('applies the bare identity as istio-operator, forced, and returns the stored object', async () => {
+    const calls: [K8sObject, ApplyOptions | undefined][] = [];
+    const stored = cm('istio', [entry('meshctl')]);
+    const client = { async apply(obj: K8sObject, opts?: ApplyOptions) { calls.push([obj, opts]); return stored; } } as unknown as KubeClient;
+    const full = { ...cm('istio', []), data: { mesh: 'x' } } as K8sObject;
+    expect(await releaseIstioctlFields(client, full)).toBe(stored);
+    expect(calls).toEqual([[{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: 'istio-system' } }, { fieldManager: 'istio-operator', force: true }]]);
+  });
+});
+
+describe('findIstioctlLeftovers', () => {
+  const labels = (component: string, extra: Record<string, string> = {}) => ({
+    'operator.istio.io/component': component, 'istio.io/rev': 'default', 'install.operator.istio.io/owning-resource-namespace': 'istio-system', ...extra,
+  });
+  it('finds what istioctl installed for the revision that the rendering lacks, as istioctl\'s prune would', async () => {
+    const live = [
+      cm('kept', [entry('istio-operator')], labels('Pilot')),
+      cm('egress-b', [entry('istio-operator')], labels('EgressGateways')),
+      cm('egress-a', [entry('istio-operator')], labels('EgressGateways')),
+      cm('tag', [entry('istio-operator')], labels('Pilot', { 'install.operator.istio.io/owning-resource-not-pruned': 'true' })),
+      cm('meshctl-made', [entry('meshctl')], labels('Pilot')),
+      cm('cni', [entry('istio-operator')], labels('Cni')),
+      cm('canary', [entry('istio-operator')], labels('Pilot', { 'istio.io/rev': 'canary' })),
+      cm('elsewhere', [entry('istio-operator')], labels('Pilot', { 'install.operator.istio.io/owning-resource-namespace': 'other' })),
+    ];
+    const { client, calls } = listingClient(live, ['EnvoyFilter']);
+    const found = await findIstioctlLeftovers(client, '', 'istio-system', new Set(['ConfigMap/istio-system/kept']));
+    expect(found).toEqual([
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'egress-a' },
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'egress-b' },
+    ]);
+    expect(calls).toContain('ConfigMap||istio.io/rev=default,operator.istio.io/component,install.operator.istio.io/owning-resource-namespace=istio-system');
+    expect(calls.some((c) => c.startsWith('Pod|') || c.startsWith('CustomResourceDefinition|') || c.startsWith('EnvoyFilter|'))).toBe(false);
   });
 });
