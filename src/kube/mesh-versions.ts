@@ -196,7 +196,7 @@ export function proxyOf(pod: PodLike, tagRevisions: ReadonlyMap<string, string> 
  * (`app=istiod`) in `istioNamespace`, proxies in every namespace, from paginated pod lists (only
  * one page is held at a time; each proxy keeps a few strings), and the revision tags
  * (`readRevisionState`). With `revision`, only that revision's istiods, proxies and tags; a
- * revision that names a tag is resolved to the revision the tag points at. Istiods come default
+ * revision that names a tag (and no revision) is resolved to the revision the tag points at. Istiods come default
  * revision first, then by revision and pod name; proxies by ID. A user who may not list webhook
  * configurations gets the versions without tags (`tagsUnknown` says why). Throws what the client
  * throws (KubeError, ClusterUnreachableError).
@@ -205,15 +205,19 @@ export async function meshVersions(client: KubeClient, opts: MeshVersionOptions)
   const asked = opts.revision === undefined || opts.revision === '' ? undefined : opts.revision;
   const page = opts.pageSize !== undefined ? { pageSize: opts.pageSize } : {};
   let allTags: RevisionTag[] = [];
+  let revisions = new Set<string>();
   let tagsUnknown: string | undefined;
   try {
-    allTags = (await readRevisionState(client, opts.istioNamespace)).tags;
+    const state = await readRevisionState(client, opts.istioNamespace);
+    allTags = state.tags;
+    revisions = new Set(state.revisions.map((r) => r.revision));
   } catch (e) {
     if (!(e instanceof KubeError) || (e.status !== 403 && e.status !== 401)) throw e;
     tagsUnknown = e.message.split('\n')[0]!;
   }
   const tagRevisions = new Map(allTags.map((t) => [t.tag, t.revision]));
-  const wanted = asked === undefined ? undefined : tagRevisions.get(asked) ?? asked;
+  // `default` names both the default revision and the default tag: the revision, when it exists, wins.
+  const wanted = asked === undefined ? undefined : (revisions.has(asked) ? asked : tagRevisions.get(asked) ?? asked);
   const controlPlane: ControlPlaneVersion[] = [];
   // Filtered here rather than by selector: the default revision's istiod may carry
   // istio.io/rev=default or no such label at all.

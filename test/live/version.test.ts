@@ -201,6 +201,10 @@ describe('version against a cluster', () => {
     expect(defaultOnly.stdout).toBe(`${CLIENT_LINE}control plane version: 1.30.3\ndata plane version: 1.30.3 (7 proxies), 1.29.1 (2 proxies), 1.31.0 (1 proxy), 1.28.0 (1 proxy)\n`);
     expect(JSON.parse((await version('-r', 'default', '-o', 'json')).stdout).meshVersion)
       .toStrictEqual([{ Component: 'pilot', Revision: 'default', Info: { version: '1.30.3' }, Tags: ['default'] }]);
+    // The default tag moved to canary: -r default still means the default revision, which exists.
+    await applyAll(cluster, client, [tag('default', 'canary')]);
+    expect((await version('-r', 'default')).stdout).toBe(defaultOnly.stdout);
+    expect((await version()).stdout).toContain('1.31.0 (revision canary, tags: default, prod)');
   });
 });
 
