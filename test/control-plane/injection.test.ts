@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { run } from '../helpers.js';
-import { jsonPatch, podInjection, type PatchOperation } from './injection.js';
+import { jsonPatch, podInjection, webhookSkipReason, type PatchOperation } from './injection.js';
 import type { Rest, RestAnswer } from './rest.js';
 import type { KObject } from './types.js';
 
@@ -41,6 +41,44 @@ describe('jsonPatch', () => {
     ]);
     expect(applyPatch(before, ops)).toEqual(after);
     expect(jsonPatch(after, after)).toEqual([]);
+  });
+});
+
+describe('webhookSkipReason (istiod\'s injectRequired beyond the engine\'s rules)', () => {
+  const meta = (labels: Record<string, string> = {}, annotations: Record<string, string> = {}) => ({ labels, annotations });
+  const DISABLED = 'the injector\'s policy is "disabled" and the Pod does not ask for injection (sidecar.istio.io/inject: "true")';
+  const NEVER = 'the Pod\'s labels match the injector\'s neverInjectSelector';
+
+  it('follows the policy when the Pod says neither "true" nor "false" (other values are ignored, the label wins)', () => {
+    expect(webhookSkipReason('policy: enabled\n', meta())).toBeUndefined();
+    expect(webhookSkipReason('policy: disabled\n', meta())).toBe(DISABLED);
+    expect(webhookSkipReason('policy: disabled\n', meta({}, { 'sidecar.istio.io/inject': 'yes' }))).toBe(DISABLED);
+    expect(webhookSkipReason('policy: disabled\n', meta({}, { 'sidecar.istio.io/inject': 'true' }))).toBeUndefined();
+    expect(webhookSkipReason('policy: disabled\n', meta({ 'sidecar.istio.io/inject': 'true' }, { 'sidecar.istio.io/inject': 'false' }))).toBeUndefined();
+    // "false" is the engine's to skip, with its own reason.
+    expect(webhookSkipReason('policy: enabled\n', meta({ 'sidecar.istio.io/inject': 'false' }))).toBeUndefined();
+    // No policy at all: istiod's InjectionPolicyOff.
+    expect(webhookSkipReason('templates: {}\n', meta())).toBe('the injector\'s policy is "" and the Pod does not ask for injection (sidecar.istio.io/inject: "true")');
+  });
+
+  it('applies neverInjectSelector before alwaysInjectSelector, both before the policy; an empty selector selects nothing', () => {
+    const config = [
+      'policy: disabled',
+      'neverInjectSelector:',
+      '- matchLabels: {batch: "true"}',
+      '- matchExpressions: [{key: tier, operator: In, values: [infra, ops]}]',
+      '- {}',
+      'alwaysInjectSelector:',
+      '- matchExpressions: [{key: mesh, operator: Exists}, {key: legacy, operator: DoesNotExist}, {key: tier, operator: NotIn, values: [infra]}]',
+    ].join('\n');
+    expect(webhookSkipReason(config, meta({ batch: 'true', mesh: 'yes' }))).toBe(NEVER);
+    expect(webhookSkipReason(config, meta({ tier: 'ops' }))).toBe(NEVER);
+    expect(webhookSkipReason(config, meta({ mesh: 'yes' }))).toBeUndefined();
+    expect(webhookSkipReason(config, meta({ mesh: 'yes', tier: 'web' }))).toBeUndefined();
+    expect(webhookSkipReason(config, meta({ mesh: 'yes', legacy: '1' }))).toBe(DISABLED);
+    expect(webhookSkipReason(config, meta({ batch: 'false' }))).toBe(DISABLED);
+    // The Pod's own "true" wins over the selectors.
+    expect(webhookSkipReason(config, meta({ batch: 'true', 'sidecar.istio.io/inject': 'true' }))).toBeUndefined();
   });
 });
 
@@ -114,6 +152,28 @@ describe('podInjection', () => {
     const d = await inject(request('istiod-stable.istio-system.svc', badAnnotation));
     expect(d.action).toBe('denied');
     expect(d.action === 'denied' && d.message).toBe('sidecar injection by revision "stable": invalid value \'BOUNCE\' for annotation \'sidecar.istio.io/interceptionMode\': interceptionMode invalid, use REDIRECT,TPROXY,NONE: BOUNCE');
+  });
+
+  it('skips what only the webhook skips: the policy "disabled" of a rendering with autoInject disabled', async () => {
+    const r = await run(['manifest', 'generate', '--set', 'profile=minimal', '-r', 'stable', '--set', 'values.global.proxy.autoInject=disabled']);
+    expect(r.code, r.stderr).toBe(0);
+    const objects = parseAllDocuments(r.stdout).map((d) => d.toJSON() as KObject).filter((o) => o?.kind === 'ConfigMap');
+    const svc = service('istiod-stable', 'stable');
+    const rest: Rest = {
+      request: async (path) => {
+        const name = path.split('/').pop();
+        const found = path.includes('/services/') ? (name === 'istiod-stable' ? svc : undefined) : objects.find((o) => o.metadata.name === name);
+        return found ? { status: 200, body: { ...found, metadata: { ...found.metadata, resourceVersion: '1' } } } : { status: 404, body: {} };
+      },
+      watch: () => () => undefined,
+      close: () => undefined,
+    };
+    const inject = podInjection(rest);
+    expect(await inject(request('istiod-stable.istio-system.svc'))).toEqual({
+      action: 'skipped', revision: 'stable', reason: 'the injector\'s policy is "disabled" and the Pod does not ask for injection (sidecar.istio.io/inject: "true")',
+    });
+    const asking = { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata.labels, 'sidecar.istio.io/inject': 'true' } } };
+    expect((await inject(request('istiod-stable.istio-system.svc', asking))).action).toBe('injected');
   });
 
   it('injects a Pod injected before again, with the new revision replacing the old (istiod does not skip it)', async () => {

@@ -10,10 +10,14 @@
  * JSONPatch from the Pod as it arrived to the injected Pod.
  *
  * What istiod skips is skipped by the engine's own rules (host networking, a system namespace,
- * `sidecar.istio.io/inject: "false"`). A Pod that already carries `sidecar.istio.io/status` is
- * injected again, as istiod does: its templates see the Pod without the earlier injection, so an
- * injection of the same revision changes nothing and another revision's replaces it.
+ * `sidecar.istio.io/inject: "false"`), and by what only the webhook applies (Istio 1.30.3
+ * pkg/kube/inject/inject.go `injectRequired`): the injector config's `neverInjectSelector` and
+ * `alwaysInjectSelector`, then its `policy` (`disabled` injects only Pods that ask with "true").
+ * A Pod that already carries `sidecar.istio.io/status` is injected again, as istiod does: its
+ * templates see the Pod without the earlier injection, so an injection of the same revision changes
+ * nothing and another revision's replaces it.
  */
+import { parse as parseYaml } from 'yaml';
 import { injectionConfigFromObjects, type InjectionConfig } from '../../src/inject/config.js';
 import { NATIVE_SIDECARS_ENV, nativeSidecarMode, nativeSidecarsOnNodes, type NodeKubelet } from '../../src/inject/native-sidecars.js';
 import { createInjector, injectPod, type Injector } from '../../src/inject/pod.js';
@@ -83,6 +87,53 @@ export function jsonPatch(before: Json, after: Json, path = ''): PatchOperation[
   return JSON.stringify(before) === JSON.stringify(after) ? [] : [{ op: 'replace', path, value: after }];
 }
 
+/** A Kubernetes label selector as the injector config writes it. */
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** Whether `selector` selects `labels` (metav1.LabelSelectorAsSelector semantics); an empty one selects nothing here, as istiod skips it. */
+function selects(selector: LabelSelector, labels: Record<string, string>): boolean {
+  const exprs = selector.matchExpressions ?? [];
+  const matchLabels = Object.entries(selector.matchLabels ?? {});
+  if (exprs.length === 0 && matchLabels.length === 0) return false;
+  return matchLabels.every(([k, v]) => labels[k] === String(v)) && exprs.every((e) => {
+    const has = Object.hasOwn(labels, e.key);
+    switch (e.operator) {
+      case 'In': return has && (e.values ?? []).includes(labels[e.key]!);
+      case 'NotIn': return !has || !(e.values ?? []).includes(labels[e.key]!);
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      default: return false;
+    }
+  });
+}
+
+/**
+ * Returns why istiod's webhook would not inject a Pod the engine would, or undefined: after the
+ * Pod's own `sidecar.istio.io/inject` ("true" or "false"; the label wins over the annotation; any
+ * other value is ignored), `neverInjectSelector`, then `alwaysInjectSelector`, then `policy`, all
+ * from the injector ConfigMap's `config` text (Istio 1.30.3 `injectRequired`).
+ */
+export function webhookSkipReason(configText: string, meta: JsonObject): string | undefined {
+  let config: { policy?: unknown; neverInjectSelector?: unknown; alwaysInjectSelector?: unknown };
+  try {
+    config = obj(parseYaml(configText)) as typeof config;
+  } catch {
+    return undefined;
+  }
+  const labels = obj(meta.labels) as Record<string, string>;
+  const annotations = obj(meta.annotations) as Record<string, string>;
+  const choice = Object.hasOwn(labels, 'sidecar.istio.io/inject') ? labels['sidecar.istio.io/inject'] : annotations['sidecar.istio.io/inject'];
+  if (choice === 'true' || choice === 'false') return undefined;
+  const list = (v: unknown): LabelSelector[] => (Array.isArray(v) ? v.filter((x) => isObject(x as Json)) as LabelSelector[] : []);
+  if (list(config.neverInjectSelector).some((sel) => selects(sel, labels))) return 'the Pod\'s labels match the injector\'s neverInjectSelector';
+  if (list(config.alwaysInjectSelector).some((sel) => selects(sel, labels))) return undefined;
+  if (config.policy !== 'enabled') return `the injector's policy is ${JSON.stringify(config.policy ?? '')} and the Pod does not ask for injection (sidecar.istio.io/inject: "true")`;
+  return undefined;
+}
+
 /**
  * Returns the revision behind an istiod Service: its selector's `istio.io/rev` (the istiod pods it
  * routes to), else its own label; `''` for the default revision.
@@ -105,7 +156,7 @@ async function get(rest: Rest, path: string): Promise<JsonObject | undefined> {
  * Nodes with `rest` (admin, straight to the API server) while answering a webhook call.
  */
 export function podInjection(rest: Rest): PodInjection {
-  const cache = new Map<string, { version: string; config: InjectionConfig }>();
+  const cache = new Map<string, { version: string; config: InjectionConfig; configText: string }>();
   // Parsing the templates is the costly part; an injector is kept per configuration and layout.
   const injectors = new WeakMap<InjectionConfig, Map<string, Injector>>();
   const injector = (config: InjectionConfig, nativeSidecars: boolean, nativeSidecarsOnNode?: ReadonlyMap<string, boolean>): Injector => {
@@ -120,8 +171,8 @@ export function podInjection(rest: Rest): PodInjection {
     return found;
   };
 
-  /** The configuration of `revision` in `namespace`, or undefined when its ConfigMaps are gone. */
-  const configOf = async (namespace: string, revision: string): Promise<InjectionConfig | undefined> => {
+  /** The configuration of `revision` in `namespace` (and the injector's `config` text), or undefined when its ConfigMaps are gone. */
+  const configOf = async (namespace: string, revision: string): Promise<{ config: InjectionConfig; configText: string } | undefined> => {
     const suffix = revision ? `-${revision}` : '';
     const [injector, mesh] = await Promise.all([`istio-sidecar-injector${suffix}`, `istio${suffix}`]
       .map((name) => get(rest, `/api/v1/namespaces/${namespace}/configmaps/${name}`)));
@@ -129,10 +180,14 @@ export function podInjection(rest: Rest): PodInjection {
     const version = `${str(obj(injector.metadata).resourceVersion)}/${str(obj(mesh.metadata).resourceVersion)}`;
     const key = `${namespace}/${revision}`;
     const cached = cache.get(key);
-    if (cached?.version === version) return cached.config;
-    const config = injectionConfigFromObjects([injector, mesh] as unknown as K8sObject[], revision);
-    cache.set(key, { version, config });
-    return config;
+    if (cached?.version === version) return cached;
+    const entry = {
+      version,
+      config: injectionConfigFromObjects([injector, mesh] as unknown as K8sObject[], revision),
+      configText: str(obj(injector.data).config),
+    };
+    cache.set(key, entry);
+    return entry;
   };
 
   /** The sidecar layout as istiod decides it: its ENABLE_NATIVE_SIDECARS setting, in `auto` the Nodes. */
@@ -158,8 +213,8 @@ export function podInjection(rest: Rest): PodInjection {
     if (!service) return { action: 'denied', message: `service "${istioNamespace}/${serviceName}" not found` };
     const revision = serviceRevision(service, serviceName);
     const shown = revision || 'default';
-    const config = await configOf(istioNamespace, revision);
-    if (!config) {
+    const found = await configOf(istioNamespace, revision);
+    if (!found) {
       // istiod of that revision is gone: the API server finds nothing to talk to and, with
       // failurePolicy Fail, refuses the Pod.
       return { action: 'denied', revision: shown, message: `no istiod of revision "${shown}" in namespace "${istioNamespace}" (its ConfigMaps are missing)` };
@@ -171,8 +226,11 @@ export function podInjection(rest: Rest): PodInjection {
     if (!str(meta.namespace)) meta.namespace = request.namespace;
     const spec = obj(pod.spec);
     const owner = podOwner(meta);
+    // istiod decides this before injecting, so an invalid annotation on a Pod it skips is no error.
+    const webhookSkip = webhookSkipReason(found.configText, meta);
+    if (webhookSkip) return { action: 'skipped', revision: shown, reason: webhookSkip };
     try {
-      const outcome = injectPod(await injectorFor(config), {
+      const outcome = injectPod(await injectorFor(found.config), {
         typeMeta: { apiVersion: owner.apiVersion, kind: owner.kind },
         workload: { name: owner.name, namespace: owner.namespace },
         meta,
