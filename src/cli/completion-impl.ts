@@ -65,6 +65,9 @@ export const OPTION_VALUES: Readonly<Record<string, ValueSource>> = {
   '--poll-interval': 'free',
   '--timeout': 'free',
   '--webhook-name': 'free',
+  '--name': 'free',
+  '--wait': 'free',
+  '--waypoint-timeout': 'free',
   'analyze --output': ANALYZE_FORMATS,
   'manifest generate --output': 'files',
   'kube-inject --output': 'files',
@@ -90,6 +93,11 @@ export const ARGUMENT_VALUES: Readonly<Record<string, readonly ValueSource[]>> =
   'tag generate': ['free'],
   'tag list': ['free'],
   'tag remove': ['free'],
+  'waypoint generate': ['free'],
+  'waypoint apply': ['free'],
+  'waypoint list': ['free'],
+  'waypoint status': ['free'],
+  'waypoint delete': ['free'],
 };
 
 /** Beginnings of `--set` paths: the IstioOperator spec's top-level fields. */

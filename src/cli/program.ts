@@ -14,6 +14,7 @@ import { registerProfile } from './profile.js';
 import { registerTag } from './tag.js';
 import { registerValidate } from './validate.js';
 import { registerVersion } from './version.js';
+import { registerWaypoint } from './waypoint.js';
 
 /** Any command of the program; sub-command files attach to it without caring about its option types. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's typed generics do not compose across files
@@ -42,6 +43,7 @@ export function buildProgram(deps: Deps): AnyCommand {
   registerVerifyInstall(program, deps);
   registerPrecheck(program, deps);
   registerTag(program, deps);
+  registerWaypoint(program, deps);
   registerCompletion(program, deps);
   return program;
 }
