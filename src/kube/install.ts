@@ -274,7 +274,7 @@ export function versionWarnings(
       + 'Each proxy must stay within Istio\'s skew policy against the istiod that serves it (at most one minor version behind, never ahead); '
       + `how many minor versions a canary upgrade may span is stated in ${CANARY_UPGRADE_DOCS}. `
       + `Move namespaces with meshctl tag set <tag> -r ${revision} --overwrite or kubectl label namespace <namespace> istio.io/rev=${revision} --overwrite, `
-      + `restart their workloads, then remove the old control plane: meshctl uninstall -r ${other.revision}`);
+      + `restart their workloads, then remove the ${older ? 'old control plane' : `revision "${other.revision}"`}: meshctl uninstall -r ${other.revision}`);
   }
   if (!installed) {
     if (command === 'upgrade') out.unshift(`no installation recorded for ${where}; upgrade will install Istio ${target} fresh`);

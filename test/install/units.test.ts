@@ -72,7 +72,7 @@ describe('versionWarnings', () => {
       + 'Move namespaces with meshctl tag set <tag> -r canary --overwrite or kubectl label namespace <namespace> istio.io/rev=canary --overwrite, '
       + 'restart their workloads, then remove the old control plane: meshctl uninstall -r default']);
     expect(versionWarnings('install', undefined, '1.30.3', 'x', { revision: 'old', others: [{ revision: 'new', version: '1.31.0' }] })[0])
-      .toMatch(/beside revision "new" at 1\.31\.0: moving workloads to it from "new" is a downgrade\./);
+      .toMatch(/beside revision "new" at 1\.31\.0: moving workloads to it from "new" is a downgrade\. .*then remove the revision "new": meshctl uninstall -r new$/);
   });
 });
 
