@@ -7,7 +7,7 @@ import { getPath, parsePath } from './tree.js';
 export const ISTIO_VERSION = '1.30.3';
 
 /** Names of upstream's charts, used in the `helm.sh/chart` label as istioctl renders it. */
-export type ChartName = 'base' | 'istiod' | 'istio-ingress' | 'istio-egress';
+export type ChartName = 'base' | 'istiod' | 'istio-ingress' | 'istio-egress' | 'ztunnel';
 
 export interface RenderContext {
   config: MeshConfiguration;

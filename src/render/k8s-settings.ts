@@ -14,7 +14,7 @@ import { mergeOverlay, parsePath, type PathStep } from './tree.js';
 
 /** The objects one component instance rendered and its `k8s` settings. */
 export interface ComponentObjects {
-  /** Name of the main workload (Deployment) of the component. */
+  /** Name of the main workload (Deployment or DaemonSet) of the component. */
   workload: string;
   /** Container in the workload the container-level settings apply to. */
   container: string;
@@ -108,7 +108,8 @@ function podSpec(dep: K8sObject): JsonObject {
  */
 export function applyK8sSettings(c: ComponentObjects): void {
   const k = c.k8s;
-  const dep = find(c.objects, 'Deployment', c.workload);
+  // istioctl patches the component's resource type: a Deployment, or a DaemonSet for cni and ztunnel.
+  const dep = find(c.objects, 'Deployment', c.workload) ?? find(c.objects, 'DaemonSet', c.workload);
   if (dep) {
     const spec = dep.spec as JsonObject;
     const pod = podSpec(dep);

@@ -10,10 +10,11 @@ import { makeContext, type RenderContext } from './context.js';
 import { renderBase } from './components/base.js';
 import { isRemote, renderPilot, withChartValues } from './components/pilot.js';
 import { enabledGateways, renderGateway } from './components/gateways.js';
+import { renderZtunnel } from './components/ztunnel.js';
 import { applyK8sSettings } from './k8s-settings.js';
 
 /** The components meshctl renders, with istioctl's names (operator/pkg/component/component.go). */
-export type ComponentName = 'Base' | 'Pilot' | 'IngressGateways' | 'EgressGateways';
+export type ComponentName = 'Base' | 'Pilot' | 'IngressGateways' | 'EgressGateways' | 'Ztunnel';
 
 /** One rendered object and the component it belongs to. */
 export interface RenderedObject {
@@ -84,17 +85,24 @@ const COMPONENTS: ComponentDef[] = [
       ? [{ objects: renderPilot(withChartValues(inComponentNamespace(ctx, 'pilot'))), workload: `istiod${ctx.suffix}`, container: 'discovery', path: 'components.pilot', specPath: ['components', 'pilot'], k8s: k8sOf(componentSpec(ctx, 'pilot')) }]
       : [],
   },
+  {
+    // istioctl patches the DaemonSet named after the component (`ztunnel`), whatever values.ztunnel.resourceName says.
+    name: 'Ztunnel', specKey: 'ztunnel',
+    render: (ctx) => enabled(ctx, 'ztunnel')
+      ? [{ objects: renderZtunnel(inComponentNamespace(ctx, 'ztunnel')), workload: 'ztunnel', container: 'istio-proxy', path: 'components.ztunnel', specPath: ['components', 'ztunnel'], k8s: k8sOf(componentSpec(ctx, 'ztunnel')) }]
+      : [],
+  },
   { name: 'IngressGateways', specKey: 'ingressGateways', render: gatewayComponent('ingress') },
   { name: 'EgressGateways', specKey: 'egressGateways', render: gatewayComponent('egress') },
 ];
 
 /** Components istioctl has that meshctl does not render yet; enabling one is an error, not a silent no-op. */
-const UNSUPPORTED = ['cni', 'ztunnel'];
+const UNSUPPORTED = ['cni'];
 
 /** How renderManifests treats the configuration. */
 export interface RenderOptions {
   /**
-   * Leave out the components meshctl cannot render yet (cni, ztunnel) instead of refusing them. For
+   * Leave out the components meshctl cannot render yet (cni) instead of refusing them. For
    * callers that read only istiod's configuration, such as kube-inject: an enabled CNI still shapes
    * the injector's values (`pilot.cni.enabled`), just as istioctl's rendering does.
    */
@@ -103,7 +111,7 @@ export interface RenderOptions {
 
 /**
  * Returns the objects of the configuration in install order. Throws, for an unsupported component
- * (cni, ztunnel) that is enabled (unless `options.omitUnsupported`), a `k8s.overlays` entry that is
+ * (cni) that is enabled (unless `options.omitUnsupported`), a `k8s.overlays` entry that is
  * malformed or matches nothing, or two gateway entries that are one gateway: a DataError at the
  * value's `file:line:column` when an `-f` file set it, a UsageError naming the `--set` flag when a
  * flag did, else a UsageError (see configErrorAt).

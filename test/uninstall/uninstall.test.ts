@@ -333,6 +333,11 @@ describe('uninstall of a revision that revision tags and namespaces still use', 
     await install('--set', 'profile=minimal', '-r', 'stable');
     await cp.store.create(tag('prod', 'stable'));
     await cp.store.create(tag('default', 'stable'));
+    // A tag an installer made, with owner labels (as istioctl's install makes the default tag): it goes with the revision.
+    const owned = tag('blue', 'stable');
+    owned.metadata.labels!['operator.istio.io/component'] = 'Pilot';
+    await cp.store.create(owned);
+    await namespace('via-blue', { 'istio.io/rev': 'blue' });
     await namespace('direct', { 'istio.io/rev': 'stable' });
     await namespace('via-prod', { 'istio.io/rev': 'prod' });
     // istio-injection=enabled follows the default tag, here to stable.
@@ -365,6 +370,8 @@ describe('uninstall of a revision that revision tags and namespaces still use', 
     expect(r.stderr).toContain('Namespaces using revision tag default, which points at revision stable: legacy, shop; '
       + 'new pods there will be refused by the tag\'s injection webhook, which has no istiod left to call.\n');
     expect(r.stderr).toContain('Namespaces using revision tag prod, which points at revision stable: via-prod; new pods there will be refused');
+    expect(r.stderr).toContain('Namespaces using revision tag blue, which points at revision stable: via-blue; new pods there will start without a sidecar.\n');
+    expect(r.stdout).toContain('    MutatingWebhookConfiguration/istio-revision-tag-blue\n');
     expect(r.stderr).not.toContain('elsewhere');
     expect(r.stderr).toContain('Revision tags default, prod point at revision stable and will be left dangling: '
       + 'point each at another revision (meshctl tag set <tag> -r <other> --overwrite) or remove each (meshctl tag remove <tag>).\n');
@@ -384,6 +391,7 @@ describe('uninstall of a revision that revision tags and namespaces still use', 
     const r = await meshctl('uninstall', '-r', 'stable', '-y', '--poll-interval', '100ms');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('  Removed Deployment/istio-system/istiod-stable.\n');
+    expect(r.stderr).toContain('  Removed MutatingWebhookConfiguration/istio-revision-tag-blue.\n');
     expect(r.stderr.endsWith('✔ Uninstall complete\n')).toBe(true);
     for (const name of tagNames) {
       expect(await cp.store.get({ group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', name: `istio-revision-tag-${name}` })).toBeDefined();
