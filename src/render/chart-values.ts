@@ -20,7 +20,7 @@
  * Each merge: maps merge key by key; anything else (lists, scalars, null) replaces.
  */
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
-import { UsageError } from '../errors.js';
+import { ConfigValueError } from '../errors.js';
 import { mergeOverlay } from './tree.js';
 import { truthy } from './context.js';
 
@@ -148,27 +148,31 @@ export function componentValues(chart: ChartId, values: JsonObject, componentSpe
 /**
  * Returns the overlay a chart applies for the values it is handed: the profile's (`profile`, else
  * `global.profile`), then the compatibility version's, then the platform's (`platform`, else `global.platform`),
- * merged in that order (per Istio 1.30.3 zzz_profile.yaml). Throws UsageError naming the values path for a
+ * merged in that order (per Istio 1.30.3 zzz_profile.yaml). Throws ConfigValueError (a UsageError carrying the
+ * IstioOperator path of the value, so that renderManifests can point at the flag or file that set it) for a
  * profile, compatibility version or platform the charts have no overlay for, as the chart fails on them.
  */
 export function chartOverlay(data: ChartData, values: JsonObject): JsonObject {
   let overlay: JsonObject = {};
-  const pick = (table: Record<string, JsonObject>, name: Json | undefined, what: string, flag: string) => {
+  const pick = (table: Record<string, JsonObject>, key: string, global: boolean, what: string) => {
+    const own = values[key];
+    const name = truthy(own) || !global ? own : map(values.global)[key];
     if (!truthy(name)) return;
     const found = table[String(name)];
-    if (!found) throw new UsageError(`unknown ${what} "${String(name)}" in ${flag} (known: ${Object.keys(table).sort().join(', ')})`);
+    // istioctl copies spec.compatibilityVersion into the values: the IstioOperator field is where users set it.
+    const path = !global ? [key] : truthy(own) ? ['values', key] : ['values', 'global', key];
+    if (!found) throw new ConfigValueError(`unknown ${what} "${String(name)}" in ${path.join('.')} (known: ${Object.keys(table).sort().join(', ')})`, path);
     overlay = merge(overlay, found);
   };
-  const either = (key: string) => (truthy(values[key]) ? values[key] : map(values.global)[key]);
-  pick(data.chartProfiles, either('profile'), 'chart profile', 'values.profile');
-  pick(data.chartCompatibilityVersions, values.compatibilityVersion, 'compatibility version', 'compatibilityVersion');
-  pick(data.chartPlatforms, either('platform'), 'platform', 'values.global.platform');
+  pick(data.chartProfiles, 'profile', true, 'chart profile');
+  pick(data.chartCompatibilityVersions, 'compatibilityVersion', false, 'compatibility version');
+  pick(data.chartPlatforms, 'platform', true, 'platform');
   return overlay;
 }
 
 /**
  * Returns what a chart's templates see for the values istioctl hands it (`original`) over the chart's
- * `defaults` (see the module comment, step 2). Throws UsageError as chartOverlay does.
+ * `defaults` (see the module comment, step 2). Throws ConfigValueError as chartOverlay does.
  */
 export function chartMergedValues(data: ChartData, chart: ChartId, defaults: JsonObject, original: JsonObject): JsonObject {
   const shape = CHART_SHAPES[chart];
@@ -184,8 +188,8 @@ export function chartMergedValues(data: ChartData, chart: ChartId, defaults: Jso
  * Returns the values istioctl hands `chart` and the values the chart renders with, for a resolved configuration
  * (`input`); the chart's defaults come from `data.chartDefaults[chart]` unless `defaults` is given. The
  * component's own hub and tag are read from `input.spec.components.<specKey>` (for a gateway, pass the list
- * entry's values yourself: istioctl's gateway handling is in components/gateways.ts). Throws UsageError for a
- * profile, compatibility version or platform the charts have no overlay for.
+ * entry's values yourself: istioctl's gateway handling is in components/gateways.ts). Throws ConfigValueError
+ * (a UsageError) for a profile, compatibility version or platform the charts have no overlay for.
  */
 export function chartValues(data: ChartData, chart: ChartId, input: ChartValuesInput, defaults?: JsonObject): ChartValues {
   const shape = CHART_SHAPES[chart];

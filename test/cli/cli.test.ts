@@ -6,6 +6,8 @@ import { parse } from 'yaml';
 import { run, repoRoot } from '../helpers.js';
 
 const data = (name: string) => join(repoRoot, 'test/testdata/cli', name);
+/** The profiles of Istio 1.30.3 (manifests/profiles/*.yaml), in the order istioctl profile list prints them. */
+const PROFILES = ['ambient', 'default', 'demo', 'empty', 'minimal', 'openshift', 'openshift-ambient', 'preview', 'remote', 'stable'];
 
 describe('version', () => {
   it('prints the client and the Istio version it installs, and says why there is no control plane version', async () => {
@@ -101,7 +103,7 @@ describe('manifest generate', () => {
   it('names the valid profiles for an unknown one (exit 64)', async () => {
     const r = await run(['manifest', 'generate', '--set', 'profile=demoo']);
     expect(r.code).toBe(64);
-    expect(r.stderr).toBe('Error: unknown profile "demoo" in --set profile=demoo (valid profiles: default, demo, empty, minimal, remote)\n');
+    expect(r.stderr).toBe('Error: unknown profile "demoo" in --set profile=demoo (valid profiles: ambient, default, demo, empty, minimal, openshift, openshift-ambient, preview, remote, stable)\n');
     expect(r.stdout).toBe('');
   });
 
@@ -190,8 +192,8 @@ describe('manifest generate', () => {
 describe('profile', () => {
   it('lists the profiles', async () => {
     const r = await run(['profile', 'list']);
-    expect(r.stdout).toBe('Istio configuration profiles:\n    default\n    demo\n    empty\n    minimal\n    remote\n');
-    expect(JSON.parse((await run(['profile', 'list', '-o', 'json'])).stdout)).toStrictEqual(['default', 'demo', 'empty', 'minimal', 'remote']);
+    expect(r.stdout).toBe('Istio configuration profiles:\n' + PROFILES.map((p) => `    ${p}\n`).join(''));
+    expect(JSON.parse((await run(['profile', 'list', '-o', 'json'])).stdout)).toStrictEqual(PROFILES);
   });
 
   it('dumps a merged profile as an IstioOperator', async () => {

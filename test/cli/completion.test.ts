@@ -180,7 +180,7 @@ describe('meshctl __complete', () => {
   });
 
   it('completes profile names for profile dump, profile diff (with files) and --set profile=', async () => {
-    const names = ['default', 'demo', 'empty', 'minimal', 'remote'];
+    const names = ['ambient', 'default', 'demo', 'empty', 'minimal', 'openshift', 'openshift-ambient', 'preview', 'remote', 'stable'];
     expect((await ask(['profile', 'dump', ''])).values).toStrictEqual(names);
     expect((await ask(['profile', 'dump', 'de'])).values).toStrictEqual(['default', 'demo']);
     // One profile only: after it, the flags.
@@ -392,7 +392,7 @@ echo "== ${line.replace(/["$`\\]/g, '\\$&')}"; [ -n "$OPTS" ] && echo "opts:$OPT
       'meshctl profile ': ['diff', 'dump', 'list'],
       'meshctl profile dump de': ['default', 'demo'],
       // bash replaces only the text after "=" (a COMP_WORDBREAKS character).
-      'meshctl manifest generate --set profile=': ['default', 'demo', 'empty', 'minimal', 'remote'],
+      'meshctl manifest generate --set profile=': ['ambient', 'default', 'demo', 'empty', 'minimal', 'openshift', 'openshift-ambient', 'preview', 'remote', 'stable'],
       'meshctl install --set=profile=mi': ['minimal'],
       'meshctl manifest generate --set ': ['opts: nospace', 'profile=', 'revision=', 'namespace=', 'hub=', 'tag=', 'components.', 'values.', 'meshConfig.'],
       'meshctl --context ': ['staging', 'prod', 'arn:aws:eks:eu-west-1:123456789012:cluster/edge'],
@@ -457,7 +457,7 @@ ask() { words=("\${(@z)1}"); [[ $1 == *' ' ]] && words+=(''); CURRENT=\${#words}
     const lines = ['meshctl prof', 'meshctl profile dump ', 'meshctl manifest generate --set ', 'meshctl --context ', `meshctl --kubeconfig ${otherKubeconfig} analyze -n `, 'meshctl kube-inject --filename=a', 'meshctl completion '];
     const check = (stdout: string) => {
       expect(stdout).toContain('== meshctl prof\ncompadd -l -d shown | profile\n');
-      expect(stdout).toContain('== meshctl profile dump \ncompadd -l -d shown | default|demo|empty|minimal|remote\n');
+      expect(stdout).toContain('== meshctl profile dump \ncompadd -l -d shown | ambient|default|demo|empty|minimal|openshift|openshift-ambient|preview|remote|stable\n');
       expect(stdout).toContain("== meshctl manifest generate --set \ncompadd -l -d shown -S  | profile=|revision=|namespace=|hub=|tag=|components.|values.|meshConfig.\n");
       expect(stdout).toContain('== meshctl --context \ncompadd -l -d shown | staging|prod|arn:aws:eks:eu-west-1:123456789012:cluster/edge\n');
       expect(stdout).toContain('analyze -n \ncompadd -l -d shown | lab-ns|default\n');
@@ -549,7 +549,7 @@ print -r -- "$screen"
         return [head!, rest.filter(Boolean).map((l) => l.split('\t')[0]!)];
       }));
       expect(blocks['meshctl prof']).toStrictEqual(['profile']);
-      expect(blocks['meshctl profile dump ']).toStrictEqual(['default', 'demo', 'empty', 'minimal', 'remote']);
+      expect(blocks['meshctl profile dump ']).toStrictEqual(['ambient', 'default', 'demo', 'empty', 'minimal', 'openshift', 'openshift-ambient', 'preview', 'remote', 'stable']);
       expect(blocks['meshctl manifest generate --set profile=m']).toStrictEqual(['profile=minimal']);
       expect([...blocks['meshctl --context ']!].sort()).toStrictEqual(['arn:aws:eks:eu-west-1:123456789012:cluster/edge', 'prod', 'staging']);
       expect([...blocks['meshctl analyze -n ']!].sort()).toStrictEqual(['default', 'payments', 'shop']);

@@ -34,7 +34,7 @@ describe('bin/meshctl', () => {
     const r = await execa(bin, ['manifest', 'generate', '--set', 'profile=prod'], { reject: false });
     expect(r.exitCode).toBe(64);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('Error: unknown profile "prod" in --set profile=prod (valid profiles: default, demo, empty, minimal, remote)');
+    expect(r.stderr).toBe('Error: unknown profile "prod" in --set profile=prod (valid profiles: ambient, default, demo, empty, minimal, openshift, openshift-ambient, preview, remote, stable)');
   });
 
   it('reads an overlay from stdin', async () => {

@@ -1,12 +1,15 @@
 /** The Base component: the Istio CRDs, the reader service account and the default-revision validator (per Istio 1.30.3 base chart). */
-import type { JsonObject, K8sObject } from '../../manifest/objects.js';
+import { isObject, type JsonObject, type K8sObject } from '../../manifest/objects.js';
+import { chartValues } from '../chart-values.js';
+import { defaultRevisionStablePolicy } from './stable-policy.js';
 import { renderCrds } from '../crds.js';
-import { chartLabels, val, valStr, type RenderContext } from '../context.js';
+import { chartLabels, truthy, val, valStr, type RenderContext } from '../context.js';
 
 /**
  * Returns the CRDs (less those named in `base.excludedCRDs`), `istio-reader-service-account` in
  * `global.istioNamespace` (unless `global.enableReaderRBAC` is false), and, when `defaultRevision` names a
- * revision, the `istiod-default-validator` webhook configuration that validates for it.
+ * revision, the `istiod-default-validator` webhook configuration that validates for it, and the stable channel's
+ * default-revision policy when the values ask for it.
  */
 export function renderBase(ctx: RenderContext): K8sObject[] {
   const excluded = val(ctx, 'base.excludedCRDs');
@@ -26,7 +29,23 @@ export function renderBase(ctx: RenderContext): K8sObject[] {
   }
   const defaultRevision = valStr(ctx, 'defaultRevision');
   if (defaultRevision) out.push(defaultRevisionValidator(ctx, defaultRevision, istioNamespace));
+  out.push(...stablePolicy(ctx));
   return out;
+}
+
+/**
+ * Returns the stable channel's policy for the default revision when the base chart's values ask for it (the
+ * `stable` profile's overlay, `experimental.stableValidationPolicy`, and a `defaultRevision`; `global.resourceScope`
+ * all or cluster), else nothing. Read from the base chart's own values (chart-values.ts), where the profile
+ * overlay lands.
+ */
+function stablePolicy(ctx: RenderContext): K8sObject[] {
+  const { merged } = chartValues(ctx.assets.charts, 'base', { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec, revision: ctx.rev });
+  const experimental = isObject(merged.experimental) ? merged.experimental : {};
+  const scope = isObject(merged.global) ? merged.global.resourceScope : undefined;
+  const defaultRevision = typeof merged.defaultRevision === 'string' ? merged.defaultRevision : '';
+  if (!truthy(experimental.stableValidationPolicy) || defaultRevision === '' || !['all', 'cluster'].includes(String(scope))) return [];
+  return defaultRevisionStablePolicy(defaultRevision);
 }
 
 /** The cluster-wide validator for the default revision (per Istio 1.30.3 defaultrevision-validatingwebhookconfiguration.yaml). */

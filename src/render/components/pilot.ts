@@ -10,6 +10,7 @@ import { emitYaml } from '../../manifest/emit.js';
 import { mergeOverlay } from '../tree.js';
 import { chartLabels, imageRef, ownedLabels, stringMap, truthy, val, valMap, valStr, valTrue, type RenderContext } from '../context.js';
 import { injectorValues, istiodChartValues, type IstiodValues } from '../istiod-values.js';
+import { revisionStablePolicy } from './stable-policy.js';
 import { gatewayControllerRules, istiodClusterRules, istiodNamespaceRules, readerClusterRules } from './rbac.js';
 
 const RBAC = 'rbac.authorization.k8s.io';
@@ -104,6 +105,9 @@ export function renderPilot(ctx: RenderContext): K8sObject[] {
   if (!valTrue(ctx, 'global.operatorManageWebhooks')) out.push(injectorWebhook(ctx), ...revisionTagWebhooks(ctx));
   out.push(...revisionTagServices(ctx), ...gatewayClassConfigMaps(ctx));
   if (!remote && valTrue(ctx, 'global.configValidation')) out.push(validatingWebhook(ctx));
+  if (!remote && valTrue(ctx, 'experimental.stableValidationPolicy') && ['all', 'namespace'].includes(valStr(ctx, 'global.resourceScope', 'all'))) {
+    out.push(...revisionStablePolicy(ctx.rev, istioNamespace));
+  }
   return out;
 }
 
