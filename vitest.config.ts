@@ -14,6 +14,7 @@ export const CLUSTER_TESTS = [
   'test/verify-install/verify-install.test.ts',
   'test/precheck/precheck.test.ts',
   'test/tag/tag.test.ts',
+  'test/waypoint/waypoint.test.ts',
 ];
 
 export default defineConfig({

@@ -138,7 +138,7 @@ A namespace that already uses another waypoint is not enrolled, nor the waypoint
     });
 
   waypoint.command('status')
-    .description('Show the waypoints\' Programmed condition (and Accepted when it is not True) with reason and message')
+    .description('Show the waypoints\' Programmed condition (and Accepted when it is False) with reason and message')
     .argument('[args...]')
     .usage('[options]')
     .option('--name <name>', `${NAME_HELP}: show only this one (default: every waypoint of the namespace)`)

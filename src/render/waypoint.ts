@@ -148,13 +148,13 @@ export function waypointListTable(waypoints: readonly K8sObject[], allNamespaces
 /**
  * Returns the conditions `waypoint status` shows for a waypoint: its `Programmed` condition (as
  * istioctl shows; `Unknown` with empty reason when the Gateway has none yet), preceded by its
- * `Accepted` condition when that is present and not `True`, since it then says why the waypoint
- * cannot be programmed.
+ * `Accepted` condition when that is `False`, since it then says why the waypoint cannot be
+ * programmed (while both are `Unknown`, as the CRD's default status has them, they say the same).
  */
 export function statusConditions(gw: K8sObject): GatewayCondition[] {
   const accepted = gatewayCondition(gw, 'Accepted');
   const programmed = gatewayCondition(gw, 'Programmed') ?? { type: 'Programmed', status: 'Unknown', reason: '', message: '' };
-  return [...(accepted && accepted.status !== 'True' ? [accepted] : []), programmed];
+  return [...(accepted?.status === 'False' ? [accepted] : []), programmed];
 }
 
 /**

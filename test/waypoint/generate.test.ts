@@ -156,7 +156,7 @@ describe('waypoint status table (upstream testdata/waypoint)', () => {
       + 'fake3         waypoint     True       Programmed                \n');
   });
 
-  it('shows why a waypoint is not programmed: the Accepted condition first when it is not True, with reasons and messages', () => {
+  it('shows why a waypoint is not programmed: the Accepted condition first when it is False, with reasons and messages', () => {
     const gw: K8sObject = {
       ...gateway('waypoint', 'default', false, true),
       status: {
@@ -171,6 +171,12 @@ describe('waypoint status table (upstream testdata/waypoint)', () => {
       'NAME         STATUS     TYPE           REASON                MESSAGE\n'
       + 'waypoint     False      Accepted       InvalidParameters     parametersRef not found\n'
       + 'waypoint     False      Programmed     Invalid               Gateway not accepted\n');
+  });
+
+  it('shows Accepted only when it is False: not while both conditions are Pending (the CRD\'s default status)', () => {
+    const pending = (type: string) => ({ type, status: 'Unknown', reason: 'Pending', message: 'Waiting for controller' });
+    const gw = { ...gateway('w', 'd', true, true), status: { conditions: [pending('Accepted'), pending('Programmed')] } };
+    expect(statusConditions(gw)).toStrictEqual([pending('Programmed')]);
   });
 
   it('a Gateway with no conditions at all is Unknown', () => {
