@@ -4,12 +4,11 @@ import {
   chooseResources, MAX_ANNOTATION_CHARS, overlayFiles, REDACTED, slimLiveObject, versionRank,
 } from '../../src/kube/live-resources.js';
 import {
-  clientSkewWarning, compareVersions, controlPlaneOf, countVersions, countVersionsByRevision, danglingTags, parseImage, proxyOf, proxyRevision,
-  skewProblems, skewWarning, versionOfImage, type ControlPlaneVersion, type MeshVersions, type ProxyVersion,
+  clientSkewWarning, compareVersions, controlPlaneOf, countVersions, countVersionsByRevision, danglingTags, meshVersions, parseImage, proxyOf,
+  proxyRevision, skewProblems, skewWarning, versionOfImage, type ControlPlaneVersion, type MeshVersions, type ProxyVersion,
 } from '../../src/kube/mesh-versions.js';
 import { versionLines } from '../../src/cli/version-impl.js';
 import { KubeError } from '../../src/kube/errors.js';
-import { meshVersions } from '../../src/kube/mesh-versions.js';
 import type { KubeClient } from '../../src/kube/types.js';
 import {
   kubeletAllowsNativeSidecars, kubeletMinor, nativeSidecarMode, nativeSidecarsOnNodes, NATIVE_SIDECAR_MIN_KUBELET_MINOR,
