@@ -55,7 +55,7 @@ function namespaces(opts: { namespace?: string; allNamespaces?: boolean }): void
 
 const NAME_HELP = 'name of the waypoint';
 const NAMESPACE_HELP = 'namespace of the waypoint (default: the context\'s namespace)';
-const forOption = () => new Option('--for <type>', `traffic the waypoint takes: ${TRAFFIC_TYPES.join(', ')} (label istio.io/waypoint-for; default: not labelled, istiod then takes service)`)
+const forOption = () => new Option('--for <type>', 'traffic the waypoint takes (label istio.io/waypoint-for; default: not labelled, istiod then takes service)')
   .choices(TRAFFIC_TYPES);
 const timeoutOption = (what: string) => new Option('--waypoint-timeout <duration>', `how long to wait for ${what}`).default(DEFAULT_WAYPOINT_TIMEOUT);
 
