@@ -327,6 +327,10 @@ class Installer {
   private readonly reads: QueuedRead[] = [];
   /** Objects an istioctl installation of this revision has that the rendering lacks: pruned with the rest (see announceTakeover). */
   private istioctlLeftovers: ObjectRef[] = [];
+  /** Keys of the objects announceTakeover named. */
+  private readonly announced = new Set<string>();
+  /** Objects istioctl had applied that announceTakeover could not name (recorded ones, not read before): reported after applying. */
+  private retaken = 0;
 
   constructor(
     private readonly client: KubeClient,
@@ -383,6 +387,7 @@ class Installer {
       for (const e of (previous?.inventory ?? []) as RecordedEntry[]) this.recorded.set(keyOf(e), e);
       if (!namespacesFirst) await this.applyNamespaces(desired);
       await this.applyComponents(desired);
+      if (this.retaken) this.out.line(`- Took back ${this.retaken} object${this.retaken === 1 ? '' : 's'} istioctl had applied since meshctl's last install (field manager ${ISTIOCTL_FIELD_MANAGER})`);
       const pruned = await this.prune(desired, previous);
       await this.writeState(desired);
       this.out.status(undefined);
@@ -402,14 +407,22 @@ class Installer {
    * applies take them over, as istioctl's own forced applies would, and each object's remaining
    * istioctl fields are released after meshctl's apply (applyOne). Objects of istioctl's
    * installation that the rendering lacks are pruned, as istioctl's own prune would on the same
-   * switch. Objects the installed-state record covers are meshctl's already and are not read.
+   * switch (looked for when taking over, and whenever the revision has no installed-state record).
+   * Objects the installed-state record covers are meshctl's already and are not read.
    */
   private async announceTakeover(desired: readonly Desired[], previous: InstalledState | undefined): Promise<void> {
     const recorded = new Set((previous?.inventory ?? []).map((e) => keyOf(e)));
-    const taken = await findIstioctlObjects(this.client, desired.filter((d) => !recorded.has(d.key)).map((d) => d.object));
-    if (!taken.length) return;
     const { revision, namespace } = this.req.config;
-    this.istioctlLeftovers = await findIstioctlLeftovers(this.client, revision, namespace, new Set(desired.map((d) => d.key)));
+    const leftovers = () => findIstioctlLeftovers(this.client, revision, namespace, new Set(desired.map((d) => d.key)));
+    // Without a record of this revision (a first install, or a takeover interrupted before its
+    // record was written), istioctl's leftovers are looked for in any case.
+    const [taken, early] = await Promise.all([
+      findIstioctlObjects(this.client, desired.filter((d) => !recorded.has(d.key)).map((d) => d.object)),
+      previous ? undefined : leftovers(),
+    ]);
+    this.istioctlLeftovers = early ?? (taken.length ? await leftovers() : []);
+    if (!taken.length) return;
+    for (const r of taken) this.announced.add(keyOf(r));
     const n = `${taken.length} object${taken.length === 1 ? '' : 's'}`;
     this.out.line(this.opts.dryRun
       ? `- Would take over ${n} installed by istioctl (field manager ${ISTIOCTL_FIELD_MANAGER})`
@@ -607,7 +620,10 @@ class Installer {
     }
     this.counts[classifyApply(response, recorded, { created: answer.created, ...(typeof versionBefore === 'string' ? { resourceVersionBefore: versionBefore } : {}) })]++;
     // Taken over from istioctl: meshctl now owns what it sets; istioctl gives up the rest.
-    if (appliedByIstioctl(response)) response = await releaseIstioctlFields(this.client, d.object);
+    if (appliedByIstioctl(response)) {
+      if (!this.announced.has(d.key)) this.retaken++;
+      response = await releaseIstioctlFields(this.client, d.object);
+    }
     this.undigested.push({ key: d.key, response });
     this.applied.set(d.component, (this.applied.get(d.component) ?? 0) + 1);
     return response;

@@ -8,8 +8,10 @@
  * istioctl/pkg/tag/generate.go Generate and util.go DeactivateIstioInjectionWebhook).
  *
  * meshctl's install forces its applies the same way, so it takes such objects over without
- * conflict errors; this module finds them beforehand, so that the installer can say so, and keeps
- * the default revision's injector deactivated while a `default` tag injects in its place.
+ * conflict errors. This module finds them beforehand, so that the installer can say so; releases
+ * istioctl's remaining ownership after meshctl's apply, so that meshctl alone owns what it renders;
+ * finds what istioctl's installation has that the rendering lacks, for the prune; and keeps the
+ * default revision's injector deactivated while a `default` tag injects in its place.
  */
 import { isObject, type JsonObject, type K8sObject } from '../manifest/objects.js';
 import { KubeError } from './errors.js';

@@ -29,10 +29,12 @@
  *   The Update's field manager is `istioctl` here: upstream sends no field manager, so the API
  *   server derives one from the client's user agent.
  *
- * Two scenarios: the demo profile installed from an IstioOperator named `installed-state`
- * (`istioctl install -f`), taken over and purged; the default profile installed with
- * `istioctl install --set profile=default` (no IstioOperator name: the charts' `owning-resource:
- * unknown` stays, Base objects have none), taken over and uninstalled as the default revision.
+ * Three scenarios: the demo profile installed from an IstioOperator named `installed-state`
+ * (`istioctl install -f`), taken over, applied by istioctl again and taken back, then purged; the
+ * demo profile installed with `istioctl install --set profile=demo` (no IstioOperator name: the
+ * charts' `owning-resource: unknown` stays, Base objects have none), taken over with the default
+ * profile (what only demo set goes, the egress gateway is pruned), then purged; the default
+ * profile the same way, taken over and uninstalled as the default revision.
  */
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
@@ -298,6 +300,27 @@ describe.skipIf(!conformanceAvailable)(suiteTitle('an istioctl install of the de
     const verify = await meshctl('verify-install');
     expect(verify.code, `${verify.stdout}\n${verify.stderr}`).toBe(0);
     expect(`${verify.stdout}${verify.stderr}`).toContain('✔ Istio is installed and verified successfully');
+  });
+
+  it('istioctl applying its objects again (re-activating the injector) is taken over again by the next install', async () => {
+    const objects = istioctl.filter((o) => !o.metadata.labels?.['istio.io/tag']);
+    for (const component of COMPONENT_ORDER) await applyAsIstioctl(objects.filter((o) => o.metadata.labels?.['operator.istio.io/component'] === component), `again-${component}`);
+    const injector = () => cp.store.get({ group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration', name: 'istio-sidecar-injector' });
+    expect((await injector())!.webhooks as { namespaceSelector: unknown }[]).not.toContainEqual(expect.objectContaining({ namespaceSelector: NEVER_MATCH }));
+    const r = await meshctl('install', '--set', 'profile=demo', '-y');
+    expect(r.code, r.stderr).toBe(0);
+    // Recorded objects are not read before applying (a rerun stays cheap): the apply answers tell.
+    expect(r.stderr).not.toContain('Taking over');
+    expect(r.stderr).toContain(`- Took back ${objects.length} objects istioctl had applied since meshctl's last install (field manager istio-operator)`);
+    expect(r.stderr).toMatch(/ 0 pruned\./);
+    for (const o of objects) {
+      const live = await cp.store.get(refOf(o));
+      expect(managers(live), key(o)).toEqual(['meshctl']);
+      expect(live?.metadata.labels?.['install.operator.istio.io/owning-resource'], key(o)).toBe('meshctl-installed-state');
+    }
+    for (const w of (await injector())!.webhooks as { namespaceSelector: unknown }[]) expect(w.namespaceSelector).toEqual(NEVER_MATCH);
+    const verify = await meshctl('verify-install');
+    expect(verify.code, `${verify.stdout}\n${verify.stderr}`).toBe(0);
   });
 
   it('uninstall --purge removes everything istioctl installed, the default tag included', async () => {
