@@ -426,7 +426,7 @@ class Installer {
     const n = `${taken.length} object${taken.length === 1 ? '' : 's'}`;
     this.out.line(this.opts.dryRun
       ? `- Would take over ${n} installed by istioctl (field manager ${ISTIOCTL_FIELD_MANAGER})`
-      : `- Taking over ${n} installed by istioctl (field manager ${ISTIOCTL_FIELD_MANAGER}): meshctl's values win where they differ, and meshctl manages ${taken.length === 1 ? 'it' : 'them'} from now on`);
+      : `- Taking over ${n} installed by istioctl (field manager ${ISTIOCTL_FIELD_MANAGER}): meshctl's rendering replaces istioctl's, and meshctl manages ${taken.length === 1 ? 'it' : 'them'} from now on`);
   }
 
   /**
