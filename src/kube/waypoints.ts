@@ -9,6 +9,7 @@ import {
   DATAPLANE_MODE_LABEL, GATEWAY_API_VERSION, GATEWAY_CRD, REV_LABEL, USE_WAYPOINT_LABEL, WAYPOINT_CLASS,
   gatewayCondition, isProgrammed, isWaypoint, sortedWaypoints,
 } from '../render/waypoint.js';
+import { FIELD_MANAGER } from './owner.js';
 import { sleep } from './sleep.js';
 import type { KubeClient, ObjectRef } from './types.js';
 
@@ -198,4 +199,17 @@ export async function deleteWaypoints(client: KubeClient, namespace: string, sel
     if (enrolled && out.deleted.includes(enrolled)) out.stillEnrolled = enrolled;
   }
   return out;
+}
+
+/**
+ * Returns the waypoints of every namespace that meshctl applied (a managedFields entry of manager
+ * `meshctl`, operation Apply), sorted; [] when the cluster does not serve Gateways. For
+ * `uninstall --purge`, which removes the waypoints meshctl created (istioctl leaves them:
+ * istio/istio#54777). Throws what the client throws.
+ */
+export async function waypointsAppliedByMeshctl(client: KubeClient): Promise<K8sObject[]> {
+  if (!await client.resourceFor(GATEWAY_API_VERSION, 'Gateway')) return [];
+  const applied = (gw: K8sObject) => Array.isArray(gw.metadata.managedFields)
+    && gw.metadata.managedFields.some((m) => typeof m === 'object' && m !== null && !Array.isArray(m) && m.manager === FIELD_MANAGER && m.operation === 'Apply');
+  return (await listWaypoints(client)).filter(applied);
 }

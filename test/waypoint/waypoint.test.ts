@@ -10,6 +10,8 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { kubectlPath, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
+import { connect } from '../../src/kube/connect.js';
+import { waypointsAppliedByMeshctl } from '../../src/kube/waypoints.js';
 import { run, type RunResult } from '../helpers.js';
 import { gatewayApiSkipReason, installGatewayApi } from './gateway-api.js';
 
@@ -268,5 +270,14 @@ describe.skipIf(gatewayApiSkipReason !== undefined)(title('with the Gateway API 
     expect(await meshctl('waypoint', 'delete', 'waypoint')).toStrictEqual({ code: 0, stdout: '', stderr: 'waypoint default/waypoint deleted\n' });
     expect((await meshctl('waypoint', 'list', '-A')).stderr).toBe('No waypoints found.\n');
     expect(await meshctl('waypoint', 'delete', '--all', '-n', 'nope')).toStrictEqual({ code: 1, stdout: '', stderr: 'Error: namespace "nope" not found\n' });
+  });
+
+  it('tells the waypoints meshctl applied from those applied with kubectl (for uninstall --purge)', async () => {
+    expect((await meshctl('waypoint', 'apply', '--name', 'by-meshctl')).code).toBe(0);
+    await ok(['apply', '-f', '-'], (await meshctl('waypoint', 'generate', '-n', 'default', '--name', 'by-kubectl')).stdout);
+    const client = await connect({ env, requestTimeoutMs: 30_000 });
+    expect((await waypointsAppliedByMeshctl(client)).map((g) => `${g.metadata.namespace}/${g.metadata.name}`)).toStrictEqual(['default/by-meshctl']);
+    expect((await meshctl('waypoint', 'delete', 'by-meshctl', 'by-kubectl')).code).toBe(0);
+    expect(await waypointsAppliedByMeshctl(client)).toStrictEqual([]);
   });
 });
