@@ -199,6 +199,32 @@ export function chartValues(data: ChartData, chart: ChartId, input: ChartValuesI
   return { original, merged };
 }
 
+/**
+ * Returns `values` (a tree in which a chart's defaults sit under the profile's and the user's values, as meshctl's
+ * built-in values do) with `overlay` slipped in between: every overlay value lands unless istioctl's values
+ * (`original`, the profile's and the user's) set that path themselves. For components that render from meshctl's
+ * values tree rather than from chartMergedValues (the gateways).
+ */
+export function overlayUnder(values: JsonObject, overlay: JsonObject, original: JsonObject): JsonObject {
+  const out = structuredClone(values);
+  for (const [key, value] of Object.entries(overlay)) {
+    if (!(key in original)) out[key] = mergeOverlay(out[key], value) as Json;
+    else if (isObject(value) && isObject(original[key])) out[key] = overlayUnder(map(out[key]), value, original[key]);
+  }
+  return out;
+}
+
+/**
+ * Returns meshctl's values tree of a resolved configuration with the charts' overlay for it (profile,
+ * compatibility version, platform) placed under the profile's and the user's values (see overlayUnder).
+ * Throws ConfigValueError as chartOverlay does.
+ */
+export function valuesWithChartOverlay(data: ChartData, values: JsonObject, input: ChartValuesInput): JsonObject {
+  const original = istioctlValues(data, input);
+  const overlay = chartOverlay(data, original);
+  return Object.keys(overlay).length === 0 ? values : overlayUnder(values, overlay, original);
+}
+
 /** Returns the platform names the charts have an overlay for, sorted (`values.global.platform`). */
 export function chartPlatformNames(data: ChartData): string[] {
   return Object.keys(data.chartPlatforms).sort();

@@ -5,6 +5,7 @@
 import { ConfigValueError } from '../../errors.js';
 import { isObject, type Json, type JsonObject, type K8sObject } from '../../manifest/objects.js';
 import { mergeOverlay } from '../tree.js';
+import { valuesWithChartOverlay } from '../chart-values.js';
 import { cleanResources } from './pilot.js';
 import { chartLabels, imageRef, ownedLabels, stringMap, truthy, val, valMap, valStr, valTrue, type ChartName, type RenderContext } from '../context.js';
 
@@ -15,6 +16,17 @@ const KINDS: Record<GatewayKind, { component: string; chart: ChartName; defaultN
   ingress: { component: 'IngressGateways', chart: 'istio-ingress', defaultName: 'istio-ingressgateway', certPrefix: 'ingressgateway' },
   egress: { component: 'EgressGateways', chart: 'istio-egress', defaultName: 'istio-egressgateway', certPrefix: 'egressgateway' },
 };
+
+/**
+ * Returns the context with the gateway charts' overlay for the configuration (profile, compatibility version,
+ * platform: e.g. the ambient profile's distroless variant and HBONE proxy metadata, the preview profile's DNS
+ * capture) under the profile's and the user's values, as the istio-ingress and istio-egress charts apply it.
+ */
+function withChartOverlay(ctx: RenderContext): RenderContext {
+  const input = { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec, revision: ctx.rev };
+  const values = valuesWithChartOverlay(ctx.assets.charts, ctx.config.values, input);
+  return values === ctx.config.values ? ctx : { ...ctx, config: { ...ctx.config, values } };
+}
 
 /** One gateway entry of `components.ingressGateways[]` / `egressGateways[]`, resolved. */
 export interface GatewaySpec {
@@ -37,7 +49,8 @@ export interface GatewaySpec {
  * Returns the enabled gateways of one kind. An entry is enabled unless `enabled: false`;
  * `values.gateways.<name>.enabled`, when set, overrides it (istioctl's alternative enablement path).
  */
-export function enabledGateways(ctx: RenderContext, kind: GatewayKind): GatewaySpec[] {
+export function enabledGateways(context: RenderContext, kind: GatewayKind): GatewaySpec[] {
+  const ctx = withChartOverlay(context);
   const info = KINDS[kind];
   const list = ctx.config.spec.components && isObject(ctx.config.spec.components)
     ? ctx.config.spec.components[kind === 'ingress' ? 'ingressGateways' : 'egressGateways'] : undefined;
@@ -86,7 +99,8 @@ function gv(gw: GatewaySpec, key: string): Json | undefined {
 }
 
 /** Returns the objects of one gateway: ServiceAccount, SDS Role and RoleBinding, Deployment, Service, HPA and PDB when due. */
-export function renderGateway(ctx: RenderContext, gw: GatewaySpec): K8sObject[] {
+export function renderGateway(context: RenderContext, gw: GatewaySpec): K8sObject[] {
+  const ctx = withChartOverlay(context);
   const info = KINDS[gw.kind];
   const gwLabels = stringMap(isObject(gw.values.labels) ? gw.values.labels : { app: gw.name });
   // The charts name every gateway after themselves in app.kubernetes.io/name, whatever the gateway is called.
