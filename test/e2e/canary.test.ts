@@ -134,6 +134,10 @@ describe('canary upgrade from revision stable to canary with the revision tag pr
     const before = await kubectlJson<KObject>('get', 'mutatingwebhookconfiguration', 'istio-sidecar-injector-stable');
     const r = await meshctl('install', '--set', 'profile=minimal', '-r', 'canary', '-y');
     expect(r.exitCode, r.stderr).toBe(0);
+    // The install says it makes a canary upgrade from stable and what finishes it.
+    const note = r.stderr.split('\n').find((l) => l.startsWith(`Warning: revision "canary" gets Istio ${CANARY_VERSION} beside revision "stable" at ${STABLE_VERSION}: a canary upgrade.`));
+    expect(note, r.stderr).toBeDefined();
+    expect(note).toMatch(/meshctl tag set <tag> -r canary --overwrite.*meshctl uninstall -r stable$/);
     expect(await namesOf('mutatingwebhookconfigurations')).toEqual(['istio-sidecar-injector-canary', 'istio-sidecar-injector-stable']);
     const after = await kubectlJson<KObject>('get', 'mutatingwebhookconfiguration', 'istio-sidecar-injector-stable');
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
