@@ -120,7 +120,7 @@ export class WaypointTimeoutError extends Error {
  * `timeoutMs` has passed. Throws WaypointTimeoutError naming the waypoint, the wait and the
  * Programmed condition it last had (or that it is gone); InterruptedError on Ctrl-C; what the client throws.
  */
-export async function waitProgrammed(client: KubeClient, ref: ObjectRef, opts: WaitOptions, what = 'waiting for waypoint'): Promise<K8sObject> {
+export async function waitProgrammed(client: KubeClient, ref: ObjectRef, opts: WaitOptions): Promise<K8sObject> {
   const now = opts.now ?? Date.now;
   const deadline = now() + opts.timeoutMs;
   for (;;) {
@@ -130,9 +130,9 @@ export async function waitProgrammed(client: KubeClient, ref: ObjectRef, opts: W
     if (left <= 0) {
       const c = live && gatewayCondition(live, 'Programmed');
       const why = !live ? 'the Gateway does not exist'
-        : c ? `Programmed is ${c.status || 'empty'}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`
+        : c ? `Programmed is ${c.status || 'empty'}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message.replace(/\s*\n\s*/g, ' ')}` : ''})` : ''}`
           : 'it has no Programmed condition';
-      throw new WaypointTimeoutError(`timed out after ${formatMs(opts.timeoutMs)} ${what} ${ref.namespace}/${ref.name} to be programmed: ${why}; `
+      throw new WaypointTimeoutError(`timed out after ${formatMs(opts.timeoutMs)} waiting for waypoint ${ref.namespace}/${ref.name} to be programmed: ${why}; `
         + 'istiod programs waypoints only with ambient mode enabled (PILOT_ENABLE_AMBIENT=true, as the ambient profile sets)');
     }
     await sleep(Math.min(opts.pollMs ?? 1000, left), opts.signal);
