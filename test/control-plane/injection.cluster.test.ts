@@ -1,5 +1,6 @@
 // The webhook stand-in with injection on: after `meshctl install -r canary`, Pods a Deployment
-// creates in a namespace labelled istio.io/rev=canary come out with canary's sidecar. The API
+// creates in a namespace labelled istio.io/rev=canary come out with canary's sidecar; with the
+// default revision installed too, an istio-injection=enabled namespace gets the default's. The API
 // server picks the webhook by its real selectors and dials istiod-canary; the stand-in injects with
 // canary's ConfigMaps. What istiod skips is admitted unchanged, and a revision whose ConfigMaps are
 // gone refuses the Pod, as a webhook with failurePolicy Fail and no istiod behind it does.
@@ -107,6 +108,27 @@ describe('the webhook stand-in injects as istiod of the dialed revision', () => 
     }
     const skipped = Object.fromEntries(cp.admissions.filter((a) => a.kind === 'Pod' && ['opted-out', 'host-net'].includes(a.name)).map((a) => [a.name, a.skipped]));
     expect(skipped).toEqual({ 'opted-out': 'sidecar injection disabled (annotation sidecar.istio.io/inject: "false")', 'host-net': 'host networking enabled' });
+  });
+
+  it('the default revision (its Service istiod) injects a namespace labelled istio-injection=enabled', async () => {
+    const r = await meshctl(cp, ['install', '--set', 'profile=minimal', '-y']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const args of [['create', 'namespace', 'legacy'], ['label', 'namespace', 'legacy', 'istio-injection=enabled']]) {
+      const k = await kubectl(...args);
+      expect(k.exitCode, k.stderr).toBe(0);
+    }
+    const k = await kubectl('create', 'deployment', 'old', '--image=example.test/old:1', '-n', 'legacy');
+    expect(k.exitCode, k.stderr).toBe(0);
+    const [pod] = await createdPods('legacy', 'old', 1);
+    expect(statusOf(pod!).revision).toBe('default');
+    expect(pod!.metadata.annotations?.['istio.io/rev']).toBe('default');
+    expect(JSON.stringify(proxyOf(pod!)?.env)).toContain('istiod.istio-system.svc');
+    expect(cp.admissions.filter((a) => a.kind === 'Pod' && a.namespace === 'legacy')).toMatchObject([{ serverName: 'istiod.istio-system.svc', revision: 'default' }]);
+    // canary's namespace stays canary's.
+    const again = await kubectl('create', 'deployment', 'web2', '--image=example.test/web:1', '-n', 'apps');
+    expect(again.exitCode, again.stderr).toBe(0);
+    const [web2] = await createdPods('apps', 'web2', 1);
+    expect(statusOf(web2!).revision).toBe('canary');
   });
 
   it('refuses a Pod when the dialed revision has no configuration left (failurePolicy Fail, no istiod behind the webhook)', async () => {
