@@ -13,7 +13,7 @@
  * finds what istioctl's installation has that the rendering lacks, for the prune; and keeps the
  * default revision's injector deactivated while a `default` tag injects in its place.
  */
-import { isObject, type JsonObject, type K8sObject } from '../manifest/objects.js';
+import type { K8sObject } from '../manifest/objects.js';
 import { KubeError } from './errors.js';
 import { applyEntry } from './managed-fields.js';
 import { LABEL } from './owner.js';
@@ -24,13 +24,6 @@ import { PRUNABLE_KINDS, revisionLabel } from './uninstall.js';
 
 /** Field manager of istioctl's installer (and of the in-cluster operator it replaced). */
 export const ISTIOCTL_FIELD_MANAGER = 'istio-operator';
-
-/**
- * The selector istioctl puts on the default revision's injector webhooks when a `default` tag
- * injects in their place: it matches nothing a user labels (istioctl/pkg/util/common.go
- * NeverMatch, Istio 1.30.3).
- */
-export const NEVER_MATCH: JsonObject = { matchLabels: { 'istio.io/deactivated': 'never-match' } };
 
 /** True when istioctl's installer has applied to `obj` and still owns fields of it (a managedFields Apply entry of `istio-operator`). */
 export function appliedByIstioctl(obj: K8sObject): boolean {
@@ -77,25 +70,15 @@ export function isDefaultRevisionInjector(obj: K8sObject): boolean {
   return obj.kind === 'MutatingWebhookConfiguration' && labels[REV_LABEL] === 'default' && labels[TAG_LABEL] === undefined;
 }
 
-/** Returns whether the cluster has a `default` revision tag (a MutatingWebhookConfiguration labelled `istio.io/tag=default`). Throws what the client throws. */
+/**
+ * Returns whether the cluster has a `default` revision tag (a MutatingWebhookConfiguration labelled
+ * `istio.io/tag=default`). While it has, the default revision's own injector webhooks would inject
+ * the pods the tag's webhook injects a second time, so istioctl keeps them deactivated
+ * (`deactivatedWebhook`, src/render/revision-tag.ts), and so does install. Throws what the client throws.
+ */
 export async function hasDefaultTag(client: KubeClient, istioNamespace: string): Promise<boolean> {
   const state = await readRevisionState(client, istioNamespace);
   return state.tags.some((t) => t.tag === DEFAULT_TAG && t.webhooks.length > 0);
-}
-
-/**
- * Returns a copy of an injector webhook configuration with every webhook's namespaceSelector and
- * objectSelector set to NEVER_MATCH: while a `default` tag injects for `istio-injection=enabled`
- * and `istio.io/rev=default` namespaces, the revision's own webhooks would inject the same pods a
- * second time. The configuration itself stays, so that removing the tag can give the revision its
- * pods back (as istioctl keeps it).
- */
-export function deactivateInjector(obj: K8sObject): K8sObject {
-  const webhooks = Array.isArray(obj.webhooks) ? obj.webhooks : [];
-  return {
-    ...obj,
-    webhooks: webhooks.map((w) => (isObject(w) ? { ...w, namespaceSelector: structuredClone(NEVER_MATCH), objectSelector: structuredClone(NEVER_MATCH) } : w)),
-  };
 }
 
 /**

@@ -10,7 +10,8 @@ import type { RenderedObject } from '../render/render.js';
 import { LABEL, stateConfigMapName } from './owner.js';
 import { explainUnready, isWaitedKind, readinessOf } from './readiness.js';
 import { refKey, refOf } from './refs.js';
-import { deactivateInjector, hasDefaultTag, isDefaultRevisionInjector } from './takeover.js';
+import { hasDefaultTag, isDefaultRevisionInjector } from './takeover.js';
+import { deactivatedWebhook } from '../render/revision-tag.js';
 import type { KubeClient, ObjectRef } from './types.js';
 import { PRUNABLE_KINDS, PURGE_ONLY_KINDS, revisionLabel } from './uninstall.js';
 
@@ -202,7 +203,7 @@ export async function verifyInstallation(client: KubeClient, input: VerifyInput)
   // Install keeps the default revision's own injector deactivated while a `default` tag injects in its place.
   const deactivated = input.rendering.some((r) => isDefaultRevisionInjector(r.object)) && await hasDefaultTag(client, input.namespace);
   for (const { component, object: renderedObject } of input.rendering) {
-    const object = deactivated && isDefaultRevisionInjector(renderedObject) ? deactivateInjector(renderedObject) : renderedObject;
+    const object = deactivated && isDefaultRevisionInjector(renderedObject) ? deactivatedWebhook(renderedObject) : renderedObject;
     const ref = refOf(object);
     rendered.add(refKey(ref));
     const live = await client.get(ref);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { K8sObject } from '../../src/manifest/objects.js';
 import { KubeError } from '../../src/kube/errors.js';
 import {
-  deactivateInjector, findIstioctlLeftovers, findIstioctlObjects, hasDefaultTag, isDefaultRevisionInjector, NEVER_MATCH, releaseIstioctlFields,
+  findIstioctlLeftovers, findIstioctlObjects, hasDefaultTag, isDefaultRevisionInjector, releaseIstioctlFields,
 } from '../../src/kube/takeover.js';
 import type { ApplyOptions, KubeClient, ListOptions } from '../../src/kube/types.js';
 
@@ -89,22 +89,6 @@ describe('the default revision injector and the default tag', () => {
     ['a ConfigMap labelled like it', cm('istio-sidecar-injector', [], { 'istio.io/rev': 'default' }), false],
   ])('%s', (_what, obj, want) => {
     expect(isDefaultRevisionInjector(obj)).toBe(want);
-  });
-
-  it('deactivates every webhook with istioctl\'s never-match selectors and keeps the rest', () => {
-    const before = mwc('istio-sidecar-injector', { 'istio.io/rev': 'default' });
-    const copy = structuredClone(before);
-    const after = deactivateInjector(before);
-    expect(before).toEqual(copy);
-    const webhooks = after.webhooks as Record<string, unknown>[];
-    expect(webhooks).toHaveLength(2);
-    for (const w of webhooks) {
-      expect(w.namespaceSelector).toEqual({ matchLabels: { 'istio.io/deactivated': 'never-match' } });
-      expect(w.objectSelector).toEqual({ matchLabels: { 'istio.io/deactivated': 'never-match' } });
-      expect(w.clientConfig).toEqual({ service: { name: 'istiod', namespace: 'istio-system', path: '/inject' } });
-    }
-    expect(webhooks.map((w) => w.name)).toEqual(['rev.namespace.sidecar-injector.istio.io', 'namespace.sidecar-injector.istio.io']);
-    expect(NEVER_MATCH).toEqual({ matchLabels: { 'istio.io/deactivated': 'never-match' } });
   });
 
   it('finds a default tag by its webhook, whatever revision it points at', async () => {
