@@ -23,7 +23,8 @@ import { eventually } from './support.js';
 
 const bin = join(repoRoot, 'bin/meshctl');
 const KUBECTL = process.env.MESHCTL_KUBECTL || kubectlPath();
-const BOOKINFO_YAML = join(repoRoot, '..', 'shared', 'samples', 'bookinfo', 'bookinfo.yaml');
+/** Upstream's Bookinfo sample (samples/bookinfo/platform/kube/bookinfo.yaml), as copied into the test data. */
+const BOOKINFO_YAML = join(repoRoot, 'test/testdata/analyze/output/bookinfo/bookinfo.yaml');
 const BOOKINFO = ['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3'];
 const NS = 'bookinfo';
 /** The older release the stable revision runs (`--set tag=`), so that the move shows in versions. */
