@@ -63,7 +63,7 @@ async function injectionConfig(deps: Deps, opts: KubeInjectOptions, cluster: () 
       filename: opts.operatorFileName ? [opts.operatorFileName] : [],
       set: opts.set,
       revision: opts.revision,
-    }, undefined, { omitUnsupported: true });
+    });
     printWarnings(deps, config.warnings);
     const objects = rendering.objects.map((o) => o.object as K8sObject);
     base = injectionConfigFromObjects(objects, config.revision);

@@ -7,7 +7,7 @@ import { getPath, parsePath } from './tree.js';
 export const ISTIO_VERSION = '1.30.3';
 
 /** Names of upstream's charts, used in the `helm.sh/chart` label as istioctl renders it. */
-export type ChartName = 'base' | 'istiod' | 'istio-ingress' | 'istio-egress' | 'ztunnel';
+export type ChartName = 'base' | 'istiod' | 'istio-ingress' | 'istio-egress' | 'ztunnel' | 'cni';
 
 export interface RenderContext {
   config: MeshConfiguration;
@@ -20,12 +20,17 @@ export interface RenderContext {
   revLabel: string;
   /** Name suffix for revisioned objects: `-<rev>` or `""`. */
   suffix: string;
+  /** The target cluster's Kubernetes git version, when rendering for a known cluster (charts read it from .Capabilities). */
+  kubernetesGitVersion?: string;
 }
 
-/** Builds the render context for a resolved configuration. */
-export function makeContext(config: MeshConfiguration, assets: RenderAssets): RenderContext {
+/** Builds the render context for a resolved configuration (and, when known, the target cluster's Kubernetes git version). */
+export function makeContext(config: MeshConfiguration, assets: RenderAssets, cluster: { kubernetesGitVersion?: string } = {}): RenderContext {
   const rev = config.revision;
-  return { config, assets, ns: config.namespace, rev, revLabel: rev || 'default', suffix: rev ? `-${rev}` : '' };
+  return {
+    config, assets, ns: config.namespace, rev, revLabel: rev || 'default', suffix: rev ? `-${rev}` : '',
+    ...(cluster.kubernetesGitVersion !== undefined ? { kubernetesGitVersion: cluster.kubernetesGitVersion } : {}),
+  };
 }
 
 /** Returns the value at a dotted path of the values tree (`pilot.autoscaleEnabled`), or undefined. */

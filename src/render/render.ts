@@ -11,10 +11,11 @@ import { renderBase } from './components/base.js';
 import { isRemote, renderPilot, withChartValues } from './components/pilot.js';
 import { enabledGateways, renderGateway } from './components/gateways.js';
 import { renderZtunnel } from './components/ztunnel.js';
+import { CNI_CONTAINER, CNI_DAEMONSET, renderCni } from './components/cni.js';
 import { applyK8sSettings } from './k8s-settings.js';
 
 /** The components meshctl renders, with istioctl's names (operator/pkg/component/component.go). */
-export type ComponentName = 'Base' | 'Pilot' | 'IngressGateways' | 'EgressGateways' | 'Ztunnel';
+export type ComponentName = 'Base' | 'Pilot' | 'IngressGateways' | 'EgressGateways' | 'Ztunnel' | 'Cni';
 
 /** One rendered object and the component it belongs to. */
 export interface RenderedObject {
@@ -86,6 +87,12 @@ const COMPONENTS: ComponentDef[] = [
       : [],
   },
   {
+    name: 'Cni', specKey: 'cni',
+    render: (ctx) => enabled(ctx, 'cni')
+      ? [{ objects: renderCni(inComponentNamespace(ctx, 'cni')), workload: CNI_DAEMONSET, container: CNI_CONTAINER, path: 'components.cni', specPath: ['components', 'cni'], k8s: k8sOf(componentSpec(ctx, 'cni')) }]
+      : [],
+  },
+  {
     // istioctl patches the DaemonSet named after the component (`ztunnel`), whatever values.ztunnel.resourceName says.
     name: 'Ztunnel', specKey: 'ztunnel',
     render: (ctx) => enabled(ctx, 'ztunnel')
@@ -96,22 +103,17 @@ const COMPONENTS: ComponentDef[] = [
   { name: 'EgressGateways', specKey: 'egressGateways', render: gatewayComponent('egress') },
 ];
 
-/** Components istioctl has that meshctl does not render yet; enabling one is an error, not a silent no-op. */
-const UNSUPPORTED = ['cni'];
-
-/** How renderManifests treats the configuration. */
+/** What renderManifests knows about the cluster it renders for. */
 export interface RenderOptions {
   /**
-   * Leave out the components meshctl cannot render yet (cni) instead of refusing them. For
-   * callers that read only istiod's configuration, such as kube-inject: an enabled CNI still shapes
-   * the injector's values (`pilot.cni.enabled`), just as istioctl's rendering does.
+   * The cluster's Kubernetes git version (`v1.35.0-gke.100`), when rendering for a cluster; without it meshctl
+   * renders as istioctl does without one. The istio-cni chart reads it for its bin dir when `cniBinDir` is empty.
    */
-  omitUnsupported?: boolean;
+  kubernetesGitVersion?: string;
 }
 
 /**
- * Returns the objects of the configuration in install order. Throws, for an unsupported component
- * (cni) that is enabled (unless `options.omitUnsupported`), a `k8s.overlays` entry that is
+ * Returns the objects of the configuration in install order. Throws, for a `k8s.overlays` entry that is
  * malformed or matches nothing, or two gateway entries that are one gateway: a DataError at the
  * value's `file:line:column` when an `-f` file set it, a UsageError naming the `--set` flag when a
  * flag did, else a UsageError (see configErrorAt).
@@ -125,12 +127,7 @@ export function renderManifests(config: MeshConfiguration, assets: RenderAssets,
 }
 
 function renderObjects(config: MeshConfiguration, assets: RenderAssets, options: RenderOptions): Rendering {
-  const ctx = makeContext(config, assets);
-  for (const key of UNSUPPORTED) {
-    if (!options.omitUnsupported && enabled(ctx, key)) {
-      throw new ConfigValueError(`components.${key} is not supported by meshctl yet (Istio ${key === 'cni' ? 'CNI' : 'ambient'} mode); remove components.${key}.enabled=true`, ['components', key, 'enabled']);
-    }
-  }
+  const ctx = makeContext(config, assets, options);
   const objects: RenderedObject[] = [];
   for (const def of COMPONENTS) {
     for (const part of def.render(ctx)) {

@@ -92,7 +92,7 @@ async function injectWithNamespaces(c: InjectCase, flags: string[]): Promise<str
   }
   const config = resolveConfiguration(assets, { sets });
   // As kube-inject renders: only istiod's configuration is read, so components it does not render are left out.
-  const objects = renderManifests(config, assets, { omitUnsupported: true }).objects.map((o) => o.object as K8sObject);
+  const objects = renderManifests(config, assets).objects.map((o) => o.object as K8sObject);
   const injector = createInjector(injectionConfigFromObjects(objects, config.revision), { nativeSidecars: c.nativeSidecar, namespaces: UPSTREAM_NAMESPACES });
   return injectFile(injector, readFileSync(join(TESTDATA, c.input), 'utf8'), c.input).output;
 }

@@ -11,6 +11,6 @@ import { testDeps } from '../helpers.js';
 export async function defaultInjector(sets: string[] = [], nativeSidecars = false): Promise<Injector> {
   const assets = await loadAssets(testDeps().deps);
   const config = resolveConfiguration(assets, { sets });
-  const objects = renderManifests(config, assets, { omitUnsupported: true }).objects.map((o) => o.object as K8sObject);
+  const objects = renderManifests(config, assets).objects.map((o) => o.object as K8sObject);
   return createInjector(injectionConfigFromObjects(objects, config.revision), { nativeSidecars });
 }

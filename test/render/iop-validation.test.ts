@@ -2,7 +2,7 @@
  * One IstioOperator validation for every command that takes `-f` IstioOperator files or `--set`:
  * a bad value in a file is exit 65 with the `file:line:column` of the offending node, the same
  * message from every command; a bad `--set` is exit 64 naming the flag. Includes what only
- * rendering finds (k8s overlays, enabled cni/ztunnel, duplicate gateway entries), which
+ * rendering finds (k8s overlays, duplicate gateway entries), which
  * `profile dump` and `profile diff` used to accept.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,10 +71,10 @@ const BAD_FILES: { name: string; yaml: string; at: string; message: string }[] =
     message: 'components.ingressGateways[name:istio-ingressgateway].k8s.overlays[0]: no object Service/other in this component',
   },
   {
-    name: 'cni',
-    yaml: `${HEAD}spec:\n  components:\n    cni:\n      enabled: true\n`,
-    at: '6:16',
-    message: 'components.cni is not supported by meshctl yet (Istio CNI mode); remove components.cni.enabled=true',
+    name: 'cni-overlay',
+    yaml: `${HEAD}spec:\n  components:\n    cni:\n      enabled: true\n      k8s:\n        overlays:\n        - kind: DaemonSet\n          name: istio-cni\n          patches: []\n`,
+    at: '9:11',
+    message: 'components.cni.k8s.overlays[0]: no object DaemonSet/istio-cni in this component',
   },
   {
     name: 'duplicate-gateway',
@@ -204,7 +204,6 @@ describe('a bad --set: exit 64 naming the flag, from every command', () => {
     ['revision=Bad_Rev', 'invalid revision "Bad_Rev"'],
     ['namespace=Bad_NS', 'invalid namespace "Bad_NS"'],
     ['values.pilot.replicaCont=2', 'unknown field "replicaCont" in values.pilot'],
-    ['components.cni.enabled=true', 'components.cni is not supported by meshctl yet'],
     ['components.pilot.k8s.overlays[0].kind=Deployment', 'components.pilot.k8s.overlays[0]: no object Deployment/(no name) in this component'],
     ['components.ingressGateways[1].enabled=true', 'components.ingressGateways[0] and components.ingressGateways[1] are both gateway "istio-ingressgateway"'],
     ['components.pilot.k8s.replicaCount=3000000000', 'components.pilot.k8s.replicaCount: must be at most 2147483647 (the Kubernetes field it sets is an int32)'],
@@ -242,11 +241,12 @@ describe('a bad --set: exit 64 naming the flag, from every command', () => {
   it('blames the last of several files that set the value', async () => {
     const first = join(scratch, 'first.yaml');
     const second = join(scratch, 'second.yaml');
-    writeFileSync(first, `${HEAD}spec:\n  components:\n    cni:\n      enabled: true\n`);
-    writeFileSync(second, `${HEAD}spec:\n  hub: example.com\n  components:\n    cni:\n      enabled: true\n`);
+    const overlay = '    cni:\n      enabled: true\n      k8s:\n        overlays:\n        - kind: DaemonSet\n          name: istio-cni\n          patches: []\n';
+    writeFileSync(first, `${HEAD}spec:\n  components:\n${overlay}`);
+    writeFileSync(second, `${HEAD}spec:\n  hub: example.com\n  components:\n${overlay}`);
     const r = await run(['manifest', 'generate', '-f', first, '-f', second], { env });
     expect(r.code).toBe(65);
-    expect(errorLine(r)).toMatch(new RegExp(`^Error: ${escape(second)}:7:16: components\\.cni is not supported`));
+    expect(errorLine(r)).toMatch(new RegExp(`^Error: ${escape(second)}:10:11: components\\.cni\\.k8s\\.overlays\\[0\\]: no object DaemonSet/istio-cni`));
   });
 });
 
@@ -259,7 +259,7 @@ describe('what still works', () => {
     expect(r.stdout).toContain('revision: canary');
   });
 
-  it('kube-inject still reads an operator file that enables cni (it renders only the injector)', async () => {
+  it('kube-inject reads an operator file that enables cni', async () => {
     const file = join(scratch, 'cni-operator.yaml');
     writeFileSync(file, `${HEAD}spec:\n  components:\n    cni:\n      enabled: true\n`);
     const workload = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx\n';
