@@ -71,13 +71,23 @@ interface ComponentDef {
   after: ComponentName[];
 }
 
-/** Components in dependency order: Base -> Pilot -> {IngressGateways, EgressGateways}, the gateways concurrently. */
+/**
+ * Components with istioctl's dependency graph (operator/pkg/install/install.go, Istio 1.30.3):
+ * Base -> {Pilot, Cni}; Pilot -> {IngressGateways, EgressGateways}; Cni -> Ztunnel. Components
+ * whose dependencies are done run concurrently; their `✔` lines come in this table's order.
+ * Titles and emoji are istioctl's (operator/pkg/component/component.go).
+ */
 const COMPONENTS: readonly ComponentDef[] = [
   { name: 'Base', title: 'Istio core', emoji: '⛵️', after: [] },
   { name: 'Pilot', title: 'Istiod', emoji: '🧠', after: ['Base'] },
+  { name: 'Cni', title: 'CNI', emoji: '🪢', after: ['Base'] },
+  { name: 'Ztunnel', title: 'Ztunnel', emoji: '🔒', after: ['Cni'] },
   { name: 'IngressGateways', title: 'Ingress gateways', emoji: '🛬', after: ['Pilot'] },
   { name: 'EgressGateways', title: 'Egress gateways', emoji: '🛫', after: ['Pilot'] },
 ];
+
+/** What istioctl prints after installing the `ambient` profile (operator/cmd/mesh/install.go, Istio 1.30.3; that profile only, not openshift-ambient). */
+export const AMBIENT_CLOSING_LINE = 'The ambient profile has been installed successfully, enjoy Istio without sidecars!';
 
 /** Where the installer's messages for people go; the CLI draws them (spinner, lines, prompt). */
 export interface InstallReporter {
@@ -394,6 +404,7 @@ class Installer {
       this.out.status(undefined);
       this.out.line('✔ Installation complete');
       this.out.line(this.summary(desired.length, pruned.length));
+      if (config.profile === 'ambient') this.out.line(AMBIENT_CLOSING_LINE);
       return { cancelled: false, counts: this.counts, pruned, diffs: [], namespacesToCreate: [] };
     } catch (err) {
       this.out.status(undefined);

@@ -39,9 +39,11 @@ function conditions(status: JsonObject): JsonObject[] {
  * Returns undefined when the live object (as read from the server) is ready, else a short reason.
  * Rules (per Istio 1.30.3 wait.go, using status fields instead of a ReplicaSet lookup):
  * CRD `Established=True`; Namespace phase `Active`; Deployment `observedGeneration >= generation`
- * and updated and ready replicas >= spec.replicas (default 1); DaemonSet observed generation and
- * `numberReady >= desiredNumberScheduled > 0` with all updated; StatefulSet updated and ready
- * replicas >= replicas - partition. Other kinds: ready.
+ * and updated and ready replicas >= spec.replicas (default 1); DaemonSet `observedGeneration ==
+ * generation`, then with the RollingUpdate strategy (the default) `desiredNumberScheduled > 0`,
+ * `numberReady >= desiredNumberScheduled` and `updatedNumberScheduled == desiredNumberScheduled`,
+ * with OnDelete only the updated count; StatefulSet updated and ready replicas >= replicas -
+ * partition. Other kinds: ready.
  */
 export function readinessOf(live: K8sObject): string | undefined {
   const status = obj(live.status as Json | undefined);
@@ -67,13 +69,15 @@ export function readinessOf(live: K8sObject): string | undefined {
       return undefined;
     }
     case 'DaemonSet': {
-      if (observed < generation) return 'waiting for the controller to observe the new generation';
+      if (observed !== generation) return 'waiting for the controller to observe the new generation';
       const desired = num(status.desiredNumberScheduled);
       const ready = num(status.numberReady);
       const updated = num(status.updatedNumberScheduled);
-      if (desired === 0) return 'no pods scheduled';
-      if (updated < desired) return `${updated}/${desired} pods updated`;
+      // istioctl holds an OnDelete DaemonSet only to its updated count: its pods change when someone deletes them.
+      if (obj(spec.updateStrategy).type === 'OnDelete') return updated === desired ? undefined : `${updated}/${desired} pods updated`;
+      if (desired <= 0) return 'no pods scheduled';
       if (ready < desired) return `${ready}/${desired} pods ready`;
+      if (updated !== desired) return `${updated}/${desired} pods updated`;
       return undefined;
     }
     case 'StatefulSet': {
@@ -139,6 +143,33 @@ function podProblems(pod: K8sObject): string[] {
   return out;
 }
 
+/** How many unready pods of a DaemonSet explainUnready names. */
+const MAX_DAEMON_PODS = 5;
+
+/** True when the pod's Ready condition is True. */
+function podReady(pod: K8sObject): boolean {
+  return conditions(obj(pod.status as Json | undefined)).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/**
+ * Returns one entry per unready pod of a DaemonSet, sorted by node then name: `pod ztunnel-x on
+ * node-2: container failed to start: CrashLoopBackOff: ...` (or `not ready` without a container
+ * reason). A DaemonSet runs one pod per node, so which node's pod fails is the useful part. At
+ * most MAX_DAEMON_PODS are named, then how many more.
+ */
+function unreadyDaemonPods(pods: readonly K8sObject[]): string[] {
+  const node = (p: K8sObject) => String(obj(p.spec as Json | undefined).nodeName ?? '');
+  const unready = pods.filter((p) => !podReady(p) && !p.metadata.deletionTimestamp)
+    .sort((a, b) => node(a).localeCompare(node(b)) || a.metadata.name.localeCompare(b.metadata.name));
+  const out = unready.slice(0, MAX_DAEMON_PODS).map((p) => {
+    const where = node(p) ? ` on ${node(p)}` : ' (not scheduled)';
+    const problems = podProblems(p);
+    return `pod ${p.metadata.name}${where}: ${problems.length ? problems.join(', ') : 'not ready'}`;
+  });
+  if (unready.length > MAX_DAEMON_PODS) out.push(`${unready.length - MAX_DAEMON_PODS} more pods not ready`);
+  return out;
+}
+
 /** Time of an event for ordering (newest last): lastTimestamp, eventTime, else creation time. */
 function eventTime(ev: K8sObject): string {
   const t = ev.lastTimestamp ?? ev.eventTime ?? ev.metadata.creationTimestamp;
@@ -151,7 +182,8 @@ const MAX_EVENTS = 3;
 /**
  * Returns why `obj` is not ready, for timeout messages: its readiness reason, the waiting reason of
  * each distinct failing container among its pods (`container failed to start: ImagePullBackOff:
- * Back-off pulling image "..."`), and the last 3 Warning events of the object and its pods
+ * Back-off pulling image "..."`; for a DaemonSet each unready pod by name and node instead, see
+ * `unreadyDaemonPods`), and the last 3 Warning events of the object and its pods
  * (`event: <reason>: <message>`), joined with `; `. An object being deleted also gets what keeps
  * it (`terminationReason`: for a Namespace, its controller's conditions such as `Some content in
  * the namespace has finalizers remaining: example.com/hold in 1 resource instances`). Events are
@@ -170,9 +202,12 @@ export async function explainUnready(client: KubeClient, obj0: K8sObject): Promi
   if (held) parts.push(held);
   if (!['Deployment', 'DaemonSet', 'StatefulSet'].includes(live.kind)) return parts.join('; ') || 'ready';
   const pods = await podsOf(client, live);
-  const problems = new Set<string>();
-  for (const pod of pods) for (const p of podProblems(pod)) problems.add(p);
-  parts.push(...problems);
+  if (live.kind === 'DaemonSet') parts.push(...unreadyDaemonPods(pods));
+  else {
+    const problems = new Set<string>();
+    for (const pod of pods) for (const p of podProblems(pod)) problems.add(p);
+    parts.push(...problems);
+  }
   const names = new Set([live.metadata.name, ...pods.map((p) => p.metadata.name)]);
   const events: K8sObject[] = [];
   for await (const ev of client.list('v1', 'Event', { namespace: live.metadata.namespace })) {

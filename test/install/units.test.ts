@@ -26,6 +26,12 @@ describe('readinessOf', () => {
     ['Deployment ready (replicas default 1)', obj('Deployment', { spec: {}, status: { observedGeneration: 3, updatedReplicas: 1, readyReplicas: 1 } }, { generation: 3 }), undefined],
     ['DaemonSet with nothing scheduled', obj('DaemonSet', { status: { observedGeneration: 1, desiredNumberScheduled: 0 } }, { generation: 1 }), 'no pods scheduled'],
     ['DaemonSet ready', obj('DaemonSet', { status: { observedGeneration: 1, desiredNumberScheduled: 1, numberReady: 1, updatedNumberScheduled: 1 } }, { generation: 1 }), undefined],
+    // istioctl's daemonsetsReady (wait.go, Istio 1.30.3): the generation must be observed exactly, then ready >= desired > 0 and updated == desired.
+    ['DaemonSet old generation', obj('DaemonSet', { status: { observedGeneration: 1, desiredNumberScheduled: 2, numberReady: 2, updatedNumberScheduled: 2 } }, { generation: 2 }), 'waiting for the controller to observe the new generation'],
+    ['DaemonSet with a pod not ready', obj('DaemonSet', { status: { observedGeneration: 2, desiredNumberScheduled: 2, numberReady: 1, updatedNumberScheduled: 2 } }, { generation: 2 }), '1/2 pods ready'],
+    ['DaemonSet rolling out', obj('DaemonSet', { spec: { updateStrategy: { type: 'RollingUpdate' } }, status: { observedGeneration: 2, desiredNumberScheduled: 2, numberReady: 2, updatedNumberScheduled: 1 } }, { generation: 2 }), '1/2 pods updated'],
+    ['DaemonSet OnDelete with nothing scheduled', obj('DaemonSet', { spec: { updateStrategy: { type: 'OnDelete' } }, status: { observedGeneration: 1, desiredNumberScheduled: 0 } }, { generation: 1 }), undefined],
+    ['DaemonSet OnDelete not updated', obj('DaemonSet', { spec: { updateStrategy: { type: 'OnDelete' } }, status: { observedGeneration: 1, desiredNumberScheduled: 2, numberReady: 0, updatedNumberScheduled: 1 } }, { generation: 1 }), '1/2 pods updated'],
     ['StatefulSet with a partition', obj('StatefulSet', { spec: { replicas: 3, updateStrategy: { rollingUpdate: { partition: 2 } } }, status: { observedGeneration: 1, updatedReplicas: 1, readyReplicas: 3 } }, { generation: 1 }), undefined],
     ['ConfigMap', obj('ConfigMap'), undefined],
   ];
