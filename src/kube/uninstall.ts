@@ -17,6 +17,7 @@ import { sleep } from './sleep.js';
 import { proxyRevision } from './mesh-versions.js';
 import { namespaceSelection } from '../analyze/util/revisions.js';
 import { readRevisionState } from './revisions.js';
+import { waypointsAppliedByMeshctl } from './waypoints.js';
 import { isTerminating, terminationReason } from './terminating.js';
 import type { KubeClient, ObjectRef } from './types.js';
 
@@ -57,16 +58,24 @@ export const PURGE_ONLY_KINDS: readonly PrunableKind[] = [
 ];
 
 /**
- * Deletion order of components: the reverse of install order (gateways, then the control plane,
- * then Base with its CRDs). Cni and Ztunnel are istioctl components meshctl does not render; if
- * an istioctl install left them, they go after the gateways, like their install order reversed.
+ * The pseudo-component of the waypoints `uninstall --purge` removes: Gateways of class
+ * istio-waypoint that meshctl's `waypoint apply` created (they carry no owner labels).
  */
-const COMPONENT_DELETE_ORDER: readonly string[] = ['EgressGateways', 'IngressGateways', 'Ztunnel', 'Cni', 'Pilot', 'Base'];
+export const WAYPOINTS_COMPONENT = 'Waypoints';
+
+/**
+ * Deletion order of components: the reverse of install order (Base -> {Pilot, Cni}, Pilot ->
+ * gateways, Cni -> Ztunnel): waypoints first (istiod's gateway controller made their
+ * Deployments, which go with them), then the gateways, Ztunnel, CNI, the control plane, and Base
+ * with its CRDs last.
+ */
+const COMPONENT_DELETE_ORDER: readonly string[] = [WAYPOINTS_COMPONENT, 'EgressGateways', 'IngressGateways', 'Ztunnel', 'Cni', 'Pilot', 'Base'];
 
 /** How a component is named in listings. */
 const COMPONENT_TITLES: Record<string, string> = {
   EgressGateways: 'Egress gateways',
   IngressGateways: 'Ingress gateways',
+  [WAYPOINTS_COMPONENT]: 'Waypoints',
   Ztunnel: 'Ztunnel',
   Cni: 'CNI',
   Pilot: 'Istiod',
@@ -163,7 +172,8 @@ function isStateConfigMap(ref: ObjectRef): boolean {
  *
  * With purge: every object of the prunable kinds (CRDs included) that has an
  * `operator.istio.io/component` label, in all namespaces, plus the inventories of every installed
- * state found. Namespaces are never deleted.
+ * state found, plus the waypoints meshctl applied (`waypointsAppliedByMeshctl`, component
+ * WAYPOINTS_COMPONENT; istioctl leaves them, istio/istio#54777). Namespaces are never deleted.
  *
  * Pods run by a controller are left to their controller's deletion. Kinds the server does not
  * serve are skipped. Throws KubeError / ClusterUnreachableError from the client.
@@ -203,6 +213,7 @@ export async function planUninstall(client: KubeClient, target: UninstallTarget)
   // target's own (a record of the same revision in another namespace belongs to another install).
   let stateRefs: ObjectRef[] = [];
   if (target.purge) {
+    for (const gw of await waypointsAppliedByMeshctl(client)) add({ ref: refOf(gw), component: WAYPOINTS_COMPONENT });
     stateRefs = states;
     for (const ref of states) {
       const s = await readInstalledState(client, ref.namespace ?? '', revisionFromStateName(ref.name));

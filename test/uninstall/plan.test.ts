@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { terminationReason } from '../../src/kube/terminating.js';
 import type { KubeClient, ObjectRef } from '../../src/kube/types.js';
-import { orderForDeletion, sidecarRevision, waitForDeletion, type UninstallItem } from '../../src/kube/uninstall.js';
+import { orderForDeletion, sidecarRevision, waitForDeletion, WAYPOINTS_COMPONENT, type UninstallItem } from '../../src/kube/uninstall.js';
 import { run } from '../helpers.js';
 
 const item = (component: string, apiVersion: string, kind: string, name: string, namespace?: string): UninstallItem =>
@@ -35,6 +35,17 @@ describe('orderForDeletion', () => {
       'Base:ServiceAccount/istio-reader-service-account',
       'Base:CustomResourceDefinition/gateways.networking.istio.io',
     ]);
+  });
+
+  it('deletes waypoints first, then gateways, Ztunnel before CNI (Cni -> Ztunnel reversed), then istiod', () => {
+    const order = orderForDeletion([
+      item('Pilot', 'apps/v1', 'Deployment', 'istiod', 'istio-system'),
+      item('Cni', 'apps/v1', 'DaemonSet', 'istio-cni-node', 'istio-system'),
+      item('Ztunnel', 'apps/v1', 'DaemonSet', 'ztunnel', 'istio-system'),
+      item('IngressGateways', 'apps/v1', 'Deployment', 'istio-ingressgateway', 'istio-system'),
+      item(WAYPOINTS_COMPONENT, 'gateway.networking.k8s.io/v1', 'Gateway', 'waypoint', 'bookinfo'),
+    ]).map((i) => i.component);
+    expect(order).toEqual([WAYPOINTS_COMPONENT, 'IngressGateways', 'Ztunnel', 'Cni', 'Pilot']);
   });
 
   it('puts components it does not know before istiod', () => {
