@@ -29,12 +29,13 @@
  *   The Update's field manager is `istioctl` here: upstream sends no field manager, so the API
  *   server derives one from the client's user agent.
  *
- * Three scenarios: the demo profile installed from an IstioOperator named `installed-state`
+ * Four scenarios: the demo profile installed from an IstioOperator named `installed-state`
  * (`istioctl install -f`), taken over, applied by istioctl again and taken back, then purged; the
  * demo profile installed with `istioctl install --set profile=demo` (no IstioOperator name: the
  * charts' `owning-resource: unknown` stays, Base objects have none), taken over with the default
  * profile (what only demo set goes, the egress gateway is pruned), then purged; the default
- * profile the same way, taken over and uninstalled as the default revision.
+ * profile the same way, taken over and uninstalled as the default revision; and the minimal
+ * profile uninstalled by meshctl with no takeover (no installed-state record: found by labels).
  */
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
@@ -400,5 +401,19 @@ describe.skipIf(!conformanceAvailable)(suiteTitle('an istioctl install of the de
     }
     expect(await cp.store.get({ group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', name: 'istiod-default-validator' })).toBeUndefined();
     expect(await cp.store.get({ group: '', kind: 'Service', namespace: NS, name: 'istiod-revision-tag-default' })).toBeUndefined();
+  });
+});
+
+describe.skipIf(!conformanceAvailable)(suiteTitle('an istioctl install of the minimal profile uninstalled by meshctl without a takeover'), () => {
+  it('uninstall -r default removes istioctl\'s control plane and default tag; uninstall --purge the rest', async () => {
+    const istioctl = await istioctlInstall('minimal', 'installed-state');
+    const r = await meshctl('uninstall', '-r', 'default', '-y');
+    expect(r.code, r.stderr).toBe(0);
+    const base = istioctl.filter((o) => o.metadata.labels?.['operator.istio.io/component'] === 'Base').map(key).sort();
+    expect(await labelledObjects()).toEqual(base);
+    const purge = await meshctl('uninstall', '--purge', '-y');
+    expect(purge.code, purge.stderr).toBe(0);
+    expect(await labelledObjects()).toEqual([]);
+    for (const o of istioctl) expect(await cp.store.get(refOf(o)), key(o)).toBeUndefined();
   });
 });
