@@ -370,6 +370,15 @@ describe('cni component values', () => {
     expect(find(objects, 'ServiceAccount', 'istio-cni').imagePullSecrets).toStrictEqual([{ name: 'sec1' }]);
   });
 
+  it('builds the image from the component hub and tag and the global variant (istioctl test input component_hub_tag)', () => {
+    const text = [
+      'apiVersion: install.istio.io/v1alpha1', 'kind: IstioOperator', 'spec:', '  hub: istio-spec.hub', '  tag: istio-spec.tag',
+      '  values:', '    global:', '      variant: global.variant', '  components:', '    cni:', '      enabled: true',
+      '      hub: component.cni.hub', '      tag: v3.3.3', '',
+    ].join('\n');
+    expect(container(render({ files: [{ name: 'hub-tag.yaml', text }] })).image).toBe('component.cni.hub/install-cni:v3.3.3-global.variant');
+  });
+
   it('takes the component hub and tag and a full image reference verbatim', () => {
     expect(container(render({ sets: [CNI, 'components.cni.hub=my.io/r', 'components.cni.tag=9.9'] })).image).toBe('my.io/r/install-cni:9.9');
     expect(container(render({ sets: [CNI, 'values.cni.image=my.reg/cni:1'] })).image).toBe('my.reg/cni:1');
@@ -443,6 +452,15 @@ describe('cni component namespace and k8s settings', () => {
     expect(pod.tolerations).toStrictEqual([{ operator: 'Exists' }]);
     expect(pod.hostPID).toBe(true);
     expect(daemonSet(objects).spec.template.metadata.annotations.a).toBe('b');
+  });
+
+  it('replaces the chart tolerations with k8s.tolerations (istioctl test input istio-cni_tolerations)', () => {
+    const tolerations = [
+      'apiVersion: install.istio.io/v1alpha1', 'kind: IstioOperator', 'spec:', '  components:', '    cni:', '      enabled: true',
+      '      k8s:', '        tolerations:', '        - effect: NoSchedule', '          key: example-key', '          operator: Exists', '',
+    ].join('\n');
+    expect(daemonSet(render({ files: [{ name: 't.yaml', text: tolerations }] })).spec.template.spec.tolerations)
+      .toStrictEqual([{ effect: 'NoSchedule', key: 'example-key', operator: 'Exists' }]);
   });
 
   it('is not rendered unless enabled', () => {
