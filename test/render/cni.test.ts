@@ -7,7 +7,8 @@ import { testDeps } from '../helpers.js';
 
 // Facts of Istio 1.30.3's istio-cni chart as istioctl 1.30.3 renders it (manifests/charts/istio-cni, values built by
 // operator/pkg/render/manifest.go), checked field for field against helm's engine rendering that chart with the
-// values istioctl builds, for each configuration below.
+// values istioctl builds, for each configuration below; the DaemonSet also against istioctl's own manifest-generate
+// test outputs (operator/cmd/mesh/testdata/manifest-generate: istio-cni, istio-cni_tolerations, component_hub_tag).
 
 const assets = await loadAssets(testDeps().deps);
 const CNI = 'components.cni.enabled=true';
