@@ -438,8 +438,10 @@ describe('kube-inject command', () => {
       .toBe('[{"name": "macvlan"}, {"name": "istio-cni", "namespace": "default"}]');
     expect((await inject(pod('[{"name": "istio-cni", "namespace": "default"}]'), ...multus)).metadata.annotations['k8s.v1.cni.cncf.io/networks'])
       .toBe('[{"name": "istio-cni", "namespace": "default"}]');
-    // Rendering an installation with the CNI component is still refused: meshctl does not render its DaemonSet.
-    expect((await run(['manifest', 'generate', '--set', 'components.cni.enabled=true'])).code).toBe(64);
+    // The same flags render an installation with the CNI node agent, whose attachment is the one the pod names.
+    const generated = await run(['manifest', 'generate', ...multus.flatMap((s) => ['--set', s])]);
+    expect(generated.code, generated.stderr).toBe(0);
+    expect(data(generated.stdout).some((o) => (o as Obj).kind === 'NetworkAttachmentDefinition' && (o as Obj).metadata.name === 'istio-cni' && (o as Obj).metadata.namespace === 'default')).toBe(true);
   });
 
   it('reads stdin and round-trips through kube-uninject', async () => {
