@@ -113,7 +113,7 @@ describe('manifest generate', () => {
     [['--set', 'components.egressGateways[name:egress].enabled=true'], 'no element with name "egress" in components.egressGateways (found: istio-egressgateway)'],
     [['--set', 'addonComponents.grafana.enabled=true'], 'samples/addons'],
     [['-r', 'Canary_1'], 'invalid revision "Canary_1"'],
-    [['--set', 'components.cni.enabled=true'], 'components.cni is not supported'],
+    [['--set', 'values.cni.seLinuxOptions.type=spc_t'], 'unknown field "seLinuxOptions" in values.cni'],
   ])('rejects %j with exit 64', async (args, message) => {
     const r = await run(['manifest', 'generate', ...args]);
     expect(r.code).toBe(64);
