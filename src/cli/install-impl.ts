@@ -8,6 +8,7 @@ import { connectCluster, type KubeGlobals } from './kube-flags.js';
 import { confirm } from './prompt.js';
 import type { RenderOptions } from './render-flags.js';
 import { configurationFrom, printWarnings } from './render-options.js';
+import { clusterSettings } from '../render/config.js';
 
 /** Flags of `install` and `upgrade`. */
 export interface InstallFlags extends RenderOptions {
@@ -31,9 +32,13 @@ export async function runInstall(deps: Deps, command: 'install' | 'upgrade', fla
   const signal = deps.signal;
   const readinessTimeoutMs = parseDuration('--readiness-timeout', flags.readinessTimeout);
   const pollIntervalMs = flags.pollInterval === undefined ? DEFAULT_POLL_INTERVAL_MS : Math.max(1, parseDuration('--poll-interval', flags.pollInterval));
-  const { config, rendering } = await configurationFrom(deps, flags);
+  let { config, rendering } = await configurationFrom(deps, flags);
   printWarnings(deps, rendering.warnings);
   const client = await connectCluster(deps, globals);
+  // istioctl derives settings from the cluster's version (on GKE: CNI in kube-system, platform gke), over the
+  // profile and under the user's values; an unreachable cluster is reported by the installer, as before.
+  const gitVersion = await client.serverVersion().then((v) => v.gitVersion, () => undefined);
+  if (clusterSettings(gitVersion)) ({ config, rendering } = await configurationFrom(deps, flags, undefined, {}, { kubernetesGitVersion: gitVersion }));
 
   const color = useColor(deps, 'stderr', globals);
   const interactive = deps.stderr.isTTY && deps.env.TERM !== 'dumb';

@@ -10,12 +10,14 @@ import { readInputFiles, splitFileFlags } from './inputs.js';
  * Reads the overlay files, resolves the configuration and renders it: the one validation every
  * command that takes `-f` IstioOperator files or `--set` runs, so that `profile dump` refuses what
  * `manifest generate` refuses. Throws UsageError (a flag is to blame, exit 64) or DataError (a file
- * is, with its `file:line:column`, exit 65) as resolveConfiguration and renderManifests do.
+ * is, with its `file:line:column`, exit 65) as resolveConfiguration and renderManifests do. `cluster` names
+ * the cluster's Kubernetes version when there is one (istioctl's settings for GKE; see clusterSettings).
  */
-export async function configurationFrom(deps: Deps, opts: RenderOptions, profile?: string, rendering: RenderingOptions = {}): Promise<{ config: MeshConfiguration; assets: RenderAssets; rendering: Rendering }> {
+export async function configurationFrom(deps: Deps, opts: RenderOptions, profile?: string, rendering: RenderingOptions = {}, cluster: { kubernetesGitVersion?: string } = {}): Promise<{ config: MeshConfiguration; assets: RenderAssets; rendering: Rendering }> {
   const paths = splitFileFlags(opts.filename);
   const [assets, files] = await Promise.all([loadAssets(deps), readInputFiles(deps, paths)]);
-  const config = resolveConfiguration(assets, { files, sets: opts.set ?? [], revision: opts.revision, profile, force: opts.force });
+  const detected = cluster.kubernetesGitVersion === undefined ? {} : { kubernetesGitVersion: cluster.kubernetesGitVersion };
+  const config = resolveConfiguration(assets, { files, sets: opts.set ?? [], revision: opts.revision, profile, force: opts.force, ...detected });
   return { config, assets, rendering: renderManifests(config, assets, rendering) };
 }
 

@@ -4,7 +4,7 @@
  *
  * 1. `original`, what istioctl hands the chart (operator/pkg/render/manifest.go `MergeInputs` and
  *    `applyComponentValuesToHelmValues`): istioctl's default profile's values < the selected profile's values
- *    < the user's values; the top-level IstioOperator fields copied in (`hub`, `tag`, `revision`, `meshConfig`,
+ *    < the values detected for the cluster (GKE) < the user's values; the top-level IstioOperator fields copied in (`hub`, `tag`, `revision`, `meshConfig`,
  *    `compatibilityVersion`); `pilot.enabled` and `pilot.cni.enabled` following the pilot and cni components;
  *    the user's values merged once more so that they win over those copies. Then, per component, its own
  *    `hub`/`tag` land under the component's values root (`pilot`, `cni`, `ztunnel`, `global` for base), and a
@@ -23,6 +23,7 @@ import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
 import { ConfigValueError } from '../errors.js';
 import { mergeOverlay } from './tree.js';
 import { truthy } from './context.js';
+import type { MeshConfiguration } from './config.js';
 
 /** Upstream chart directories istioctl renders (operator/pkg/component/component.go `HelmSubdir`, last segment). */
 export type ChartId = 'base' | 'istio-discovery' | 'istio-cni' | 'ztunnel' | 'istio-ingress' | 'istio-egress';
@@ -74,6 +75,16 @@ export interface ChartValuesInput {
   spec: JsonObject;
   /** The revision the rendering uses (`""` for the default one; meshctl reads `default` as `""`). */
   revision: string;
+  /** IstioOperator spec settings detected for the cluster, between the profile and the user's (MeshConfiguration.clusterSettings). */
+  clusterSettings?: JsonObject;
+}
+
+/** Returns the inputs of the chart values for a resolved configuration. */
+export function chartInput(config: MeshConfiguration): ChartValuesInput {
+  return {
+    profile: config.profile, userSpec: config.userSpec, spec: config.spec, revision: config.revision,
+    ...(config.clusterSettings ? { clusterSettings: config.clusterSettings } : {}),
+  };
 }
 
 /** The two values trees of a chart. */
@@ -106,6 +117,7 @@ export function istioctlValues(data: ChartData, input: ChartValuesInput): JsonOb
   const userValues = map(user.values);
   let values = structuredClone(map(data.istioctlProfileValues.default));
   if (input.profile !== 'default') values = merge(values, data.istioctlProfileValues[input.profile]);
+  values = merge(values, map(input.clusterSettings).values);
   values = merge(values, userValues);
 
   const global = map((values.global = map(values.global)));

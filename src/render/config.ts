@@ -46,6 +46,11 @@ export interface ConfigRequest {
   profile?: string;
   /** Downgrade validation errors of the merged configuration to warnings (`--force`). */
   force?: boolean;
+  /**
+   * The Kubernetes git version of the cluster the configuration is for (`v1.33.5-gke.1201000`), when there is
+   * one: a GKE cluster gets istioctl's GKE settings (see clusterSettings).
+   */
+  kubernetesGitVersion?: string;
 }
 
 /** The resolved configuration every command renders from. */
@@ -69,6 +74,19 @@ export interface MeshConfiguration {
   warnings: string[];
   /** Where the user's values came from, so that errors found later (rendering) can point at them; absent when unknown. */
   origins?: ConfigOrigins;
+  /** The IstioOperator spec settings detected for the cluster (clusterSettings), between the profile and the user's; absent when none. */
+  clusterSettings?: JsonObject;
+}
+
+/**
+ * Returns the IstioOperator spec settings istioctl 1.30.3 derives from the cluster's Kubernetes version
+ * (operator/pkg/render/manifest.go, clusterSpecificSettings), applied over the profile and under the user's
+ * files and flags: on GKE (a version holding `-gke`), the CNI node agent in `kube-system`, the `gke` platform
+ * and no CNI resource quota (kube-system needs none). Undefined for other clusters and without a version.
+ */
+export function clusterSettings(kubernetesGitVersion: string | undefined): JsonObject | undefined {
+  if (!kubernetesGitVersion?.includes('-gke')) return undefined;
+  return { components: { cni: { namespace: 'kube-system' } }, values: { global: { platform: 'gke' }, cni: { resourceQuotas: { enabled: false } } } };
 }
 
 /** The user's sources of a configuration: `-f` files (parsed, in order) and `--set`/`-r` flags (in order). */
@@ -90,6 +108,7 @@ export function profileNames(assets: RenderAssets): string[] {
  *
  * Precedence, lowest first (the one place it is written in code):
  *   built-in values (manifests/values.yaml) < profiles/default.yaml < the selected profile
+ *   < settings detected for the cluster (request.kubernetesGitVersion; clusterSettings)
  *   < -f files in the order given < --set flags in the order given (then -r).
  * Maps merge key by key; lists are replaced whole. Unlike istioctl, --set is applied after the
  * profile and files are merged, so `components.egressGateways[name:istio-egressgateway].enabled=true`
@@ -117,6 +136,8 @@ export function resolveConfiguration(assets: RenderAssets, request: ConfigReques
   let spec: Json | undefined = { values: structuredClone(assets.builtinValues) };
   spec = mergeOverlay(spec, profileSpec(assets, 'default'));
   if (profile !== 'default') spec = mergeOverlay(spec, profileSpec(assets, profile));
+  const detected = clusterSettings(request.kubernetesGitVersion);
+  if (detected) spec = mergeOverlay(spec, detected);
   let userSpec: Json | undefined = {};
   let metadataNamespace: { name: string; src: SourceDocument } | undefined;
   for (const o of overlays) {
@@ -153,7 +174,7 @@ export function resolveConfiguration(assets: RenderAssets, request: ConfigReques
   const values = translateToValues(merged, revision, namespace);
   // Per file the validator warns only when the file itself turns autoscaling on; the merged spec knows the profile too.
   for (const w of autoscaleReplicaWarnings(merged)) if (!warnings.some((x) => x.endsWith(w.message))) warnings.push(w.message);
-  return { profile, spec: merged, namespace, revision, values, userSpec: userSpec as JsonObject, warnings, origins };
+  return { profile, spec: merged, namespace, revision, values, userSpec: userSpec as JsonObject, warnings, origins, ...(detected ? { clusterSettings: detected } : {}) };
 }
 
 interface LoadedOverlay {

@@ -1,6 +1,6 @@
 /** The Base component: the Istio CRDs, the reader service account and the default-revision validator (per Istio 1.30.3 base chart). */
 import { isObject, type JsonObject, type K8sObject } from '../../manifest/objects.js';
-import { chartValues } from '../chart-values.js';
+import { chartInput, chartValues } from '../chart-values.js';
 import { defaultRevisionStablePolicy } from './stable-policy.js';
 import { renderCrds } from '../crds.js';
 import { chartLabels, truthy, val, valStr, type RenderContext } from '../context.js';
@@ -40,7 +40,7 @@ export function renderBase(ctx: RenderContext): K8sObject[] {
  * overlay lands.
  */
 function stablePolicy(ctx: RenderContext): K8sObject[] {
-  const { merged } = chartValues(ctx.assets.charts, 'base', { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec, revision: ctx.rev });
+  const { merged } = chartValues(ctx.assets.charts, 'base', chartInput(ctx.config));
   const experimental = isObject(merged.experimental) ? merged.experimental : {};
   const scope = isObject(merged.global) ? merged.global.resourceScope : undefined;
   const defaultRevision = typeof merged.defaultRevision === 'string' ? merged.defaultRevision : '';

@@ -5,7 +5,7 @@
 import { ConfigValueError } from '../../errors.js';
 import { isObject, type Json, type JsonObject, type K8sObject } from '../../manifest/objects.js';
 import { mergeOverlay } from '../tree.js';
-import { valuesWithChartOverlay } from '../chart-values.js';
+import { chartInput, valuesWithChartOverlay } from '../chart-values.js';
 import { cleanResources } from './pilot.js';
 import { chartLabels, imageRef, ownedLabels, stringMap, truthy, val, valMap, valStr, valTrue, type ChartName, type RenderContext } from '../context.js';
 
@@ -23,8 +23,7 @@ const KINDS: Record<GatewayKind, { component: string; chart: ChartName; defaultN
  * capture) under the profile's and the user's values, as the istio-ingress and istio-egress charts apply it.
  */
 function withChartOverlay(ctx: RenderContext): RenderContext {
-  const input = { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec, revision: ctx.rev };
-  const values = valuesWithChartOverlay(ctx.assets.charts, ctx.config.values, input);
+  const values = valuesWithChartOverlay(ctx.assets.charts, ctx.config.values, chartInput(ctx.config));
   return values === ctx.config.values ? ctx : { ...ctx, config: { ...ctx.config, values } };
 }
 

@@ -11,6 +11,7 @@ import { mergeOverlay } from '../tree.js';
 import { chartLabels, imageRef, ownedLabels, stringMap, truthy, val, valMap, valStr, valTrue, type RenderContext } from '../context.js';
 import { injectorValues, istiodChartValues, type IstiodValues } from '../istiod-values.js';
 import { revisionStablePolicy } from './stable-policy.js';
+import { chartInput } from '../chart-values.js';
 import { gatewayControllerRules, istiodClusterRules, istiodNamespaceRules, readerClusterRules } from './rbac.js';
 
 const RBAC = 'rbac.authorization.k8s.io';
@@ -233,7 +234,7 @@ function meshConfigMap(ctx: RenderContext): K8sObject {
  * would install into global.istioNamespace instead).
  */
 function chartValues(ctx: RenderContext): IstiodValues {
-  const values = istiodChartValues(ctx.assets.charts, { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec, revision: ctx.rev });
+  const values = istiodChartValues(ctx.assets.charts, chartInput(ctx.config));
   const global = values.merged.global;
   const userValues = ctx.config.userSpec.values;
   const userGlobal = isObject(userValues) && isObject(userValues.global) ? userValues.global : {};
