@@ -10,7 +10,7 @@ import { makeContext, type RenderContext } from './context.js';
 import { renderBase } from './components/base.js';
 import { isRemote, renderPilot, withChartValues } from './components/pilot.js';
 import { enabledGateways, renderGateway } from './components/gateways.js';
-import { renderZtunnel } from './components/ztunnel.js';
+import { renderZtunnel, ZTUNNEL_DAEMONSET, ztunnelK8sWarning } from './components/ztunnel.js';
 import { CNI_CONTAINER, CNI_DAEMONSET, renderCni } from './components/cni.js';
 import { applyK8sSettings } from './k8s-settings.js';
 
@@ -96,7 +96,7 @@ const COMPONENTS: ComponentDef[] = [
     // istioctl patches the DaemonSet named after the component (`ztunnel`), whatever values.ztunnel.resourceName says.
     name: 'Ztunnel', specKey: 'ztunnel',
     render: (ctx) => enabled(ctx, 'ztunnel')
-      ? [{ objects: renderZtunnel(inComponentNamespace(ctx, 'ztunnel')), workload: 'ztunnel', container: 'istio-proxy', path: 'components.ztunnel', specPath: ['components', 'ztunnel'], k8s: k8sOf(componentSpec(ctx, 'ztunnel')) }]
+      ? [{ objects: renderZtunnel(inComponentNamespace(ctx, 'ztunnel')), workload: ZTUNNEL_DAEMONSET, container: 'istio-proxy', path: 'components.ztunnel', specPath: ['components', 'ztunnel'], k8s: k8sOf(componentSpec(ctx, 'ztunnel')) }]
       : [],
   },
   { name: 'IngressGateways', specKey: 'ingressGateways', render: gatewayComponent('ingress') },
@@ -137,6 +137,8 @@ function renderObjects(config: MeshConfiguration, assets: RenderAssets, options:
   }
   const warnings = [...config.warnings];
   if (isRemote(ctx) && enabled(ctx, 'pilot')) warnings.push('remote profile: no istiod is rendered; the injection webhook points at the external control plane');
+  const ztunnelWarning = ztunnelK8sWarning(k8sOf(componentSpec(ctx, 'ztunnel')), objects.filter((o) => o.component === 'Ztunnel').map((o) => o.object));
+  if (ztunnelWarning) warnings.push(ztunnelWarning);
   return { objects: sortForInstall(objects), warnings };
 }
 

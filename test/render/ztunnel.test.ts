@@ -299,9 +299,13 @@ spec:
     expect(find(objects, 'ServiceAccount').metadata.labels.patched).toBeUndefined();
   });
 
-  it('patches only a DaemonSet named ztunnel, as istioctl does: with another resourceName the settings find nothing', () => {
-    const objects = ztunnel(['profile=ambient', 'values.ztunnel.resourceName=zt', 'components.ztunnel.k8s.resources.requests.cpu=1']);
-    expect(proxy(objects, 'zt').resources).toStrictEqual({ requests: { cpu: '200m', memory: '512Mi' } });
+  it('patches only a DaemonSet named ztunnel, as istioctl does: with another resourceName the settings find nothing, and meshctl says so', async () => {
+    const sets = ['profile=ambient', 'values.ztunnel.resourceName=zt', 'components.ztunnel.k8s.resources.requests.cpu=1'];
+    expect(proxy(ztunnel(sets), 'zt').resources).toStrictEqual({ requests: { cpu: '200m', memory: '512Mi' } });
+    const r = await run(['manifest', 'generate', ...sets.flatMap((s) => ['--set', s])]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('components.ztunnel.k8s (resources) changes nothing: as istioctl, it applies to the DaemonSet named ztunnel, and values.ztunnel.resourceName names it zt');
+    expect((await run(['manifest', 'generate', '--set', 'profile=ambient', '--set', 'components.ztunnel.k8s.resources.requests.cpu=1'])).stderr).not.toContain('changes nothing');
   });
 });
 

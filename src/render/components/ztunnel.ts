@@ -34,6 +34,21 @@ export function ztunnelValues(ctx: RenderContext): JsonObject {
   return merged;
 }
 
+/** The DaemonSet istioctl applies `components.ztunnel.k8s` to (operator/pkg/component/component.go `ResourceName`). */
+export const ZTUNNEL_DAEMONSET = 'ztunnel';
+
+/**
+ * Returns a warning when `components.ztunnel.k8s` holds settings other than overlays while the rendered
+ * DaemonSet has another name (`values.ztunnel.resourceName`): istioctl patches only the DaemonSet named
+ * `ztunnel`, so those settings change nothing, silently upstream. Returns undefined otherwise.
+ */
+export function ztunnelK8sWarning(k8s: JsonObject, objects: readonly K8sObject[]): string | undefined {
+  const settings = Object.keys(k8s).filter((k) => k !== 'overlays').sort();
+  const ds = objects.find((o) => o.kind === 'DaemonSet');
+  if (!settings.length || !ds || ds.metadata.name === ZTUNNEL_DAEMONSET) return undefined;
+  return `components.ztunnel.k8s (${settings.join(', ')}) changes nothing: as istioctl, it applies to the DaemonSet named ${ZTUNNEL_DAEMONSET}, and values.ztunnel.resourceName names it ${ds.metadata.name}`;
+}
+
 /** Returns the objects of the Ztunnel component in the context's namespace (the component's), in no particular order. */
 export function renderZtunnel(ctx: RenderContext): K8sObject[] {
   return renderZtunnelObjects(ztunnelValues(ctx), ctx.ns);
