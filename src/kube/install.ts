@@ -425,7 +425,7 @@ class Installer {
   private async announceTakeover(desired: readonly Desired[], previous: InstalledState | undefined): Promise<void> {
     const recorded = new Set((previous?.inventory ?? []).map((e) => keyOf(e)));
     const { revision, namespace } = this.req.config;
-    const leftovers = () => findIstioctlLeftovers(this.client, revision, namespace, new Set(desired.map((d) => d.key)));
+    const leftovers = () => findIstioctlLeftovers(this.client, revision, namespace, new Set(desired.map((d) => d.key)), new Set(COMPONENTS.map((c) => c.name)));
     // Without a record of this revision (a first install, or a takeover interrupted before its
     // record was written), istioctl's leftovers are looked for in any case.
     const [taken, early] = await Promise.all([

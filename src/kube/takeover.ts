@@ -98,9 +98,6 @@ export async function releaseIstioctlFields(client: KubeClient, obj: K8sObject):
   return client.apply(identity, { fieldManager: ISTIOCTL_FIELD_MANAGER, force: true });
 }
 
-/** Components meshctl installs; istioctl's other components (Cni, Ztunnel) are never deleted as leftovers. */
-const MESHCTL_COMPONENTS: ReadonlySet<string> = new Set(['Base', 'Pilot', 'IngressGateways', 'EgressGateways']);
-
 /**
  * Returns the objects istioctl installed for `revision` ('' = default) into `namespace` that the
  * rendering (`keep`: `Kind/namespace/name` keys) no longer has: what istioctl's own prune would
@@ -108,10 +105,13 @@ const MESHCTL_COMPONENTS: ReadonlySet<string> = new Set(['Base', 'Pilot', 'Ingre
  * the kinds uninstall lists, never CRDs, objects labelled `istio.io/rev`, `operator.istio.io/component`
  * and `install.operator.istio.io/owning-resource-namespace`, except those labelled
  * `install.operator.istio.io/owning-resource-not-pruned=true`), limited to objects istioctl still
- * owns fields of and to the components meshctl installs. Pods are left to their controllers.
+ * owns fields of and to `components` (those meshctl installs: an istioctl component meshctl knows
+ * nothing of is never deleted as a leftover). Pods are left to their controllers.
  * Sorted by kind order of PRUNABLE_KINDS, then name. Throws KubeError / ClusterUnreachableError.
  */
-export async function findIstioctlLeftovers(client: KubeClient, revision: string, namespace: string, keep: ReadonlySet<string>): Promise<ObjectRef[]> {
+export async function findIstioctlLeftovers(
+  client: KubeClient, revision: string, namespace: string, keep: ReadonlySet<string>, components: ReadonlySet<string>,
+): Promise<ObjectRef[]> {
   const labelSelector = `${LABEL.revision}=${revisionLabel(revision)},${LABEL.component},${LABEL.owningResourceNamespace}=${namespace}`;
   const kinds = PRUNABLE_KINDS.filter((k) => k.kind !== 'Pod');
   const found = await Promise.all(kinds.map(async (k) => {
@@ -122,7 +122,7 @@ export async function findIstioctlLeftovers(client: KubeClient, revision: string
       const ref = refOf({ ...live, apiVersion: k.apiVersion });
       if (keep.has(`${ref.kind}/${ref.namespace ?? ''}/${ref.name}`)) continue;
       if (labels[LABEL.notPruned] === 'true' || live.metadata.deletionTimestamp) continue;
-      if (!MESHCTL_COMPONENTS.has(labels[LABEL.component] ?? '') || !appliedByIstioctl(live)) continue;
+      if (!components.has(labels[LABEL.component] ?? '') || !appliedByIstioctl(live)) continue;
       out.push(ref);
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -126,7 +126,7 @@ describe('findIstioctlLeftovers', () => {
       cm('elsewhere', [entry('istio-operator')], labels('Pilot', { 'install.operator.istio.io/owning-resource-namespace': 'other' })),
     ];
     const { client, calls } = listingClient(live, ['EnvoyFilter']);
-    const found = await findIstioctlLeftovers(client, '', 'istio-system', new Set(['ConfigMap/istio-system/kept']));
+    const found = await findIstioctlLeftovers(client, '', 'istio-system', new Set(['ConfigMap/istio-system/kept']), new Set(['Base', 'Pilot', 'IngressGateways', 'EgressGateways']));
     expect(found).toEqual([
       { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'egress-a' },
       { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'istio-system', name: 'egress-b' },
