@@ -19,11 +19,21 @@ export interface VerifyInstallOptions extends RenderOptions {
 }
 
 /**
- * Returns the configuration an installed state records: its `config.yaml` (an IstioOperator
- * document, or just its spec) resolved like an `-f` file, or the recorded profile and revision
- * when the record has no configuration. Throws DataError when the recorded YAML does not parse.
+ * Returns the configuration an installed state records: the user's spec (`user-config.yaml`)
+ * over the recorded profile, as install resolved it; in records without it, `config.yaml` (an
+ * IstioOperator document, or just its spec) resolved like an `-f` file; or the recorded profile
+ * and revision when the record has no configuration. Throws DataError when the recorded YAML
+ * does not parse.
  */
 export function configurationOfState(assets: RenderAssets, state: InstalledState): MeshConfiguration {
+  if (state.userConfigYaml !== undefined) {
+    const user = parse(state.userConfigYaml) as unknown;
+    const text = JSON.stringify({
+      apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { namespace: state.namespace }, spec: isObject(user) ? user : {},
+    });
+    const name = `ConfigMap ${state.namespace}/${stateConfigMapName(state.revision)} user-config.yaml`;
+    return resolveConfiguration(assets, { profile: state.profile || undefined, files: [{ name, text }] });
+  }
   const name = `ConfigMap ${state.namespace}/${stateConfigMapName(state.revision)} config.yaml`;
   const text = state.configYaml.trim();
   if (!text) return resolveConfiguration(assets, { profile: state.profile || undefined, revision: state.revision || undefined });

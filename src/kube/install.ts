@@ -846,6 +846,7 @@ class Installer {
       revision: config.revision,
       namespace: config.namespace,
       configYaml: toYaml(config.spec),
+      userConfigYaml: toYaml(config.userSpec),
       inventory,
     };
     this.checkAbort();

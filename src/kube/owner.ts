@@ -62,6 +62,13 @@ export interface InstalledState {
   namespace: string;
   /** The merged IstioOperator spec that was applied, as YAML. */
   configYaml: string;
+  /**
+   * The user's own spec (files and flags, without the profile and built-in values), as YAML;
+   * absent in records of earlier releases. Rendering it over `profile` reproduces the
+   * installation, where the merged spec would hold built-in values above the charts' profile
+   * overlays (the ambient profile's distroless images, for one).
+   */
+  userConfigYaml?: string;
   /** Every applied object, in apply order. */
   inventory: InventoryEntry[];
 }
@@ -82,6 +89,7 @@ export function stateConfigMap(state: InstalledState): K8sObject {
       profile: state.profile,
       revision: state.revision,
       'config.yaml': state.configYaml,
+      ...(state.userConfigYaml !== undefined ? { 'user-config.yaml': state.userConfigYaml } : {}),
       'inventory.json': JSON.stringify(state.inventory),
     },
   };
@@ -108,6 +116,7 @@ export async function readInstalledState(client: KubeClient, namespace: string, 
     revision: data.revision ?? revision,
     namespace,
     configYaml: data['config.yaml'] ?? '',
+    ...(data['user-config.yaml'] !== undefined ? { userConfigYaml: data['user-config.yaml'] } : {}),
     inventory,
   };
 }
