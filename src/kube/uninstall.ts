@@ -297,15 +297,23 @@ export function orderForDeletion(items: readonly UninstallItem[]): UninstallItem
     || position.get(a)! - position.get(b)!);
 }
 
+/** The injection opt-out, as label or annotation, and the annotation the injector writes (Istio 1.30.3). */
+const INJECT_KEY = 'sidecar.istio.io/inject';
+const SIDECAR_STATUS = 'sidecar.istio.io/status';
+
 /**
  * Returns the revision a pod's sidecar belongs to (`proxyRevision`: its `istio.io/rev` label, else
  * its injection status, a tag label resolved through `tagRevisions`), or undefined when the pod
- * runs no sidecar proxy.
+ * runs no sidecar proxy (no `istio-proxy` container, or one the injector did not add: a pod that
+ * opts out of injection and has no injection status, as ztunnel's pods).
  */
 export function sidecarRevision(pod: K8sObject, tagRevisions: ReadonlyMap<string, string> = new Map()): string | undefined {
   const spec = (pod.spec ?? {}) as { containers?: { name?: string }[]; initContainers?: { name?: string }[] };
   const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
   if (!containers.some((c) => c.name === 'istio-proxy')) return undefined;
+  // ztunnel's own container is also named istio-proxy; its pods opt out of injection and carry no injection status.
+  const optedOut = pod.metadata.annotations?.[INJECT_KEY] === 'false' || pod.metadata.labels?.[INJECT_KEY] === 'false';
+  if (optedOut && pod.metadata.annotations?.[SIDECAR_STATUS] === undefined) return undefined;
   return proxyRevision(pod.metadata, tagRevisions);
 }
 

@@ -73,6 +73,12 @@ describe('sidecarRevision', () => {
   it('returns undefined for a pod without a proxy', () => {
     expect(sidecarRevision(pod({ labels: { 'istio.io/rev': 'default' } }, ['app']))).toBeUndefined();
   });
+  it('does not count ztunnel, whose own container is istio-proxy (the ztunnel chart opts its pods out of injection), as a sidecar', () => {
+    expect(sidecarRevision(pod({ annotations: { 'sidecar.istio.io/inject': 'false' }, labels: { app: 'ztunnel', 'istio.io/dataplane-mode': 'none' } }, ['istio-proxy']))).toBeUndefined();
+    expect(sidecarRevision(pod({ labels: { 'sidecar.istio.io/inject': 'false' } }, ['istio-proxy']))).toBeUndefined();
+    // Injected all the same (the status says so): still a sidecar.
+    expect(sidecarRevision(pod({ labels: { 'sidecar.istio.io/inject': 'false' }, annotations: { 'sidecar.istio.io/status': '{"revision":"canary"}' } }, ['app', 'istio-proxy']))).toBe('canary');
+  });
 });
 
 describe('terminationReason', () => {
