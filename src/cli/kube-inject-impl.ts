@@ -4,12 +4,13 @@ import { UsageError } from '../errors.js';
 import {
   injectionConfigFromObjects, injectorSettingsFromText, meshFromFile, valuesFromFile, type InjectionConfig,
 } from '../inject/config.js';
-import { formatReportLine, injectFile, uninjectFile, type FileResult } from '../inject/documents.js';
+import { collectFileNamespaces, formatReportLine, injectFile, uninjectFile, type FileResult } from '../inject/documents.js';
 import { NATIVE_SIDECARS_ENV, nativeSidecarMode, nativeSidecarsOnNodes } from '../inject/native-sidecars.js';
-import { createInjector } from '../inject/pod.js';
+import { createInjector, type Injector } from '../inject/pod.js';
 import { KubeError } from '../kube/errors.js';
 import type { KubeClient } from '../kube/types.js';
 import { isObject, type K8sObject } from '../manifest/objects.js';
+import type { OverlayFile } from '../render/config.js';
 import { connectCluster, type KubeGlobals } from './kube-flags.js';
 import { expandInputPaths, readInputFiles, splitFileFlags, STDIN_NAME, writeOutputFile } from './inputs.js';
 import { configurationFrom, printWarnings } from './render-options.js';
@@ -95,11 +96,15 @@ function joinOutputs(outputs: string[]): string {
   return text;
 }
 
-/** Runs inject or uninject over every input; writes only after every file succeeded. */
-async function runOver(deps: Deps, opts: OutputOptions, process: (text: string, name: string) => FileResult): Promise<void> {
+/**
+ * Runs inject or uninject over every input; writes only after every file succeeded. `processor`
+ * sees all the files before it returns what processes each one.
+ */
+async function runOver(deps: Deps, opts: OutputOptions, processor: (files: readonly OverlayFile[]) => (text: string, name: string) => FileResult): Promise<void> {
   const paths = await expandInputPaths(deps, splitFileFlags(opts.filename));
   checkOutputFlags(opts, paths);
   const files = await readInputFiles(deps, paths);
+  const process = processor(files);
   const results = files.map((f) => ({ file: f, result: process(f.text, f.name) }));
   if (opts.inPlace) {
     for (const { file, result } of results) {
@@ -150,23 +155,49 @@ async function sidecarLayout(deps: Deps, opts: KubeInjectOptions, config: Inject
   }
 }
 
+/** What the cluster's Namespaces tell the injector: their labels (ambient mode) and, on OpenShift, their annotations. */
+interface ClusterNamespaces {
+  namespaceLabels?: Map<string, Record<string, string>>;
+  namespaces?: Map<string, Record<string, string>>;
+}
+
 /**
- * With --from-cluster on OpenShift (istiod's PLATFORM, global.platform in the injector values),
- * reads the Namespaces whose annotations give the proxy its uid and gid, as istiod's webhook does.
- * Namespaces that may not be listed (403) leave uid and gid 1337, with a warning.
+ * With --from-cluster, reads the Namespaces once: their labels put pods in ambient mode
+ * (src/inject/ambient.ts) and, on OpenShift (istiod's PLATFORM, global.platform in the injector
+ * values), their annotations give the proxy its uid and gid, as istiod's webhook does. Namespaces
+ * that may not be listed (403) leave only the input's Namespace documents and pod labels to
+ * decide ambient mode, and uid and gid 1337, with a warning.
  */
-async function openShiftNamespaces(deps: Deps, opts: KubeInjectOptions, config: InjectionConfig, cluster: () => Promise<KubeClient>): Promise<{ namespaces?: Map<string, Record<string, string>> }> {
+async function clusterNamespaces(deps: Deps, opts: KubeInjectOptions, config: InjectionConfig, cluster: () => Promise<KubeClient>): Promise<ClusterNamespaces> {
+  if (!opts.fromCluster) return {};
   const global = isObject(config.values.global) ? config.values.global : {};
-  const platform = (typeof global.platform === 'string' && global.platform) || config.values.platform;
-  if (!opts.fromCluster || platform !== 'openshift') return {};
-  const { namespaceAnnotations } = await import('../kube/inject-config.js');
+  const openShift = ((typeof global.platform === 'string' && global.platform) || config.values.platform) === 'openshift';
+  const { namespaceMetadata } = await import('../kube/inject-config.js');
   try {
-    return { namespaces: await namespaceAnnotations(await cluster()) };
+    const found = await namespaceMetadata(await cluster());
+    return { namespaceLabels: found.labels, ...(openShift ? { namespaces: found.annotations } : {}) };
   } catch (e) {
     if (!(e instanceof KubeError && e.status === 403)) throw e;
-    printWarnings(deps, [`cannot list Namespaces to read their OpenShift uid ranges (${e.message}); the proxy runs as uid 1337`]);
+    const consequences = [
+      ...(openShift ? ['the proxy runs as uid 1337'] : []),
+      'a namespace counts as in ambient mode only where a Namespace document of the input labels it so',
+    ];
+    printWarnings(deps, [`cannot list Namespaces to read their labels${openShift ? ' and OpenShift uid ranges' : ''} (${e.message}); ${consequences.join(', and ')}`]);
     return {};
   }
+}
+
+/**
+ * Returns the injector with the labels of the Namespaces it knows: the cluster's, overlaid per
+ * label by the Namespace documents of the input files (what applying them would set).
+ */
+function withInputNamespaces(injector: Injector, files: readonly OverlayFile[]): Injector {
+  const fromFiles = new Map<string, Record<string, string>>();
+  for (const f of files) collectFileNamespaces(f.text, f.name, fromFiles);
+  if (fromFiles.size === 0) return injector;
+  const labels = new Map(injector.namespaceLabels ?? []);
+  for (const [name, l] of fromFiles) labels.set(name, { ...labels.get(name), ...l });
+  return { ...injector, namespaceLabels: labels };
 }
 
 /** `meshctl kube-inject`. */
@@ -177,11 +208,16 @@ export async function runKubeInject(deps: Deps, opts: KubeInjectOptions, globals
   let client: Promise<KubeClient> | undefined;
   const cluster = (): Promise<KubeClient> => (client ??= connectCluster(deps, globals));
   const config = await injectionConfig(deps, opts, cluster);
-  const injector = createInjector(config, { ...await sidecarLayout(deps, opts, config, cluster), ...await openShiftNamespaces(deps, opts, config, cluster) });
-  await runOver(deps, opts, (text, name) => injectFile(injector, text, name));
+  const injector = createInjector(config, {
+    ...await sidecarLayout(deps, opts, config, cluster), ...await clusterNamespaces(deps, opts, config, cluster), leaveAmbientPods: true,
+  });
+  await runOver(deps, opts, (files) => {
+    const withNamespaces = withInputNamespaces(injector, files);
+    return (text, name) => injectFile(withNamespaces, text, name);
+  });
 }
 
 /** `meshctl kube-uninject`. */
 export async function runKubeUninject(deps: Deps, opts: OutputOptions): Promise<void> {
-  await runOver(deps, opts, (text, name) => uninjectFile(text, name));
+  await runOver(deps, opts, () => (text, name) => uninjectFile(text, name));
 }

@@ -32,6 +32,11 @@ pilot.env in the injector values) true or false; unset or auto, with --from-clus
 every Node's kubelet is 1.33 or later (a pod bound to a Node follows its Node), otherwise classic.
 --native-sidecar always gives native sidecars.
 
+Ambient mode: a pod labelled istio.io/dataplane-mode=ambient, or in a namespace so labelled (the
+cluster's with --from-cluster, or a Namespace document of the input), is skipped, unless the
+namespace (istio-injection=enabled, istio.io/rev) or the pod (sidecar.istio.io/inject=true,
+istio.io/rev) asks for a sidecar, as the injector webhook's selectors do.
+
 Examples:
   meshctl kube-inject -f app.yaml | kubectl apply -f -
   meshctl kube-inject -f k8s/ --in-place

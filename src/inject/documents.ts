@@ -15,6 +15,7 @@ import { DataError, type SourcePosition } from '../errors.js';
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
 import { applyEdits, planEdits } from '../manifest/yaml-edit.js';
 import { isJsonFile, parseJsonStrict, parseYamlDocuments, positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
+import { collectNamespaceLabels } from './ambient.js';
 import { podOwner, workloadKind, type ObjectPath, type WorkloadKind } from './kinds.js';
 import { mergeKeyOf } from './merge.js';
 import { injectPod, InjectionError, uninjectPod, STATUS_ANNOTATION, type Injector, type TemplateRun } from './pod.js';
@@ -487,6 +488,25 @@ function roundTripNote(input: string, output: string, file: string): string | un
   const relaidOut = json && jsonText(JSON.parse(input.replace(/^\uFEFF/, '')), input) !== input;
   const reason = relaidOut ? 'JSON output is laid out anew, with the indentation of the input' : ROUND_TRIP_REASONS.find(([re]) => re.test(was) || (json && re.test(input)))?.[1];
   return `${file}:${line + 1}:${col + 1}: kube-uninject will not give this file back byte for byte: ${clip(was)} comes back as ${clip(now)}${reason ? ` (${reason})` : ''}`;
+}
+
+/**
+ * Adds the labels of the Namespace documents of a file's text (top level or in a `kind: List`) to
+ * `into`, by name: kube-inject reads them before injecting any file, so a Namespace labelled for
+ * ambient mode keeps the sidecar out of its pods wherever the files put them. Text that does not
+ * parse adds nothing here (injectFile reports it, with its position).
+ */
+export function collectFileNamespaces(text: string, file: string, into: Map<string, Record<string, string>>): void {
+  if (!/\bNamespace\b/.test(text)) return;
+  try {
+    if (looksLikeJson(text) || (isJsonFile(file) && text.trim() !== '')) {
+      collectNamespaceLabels(parseJsonStrict(text, file) as Json, into);
+      return;
+    }
+    for (const src of parseYamlDocuments(text, file)) collectNamespaceLabels(src.data as Json, into);
+  } catch (e) {
+    if (!(e instanceof DataError)) throw e;
+  }
 }
 
 /**

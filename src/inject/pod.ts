@@ -7,6 +7,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
+import { ambientSkipDetail } from './ambient.js';
 import { parseGoBool, annotationProblems } from './annotations.js';
 import type { InjectionConfig } from './config.js';
 import { parseTemplate, type Template } from './gotmpl/index.js';
@@ -51,6 +52,17 @@ export interface Injector {
    * proxy's uid and gid come from the pod namespace's (src/inject/openshift.ts).
    */
   namespaces?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /**
+   * Skip the pods ambient mode captures and no injector webhook picks (src/inject/ambient.ts), as
+   * kube-inject does. istiod's webhook has no such rule: the API server calls it only for the
+   * pods its selectors pick.
+   */
+  leaveAmbientPods: boolean;
+  /**
+   * The labels of the Namespaces known by name (the cluster's with --from-cluster, overlaid by
+   * Namespace documents of the input), for `leaveAmbientPods`.
+   */
+  namespaceLabels?: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
 /**
@@ -64,6 +76,8 @@ export function createInjector(
     nativeSidecarsOnNode?: ReadonlyMap<string, boolean>;
     env?: Record<string, string>;
     namespaces?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+    leaveAmbientPods?: boolean;
+    namespaceLabels?: ReadonlyMap<string, Readonly<Record<string, string>>>;
   } = {},
 ): Injector {
   const templates = new Map<string, Template>();
@@ -75,9 +89,10 @@ export function createInjector(
     }
   }
   return {
-    config, templates, nativeSidecars: options.nativeSidecars ?? false, env: options.env ?? {},
+    config, templates, nativeSidecars: options.nativeSidecars ?? false, env: options.env ?? {}, leaveAmbientPods: options.leaveAmbientPods ?? false,
     ...(options.nativeSidecarsOnNode ? { nativeSidecarsOnNode: options.nativeSidecarsOnNode } : {}),
     ...(options.namespaces ? { namespaces: options.namespaces } : {}),
+    ...(options.namespaceLabels ? { namespaceLabels: options.namespaceLabels } : {}),
   };
 }
 
@@ -97,6 +112,7 @@ export const SKIP_REASONS = {
   hostNetwork: 'host networking enabled',
   disabled: 'sidecar injection disabled',
   systemNamespace: 'system namespace',
+  ambient: 'in ambient mode',
 } as const;
 
 /** One template execution: what went in and what came out (kept for the template-equivalence tests). */
@@ -127,8 +143,11 @@ function stringMap(meta: JsonObject, field: 'labels' | 'annotations'): Record<st
   return m as Record<string, string>;
 }
 
-/** Decides istioctl's offline skip rules; returns the skip outcome or undefined to inject. */
-function skipRule(meta: JsonObject, spec: JsonObject, warnings: string[]): PodOutcome | undefined {
+/**
+ * Decides istioctl's offline skip rules, then meshctl's ambient one (src/inject/ambient.ts);
+ * returns the skip outcome or undefined to inject.
+ */
+function skipRule(injector: Injector, input: PodInput, meta: JsonObject, spec: JsonObject, warnings: string[]): PodOutcome | undefined {
   if (spec.hostNetwork === true) return { action: 'skipped', reason: SKIP_REASONS.hostNetwork };
   const ns = str(meta.namespace);
   if (IGNORED_NAMESPACES.includes(ns)) return { action: 'skipped', reason: SKIP_REASONS.systemNamespace, detail: ns };
@@ -137,13 +156,18 @@ function skipRule(meta: JsonObject, spec: JsonObject, warnings: string[]): PodOu
   // The label is the newer API and wins over the annotation of the same name.
   const fromLabel = INJECT_KEY in labels;
   const choice = fromLabel ? labels[INJECT_KEY]! : annotations[INJECT_KEY];
-  if (choice === undefined || choice === '') return undefined;
-  const lower = choice.toLowerCase();
-  if (['y', 'yes', 'true', 'on'].includes(lower)) return undefined;
-  if (['n', 'no', 'false', 'off'].includes(lower)) {
-    return { action: 'skipped', reason: SKIP_REASONS.disabled, detail: `${fromLabel ? 'label' : 'annotation'} ${INJECT_KEY}: "${choice}"` };
+  if (choice !== undefined && choice !== '') {
+    const lower = choice.toLowerCase();
+    if (['n', 'no', 'false', 'off'].includes(lower)) {
+      return { action: 'skipped', reason: SKIP_REASONS.disabled, detail: `${fromLabel ? 'label' : 'annotation'} ${INJECT_KEY}: "${choice}"` };
+    }
+    if (!['y', 'yes', 'true', 'on'].includes(lower)) warnings.push(`${fromLabel ? 'label' : 'annotation'} ${INJECT_KEY} has the unrecognized value "${choice}"; injecting`);
   }
-  warnings.push(`${fromLabel ? 'label' : 'annotation'} ${INJECT_KEY} has the unrecognized value "${choice}"; injecting`);
+  if (!injector.leaveAmbientPods) return undefined;
+  const namespace = ns || input.workload.namespace || 'default';
+  const enableByDefault = obj(injector.config.values.sidecarInjectorWebhook).enableNamespacesByDefault === true;
+  const ambient = ambientSkipDetail(namespace, injector.namespaceLabels?.get(namespace), labels, annotations, enableByDefault);
+  if (ambient !== undefined) return { action: 'skipped', reason: SKIP_REASONS.ambient, detail: ambient };
   return undefined;
 }
 
@@ -244,7 +268,7 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
   }
   const meta = structuredClone(input.meta);
   let spec = structuredClone(input.spec);
-  const skip = skipRule(meta, spec, warnings);
+  const skip = skipRule(injector, input, meta, spec, warnings);
   if (skip) return skip;
   const annotations = stringMap(meta, 'annotations');
   stringMap(meta, 'labels');

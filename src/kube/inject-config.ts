@@ -59,17 +59,29 @@ export async function injectionConfigFromCluster(client: KubeClient, opts: Clust
   return injectionConfigFromObjects(found as K8sObject[], revision);
 }
 
+/** What kube-inject reads of the cluster's Namespaces, by name. */
+export interface NamespaceMetadata {
+  /** Labels: an ambient namespace's pods get no sidecar (src/inject/ambient.ts). */
+  labels: Map<string, Record<string, string>>;
+  /** Annotations: on OpenShift they decide the proxy's uid and gid (src/inject/openshift.ts). */
+  annotations: Map<string, Record<string, string>>;
+}
+
+function strings(m: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m ?? {})) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
 /**
- * Returns the annotations of every Namespace by name, which on OpenShift decide the uid and gid
- * istiod gives the proxy (src/inject/openshift.ts). Read page by page; throws what the client
- * throws (a KubeError 403 when the user may not list Namespaces).
+ * Returns the labels and annotations of every Namespace by name, read page by page in one list;
+ * throws what the client throws (a KubeError 403 when the user may not list Namespaces).
  */
-export async function namespaceAnnotations(client: KubeClient): Promise<Map<string, Record<string, string>>> {
-  const out = new Map<string, Record<string, string>>();
+export async function namespaceMetadata(client: KubeClient): Promise<NamespaceMetadata> {
+  const out: NamespaceMetadata = { labels: new Map(), annotations: new Map() };
   for await (const ns of client.list<K8sObject>('v1', 'Namespace')) {
-    const annotations: Record<string, string> = {};
-    for (const [k, v] of Object.entries(ns.metadata.annotations ?? {})) if (typeof v === 'string') annotations[k] = v;
-    out.set(ns.metadata.name, annotations);
+    out.labels.set(ns.metadata.name, strings(ns.metadata.labels));
+    out.annotations.set(ns.metadata.name, strings(ns.metadata.annotations));
   }
   return out;
 }

@@ -169,9 +169,48 @@ ${node ? `  nodeName: ${node}\n` : ''}  containers:
     expect(layouts(r.stdout)).toStrictEqual(CLASSIC);
     const offline = await local(...files);
     expect(r.stdout).toBe(offline.stdout);
-    const [warning, ...rest] = r.stderr.split('\n');
+    const [warning, namespaces, ...rest] = r.stderr.split('\n');
     expect(warning).toMatch(/^Warning: cannot list Nodes to see whether their kubelets run native sidecars \(.*forbidden.*\); injecting classic sidecars \(--native-sidecar or ENABLE_NATIVE_SIDECARS=true for native ones\)$/);
+    expect(namespaces).toMatch(/^Warning: cannot list Namespaces to read their labels \(.*forbidden.*\); a namespace counts as in ambient mode only where a Namespace document of the input labels it so$/);
     expect(rest.join('\n')).toBe(offline.stderr);
+  });
+
+  it('leaves the pods of a namespace the cluster labels for ambient mode without a sidecar, unless sidecar injection is asked for too', async () => {
+    const app = join(dir, 'ambient-app.yaml');
+    writeFileSync(app, ['web', 'legacy'].map((name) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: ambient-shop
+spec:
+  selector:
+    matchLabels:
+      app: ${name}
+  template:
+    metadata:
+      labels:
+        app: ${name}
+${name === 'legacy' ? '        sidecar.istio.io/inject: "true"\n' : ''}    spec:
+      containers:
+      - name: ${name}
+        image: docker.io/library/nginx:1.27
+`).join('---\n'));
+    const injectApp = () => run(['kube-inject', '-f', app, '--from-cluster'], { env: clusterEnv(cluster) });
+    expect((await injectApp()).stderr).toBe('deployment "ambient-shop/web" injected\ndeployment "ambient-shop/legacy" injected\n');
+
+    await cluster.store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ambient-shop', labels: { 'istio.io/dataplane-mode': 'ambient' } } });
+    const ambient = await injectApp();
+    expect(ambient.code).toBe(0);
+    expect(ambient.stderr).toBe('deployment "ambient-shop/web" skipped: in ambient mode (namespace "ambient-shop" labelled istio.io/dataplane-mode=ambient)\n'
+      + 'deployment "ambient-shop/legacy" injected\n');
+    expect(layouts(ambient.stdout)).toStrictEqual(['none', 'native']);
+    // Without the cluster the namespace is unknown: both are injected, as istioctl injects them.
+    expect(layouts((await run(['kube-inject', '-f', app, '--native-sidecar'])).stdout)).toStrictEqual(['native', 'native']);
+    // A Namespace document of the input overrides the cluster's labels.
+    const relabelled = join(dir, 'ambient-namespace.yaml');
+    writeFileSync(relabelled, 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ambient-shop\n  labels:\n    istio-injection: enabled\n');
+    const overlaid = await run(['kube-inject', '-f', relabelled, '-f', app, '--from-cluster'], { env: clusterEnv(cluster) });
+    expect(overlaid.stderr).toBe('deployment "ambient-shop/web" injected\ndeployment "ambient-shop/legacy" injected\n');
   });
 
   it('looks in -i and refuses flags that only shape a rendering', async () => {
