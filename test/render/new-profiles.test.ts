@@ -9,7 +9,7 @@ import { loadAssets } from '../../src/cli/assets.js';
 import { resolveConfiguration, type ConfigRequest } from '../../src/render/config.js';
 import { renderManifests } from '../../src/render/render.js';
 import type { JsonObject, K8sObject } from '../../src/manifest/objects.js';
-import { testDeps } from '../helpers.js';
+import { run, testDeps } from '../helpers.js';
 
 const assets = await loadAssets(testDeps().deps);
 
@@ -169,5 +169,27 @@ describe('profile list of the ten', () => {
 
   it.each(['ambient', 'openshift', 'openshift-ambient', 'preview', 'stable'])('renders %s the same twice', (name) => {
     expect(JSON.stringify(profile(name))).toBe(JSON.stringify(profile(name)));
+  });
+});
+
+describe('profile dump and diff of the new profiles', () => {
+  it('dumps openshift-ambient with both node components in kube-system and the platform', async () => {
+    const r = await run(['profile', 'dump', 'openshift-ambient', '-o', 'flags']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).toEqual(expect.arrayContaining([
+      'components.cni.enabled=true', 'components.cni.namespace=kube-system', 'components.ztunnel.enabled=true', 'components.ztunnel.namespace=kube-system',
+      'components.ingressGateways[0].enabled=false', 'values.profile=ambient', 'values.global.platform=openshift',
+    ]));
+  });
+
+  it('diffs default and ambient: the components switched and the chart profile named', async () => {
+    const r = await run(['profile', 'diff', 'default', 'ambient', '--exit-code']);
+    expect(r.code).toBe(1);
+    const changed = r.stdout.split('\n').filter((l) => /^[-+] /.test(l)).map((l) => l.replace(/\s+/g, ' ').trim());
+    expect(changed).toStrictEqual([
+      '- enabled: false', '+ enabled: true', '- - enabled: true', '+ - enabled: false', '- enabled: false', '+ enabled: true',
+      '- profile: default', '+ profile: ambient', '+ profile: ambient',
+    ]);
   });
 });
