@@ -21,6 +21,7 @@ export const GRID: GridCase[] = [
     expected: [
       ['IST0171', 'Service shop/ledger'],
       ['IST0171', 'AuthorizationPolicy shop/partial'],
+      ['IST0171', 'AuthorizationPolicy shop/refused'],
       ['IST0171', 'HTTPRoute shop/ledger-route'],
     ],
   },
