@@ -142,6 +142,11 @@ describe('profiles and platforms', () => {
     });
   });
 
+  it('gke detected from the cluster\'s version (istioctl\'s cluster-specific settings) reaches the ztunnel chart too', () => {
+    const objects = ztunnel([], { profile: 'ambient', kubernetesGitVersion: 'v1.33.5-gke.1201000' });
+    expect(kinds(objects)).toStrictEqual(['DaemonSet/istio-system/ztunnel', 'ResourceQuota/istio-system/ztunnel', 'ServiceAccount/istio-system/ztunnel']);
+  });
+
   it('k3s and minikube change only the cni chart\'s settings: ztunnel is rendered as for ambient', () => {
     const ambient = ztunnel(['profile=ambient']);
     expect(ztunnel(['profile=ambient', 'values.global.platform=k3s'])).toStrictEqual(ambient);

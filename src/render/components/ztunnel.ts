@@ -13,7 +13,7 @@
  */
 import { isObject, type Json, type JsonObject, type K8sObject } from '../../manifest/objects.js';
 import { formatFloat } from '../../inject/gotmpl/format.js';
-import { chartValues } from '../chart-values.js';
+import { chartInput, chartValues } from '../chart-values.js';
 import { chartLabels, stringMap, truthy, type RenderContext } from '../context.js';
 
 function map(v: Json | undefined): JsonObject {
@@ -27,7 +27,7 @@ function map(v: Json | undefined): JsonObject {
  * platform the chart has no overlay for.
  */
 export function ztunnelValues(ctx: RenderContext): JsonObject {
-  const { merged } = chartValues(ctx.assets.charts, 'ztunnel', { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec, revision: ctx.rev });
+  const { merged } = chartValues(ctx.assets.charts, 'ztunnel', chartInput(ctx.config));
   const userValues = map(ctx.config.userSpec.values);
   const named = Object.hasOwn(map(userValues.global), 'istioNamespace') || Object.hasOwn(map(userValues.ztunnel), 'istioNamespace');
   if (!named && merged.istioNamespace === 'istio-system' && ctx.config.namespace !== 'istio-system') merged.istioNamespace = ctx.config.namespace;
