@@ -99,6 +99,20 @@ describe('values.global.platform', () => {
     expect(injector.pilot.cni).toMatchObject({ provider: 'multus', chained: false, enabled: true });
   });
 
+  it("gke detected from the cluster's version, as istioctl does: CNI in kube-system, platform gke, no CNI quota; the user's values win", () => {
+    const gke = 'v1.33.5-gke.1201000';
+    const config = resolveConfiguration(assets, { sets: ['profile=ambient'], kubernetesGitVersion: gke });
+    expect(config.clusterSettings).toStrictEqual({ components: { cni: { namespace: 'kube-system' } }, values: { global: { platform: 'gke' }, cni: { resourceQuotas: { enabled: false } } } });
+    const objects = renderManifests(config, assets).objects.map((o) => o.object);
+    expect(kinds(objects, 'DaemonSet').sort()).toStrictEqual(['istio-system/ztunnel', 'kube-system/istio-cni-node']);
+    expect(kinds(objects, 'ResourceQuota')).toStrictEqual(['istio-system/ztunnel']);
+    expect(istiodEnv(objects, 'PLATFORM')).toBe('gke');
+    const user = resolveConfiguration(assets, { sets: ['profile=ambient', 'components.cni.namespace=istio-system', 'values.global.platform=k3s'], kubernetesGitVersion: gke });
+    expect((user.spec as any).components.cni.namespace).toBe('istio-system');
+    expect(istiodEnv(renderManifests(user, assets).objects.map((o) => o.object), 'PLATFORM')).toBe('k3s');
+    expect(resolveConfiguration(assets, { sets: ['profile=ambient'], kubernetesGitVersion: 'v1.35.0' }).clusterSettings).toBeUndefined();
+  });
+
   it('eks: refused as the charts refuse a platform they have no overlay for, naming the flag (exit 64)', async () => {
     const r = await run(['manifest', 'generate', '--set', 'values.global.platform=eks']);
     expect(r.code).toBe(64);
