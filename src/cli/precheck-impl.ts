@@ -3,7 +3,10 @@ import { stringify } from 'yaml';
 import { levelRank, parseLevel, type Level } from '../analyze/messages.js';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
-import { precheck, precheckDocumentationUrl, type PrecheckMessage } from '../kube/precheck.js';
+import { precheck, precheckDocumentationUrl, type InstallPlan, type PrecheckMessage } from '../kube/precheck.js';
+import { isObject, type Json } from '../manifest/objects.js';
+import type { MeshConfiguration } from '../render/config.js';
+import { configurationFrom } from './render-options.js';
 import { useColor } from './color.js';
 import { connectCluster, type KubeGlobals } from './kube-flags.js';
 
@@ -13,6 +16,23 @@ export interface PrecheckCliOptions {
   outputThreshold: string;
   revision?: string;
   istioNamespace: string;
+  /** `-f` files of the installation meant to be made. */
+  filename?: string[];
+  /** `--set` flags of the installation meant to be made. */
+  set?: string[];
+}
+
+/** Returns what a resolved configuration runs, for the checks that depend on it. */
+export function installPlanOf(config: MeshConfiguration): InstallPlan {
+  const at = (v: Json | undefined, ...path: string[]): Json | undefined => path.reduce<Json | undefined>((o, k) => (isObject(o) ? o[k] : undefined), v);
+  const global = at(config.spec, 'values', 'global');
+  const platform = at(global, 'platform');
+  return {
+    profile: config.profile,
+    cni: at(config.spec, 'components', 'cni', 'enabled') === true,
+    ztunnel: at(config.spec, 'components', 'ztunnel', 'enabled') === true,
+    platform: typeof platform === 'string' ? platform : '',
+  };
 }
 
 /** Istio's page on analysis messages, named when issues are found (istioctl's `url.ConfigAnalysis`). */
@@ -38,7 +58,10 @@ function record(m: PrecheckMessage): Record<string, string> {
 /**
  * Runs the checks and prints the findings at or above the output threshold (stdout), or
  * `✔ No issues found when checking the cluster. Istio is safe to install or upgrade!` (stderr)
- * when none is shown and none is Warning or worse. Throws (exit 1) when any finding is Warning or worse, whatever the
+ * when none is shown and none is Warning or worse. With -f/--set the configuration is resolved
+ * first, as install resolves it (UsageError/DataError for bad flags or files), and what it runs
+ * decides the level of the ambient and platform findings (see `precheck`).
+ * Throws (exit 1) when any finding is Warning or worse, whatever the
  * threshold, as istioctl does; UsageError for a bad threshold or revision.
  */
 export async function runPrecheck(deps: Deps, opts: PrecheckCliOptions, globals: KubeGlobals & { color?: boolean }): Promise<void> {
@@ -47,8 +70,12 @@ export async function runPrecheck(deps: Deps, opts: PrecheckCliOptions, globals:
   const revision = opts.revision === undefined || opts.revision === 'default' ? '' : opts.revision;
   if (revision && !DNS1123_LABEL.test(revision)) throw new UsageError(`invalid revision "${revision}": must be a DNS-1123 label (lower case letters, digits and "-")`);
 
+  // The configuration is resolved before connecting: a bad flag or file is a usage or data error whatever the cluster.
+  const plan = opts.filename?.length || opts.set?.length
+    ? installPlanOf((await configurationFrom(deps, { filename: opts.filename ?? [], set: opts.set ?? [], ...(revision ? { revision } : {}) })).config)
+    : undefined;
   const client = await connectCluster(deps, globals);
-  const msgs = await precheck(client, { istioNamespace: opts.istioNamespace, revision });
+  const msgs = await precheck(client, { istioNamespace: opts.istioNamespace, revision, ...(plan ? { plan } : {}) });
   const shown = msgs.filter((m) => levelRank(m.type.level) <= levelRank(threshold));
 
   const issues = msgs.some((m) => levelRank(m.type.level) <= levelRank('Warning'));

@@ -1,13 +1,17 @@
 /**
  * `x precheck`: can Istio be installed (or upgraded) into this cluster? Checks the Kubernetes
  * version (IST0142), permission to create what an installation creates, by
- * SelfSubjectAccessReview (IST0141), the served versions of Gateway API CRDs (IST0156), and any
- * existing installation (meshctl's installed-state records and running istiod pods), after
- * istioctl's precheck (istioctl/pkg/precheck/precheck.go, Istio 1.30.3).
+ * SelfSubjectAccessReview (IST0141), the served versions of Gateway API CRDs (IST0156, IST0172),
+ * and any existing installation (meshctl's installed-state records and running istiod pods), after
+ * istioctl's precheck (istioctl/pkg/precheck/precheck.go, Istio 1.30.3). istioctl checks nothing
+ * of ambient mode or the platform; meshctl adds what ambient needs (the Gateway API CRDs its
+ * waypoints are made of, at the release Istio 1.30.3 builds against) and the platform settings
+ * the CNI node agent needs on distributions with their own CNI folders, when told what is meant
+ * to be installed: warnings when that runs those components, else Info.
  *
  * The IST messages are Istio's (messages.yaml, Istio 1.30.3). They live here rather than in the
  * analyzer catalog because no analyzer reports them and their origin is the cluster, not a
- * resource. The installation messages are meshctl's own (codes MSH0101-MSH0103).
+ * resource. The other messages are meshctl's own (codes MSH0101-MSH0105).
  */
 import { formatMessage, type Level, type MessageType } from '../analyze/messages.js';
 import { ISTIO_VERSION } from '../render/context.js';
@@ -22,6 +26,15 @@ export const MIN_KUBERNETES_MINOR = 32;
 
 /** Gateway API version Istio 1.30 needs when Gateway API CRDs are present (`gvk.KubernetesGateway.Version`). */
 export const GATEWAY_API_VERSION = 'v1';
+
+/** The version istioctl 1.30.3's precheck requires of the Gateway API's beta kinds (IST0156). */
+export const GATEWAY_API_BETA_VERSION = 'v1beta1';
+
+/** The Gateway API release Istio 1.30.3 builds against (its go.mod: sigs.k8s.io/gateway-api v1.5.1). */
+export const GATEWAY_API_RELEASE = 'v1.5.1';
+
+/** How istio.io installs the standard channel of that release. */
+const GATEWAY_API_INSTALL = `kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/${GATEWAY_API_RELEASE}/standard-install.yaml`;
 
 /** Messages precheck reports. IST codes, levels and templates are Istio 1.30.3's messages.yaml. */
 export const PRECHECK_MESSAGES = {
@@ -54,6 +67,31 @@ export const PRECHECK_MESSAGES = {
     name: 'CheckNotRun', code: 'MSH0103', level: 'Warning',
     template: '%s',
     summary: 'A check could not run: the user may not read what it needs.',
+  },
+  FutureUnsupportedGatewayAPIVersion: {
+    name: 'FutureUnsupportedGatewayAPIVersion', code: 'IST0172', level: 'Warning',
+    template: 'The Gateway API CRD version %v is lower than the minimum version: %v',
+    summary: 'The Gateway API CRD version will not be supported in the future.',
+  },
+  GatewayAPIForAmbient: {
+    name: 'GatewayAPIForAmbient', code: 'MSH0104', level: 'Warning',
+    template: '%s',
+    summary: 'Ambient mode\'s waypoints need the Gateway API CRDs of the release Istio builds against.',
+  },
+  GatewayAPIForAmbientInfo: {
+    name: 'GatewayAPIForAmbient', code: 'MSH0104', level: 'Info',
+    template: '%s',
+    summary: 'Ambient mode\'s waypoints need the Gateway API CRDs of the release Istio builds against.',
+  },
+  PlatformSettings: {
+    name: 'PlatformSettings', code: 'MSH0105', level: 'Warning',
+    template: '%s',
+    summary: 'The CNI node agent needs the platform\'s settings on this cluster.',
+  },
+  PlatformSettingsInfo: {
+    name: 'PlatformSettings', code: 'MSH0105', level: 'Info',
+    template: '%s',
+    summary: 'The CNI node agent needs the platform\'s settings on this cluster.',
   },
 } as const satisfies Record<string, MessageType>;
 
@@ -104,6 +142,23 @@ export interface PrecheckOptions {
   revision?: string;
   /** Istio version this client installs. Default ISTIO_VERSION. */
   istioVersion?: string;
+  /**
+   * What the configuration meant to be installed runs (`-f`/`--set`). Only with a plan are
+   * ambient's and the platform's findings looked for (istioctl's precheck has neither): warnings
+   * for a plan that runs ztunnel or the CNI node agent, Info otherwise.
+   */
+  plan?: InstallPlan;
+}
+
+/** The parts of a planned installation precheck judges. */
+export interface InstallPlan {
+  profile: string;
+  /** components.cni.enabled. */
+  cni: boolean;
+  /** components.ztunnel.enabled. */
+  ztunnel: boolean;
+  /** values.global.platform, '' when unset. */
+  platform: string;
 }
 
 /**
@@ -114,8 +169,13 @@ export interface PrecheckOptions {
 export async function precheck(client: KubeClient, opts: PrecheckOptions): Promise<PrecheckMessage[]> {
   const msgs: PrecheckMessage[] = [];
   msgs.push(...await checkKubernetesVersion(client));
-  msgs.push(...await checkPermissions(client, opts.istioNamespace));
+  msgs.push(...await checkPermissions(client, opts.istioNamespace, opts.plan));
   msgs.push(...await unlessForbidden('the Gateway API CRD versions (IST0156)', () => checkGatewayApi(client)));
+  const plan = opts.plan;
+  if (plan) {
+    msgs.push(...await unlessForbidden('the Gateway API CRDs ambient mode needs (MSH0104)', () => checkGatewayApiForAmbient(client, plan)));
+    msgs.push(...await unlessForbidden('the platform the CNI node agent runs on (MSH0105)', () => checkPlatform(client, plan)));
+  }
   msgs.push(...await unlessForbidden('for an existing installation', () => checkExistingInstallation(client, opts)));
   const rank: Record<Level, number> = { Error: 0, Warning: 1, Info: 2 };
   return msgs.sort((a, b) => rank[a.type.level] - rank[b.type.level] || a.type.code.localeCompare(b.type.code) || a.origin.localeCompare(b.origin) || a.message.localeCompare(b.message));
@@ -146,33 +206,143 @@ export async function checkKubernetesVersion(client: KubeClient): Promise<Preche
   return [message(PRECHECK_MESSAGES.UnsupportedKubernetesVersion, 'Cluster', v.gitVersion || `v${v.major}.${v.minor}`, `1.${MIN_KUBERNETES_MINOR}`)];
 }
 
-/** Returns IST0141 for every resource of REQUIRED_PERMISSIONS the user may not create. */
-export async function checkPermissions(client: KubeClient, istioNamespace: string): Promise<PrecheckMessage[]> {
-  const answers = await Promise.all(REQUIRED_PERMISSIONS.map((p) => client.canI('create', p.group, p.resource, p.namespaced ? istioNamespace : undefined)));
+/**
+ * Returns IST0141 for every resource of REQUIRED_PERMISSIONS the user may not create; with a plan
+ * that runs the CNI node agent or ztunnel, also daemonsets (both are DaemonSets).
+ */
+export async function checkPermissions(client: KubeClient, istioNamespace: string, plan?: InstallPlan): Promise<PrecheckMessage[]> {
+  const required = plan && (plan.cni || plan.ztunnel)
+    ? [...REQUIRED_PERMISSIONS, { group: 'apps', resource: 'daemonsets', namespaced: true }]
+    : REQUIRED_PERMISSIONS;
+  const answers = await Promise.all(required.map((p) => client.canI('create', p.group, p.resource, p.namespaced ? istioNamespace : undefined)));
   const out: PrecheckMessage[] = [];
-  REQUIRED_PERMISSIONS.forEach((p, i) => {
+  required.forEach((p, i) => {
     const a = answers[i]!;
     if (!a.allowed) out.push(message(PRECHECK_MESSAGES.InsufficientPermissions, 'Cluster', p.resource, a.reason || 'permission denied'));
   });
   return out;
 }
 
+/** Kinds istioctl 1.30.3's precheck requires to serve v1beta1 (IST0156, Error). */
+const GATEWAY_API_BETA_KINDS: ReadonlySet<string> = new Set(['Gateway', 'GatewayClass', 'HTTPRoute', 'ReferenceGrant']);
+/** Kinds it expects to serve v1 (IST0172, Warning: support of older versions will end). */
+const GATEWAY_API_STABLE_KINDS: ReadonlySet<string> = new Set(['Gateway', 'GatewayClass', 'HTTPRoute', 'GRPCRoute']);
+
 /**
- * Returns IST0156 for each Gateway API CRD (Gateway, GatewayClass, HTTPRoute, ReferenceGrant)
- * that does not serve `v1`; having no Gateway API CRDs at all is fine.
+ * Returns, per istioctl 1.30.3's precheck (checkGatewayAPIs), IST0156 for each Gateway API CRD of
+ * Gateway, GatewayClass, HTTPRoute or ReferenceGrant that does not serve `v1beta1`, and IST0172 for
+ * each of Gateway, GatewayClass, HTTPRoute or GRPCRoute that does not serve `v1`; the served
+ * versions are listed sorted (`none` when none is served). Having no Gateway API CRDs at all is
+ * fine here (see checkGatewayApiForAmbient).
  */
 export async function checkGatewayApi(client: KubeClient): Promise<PrecheckMessage[]> {
-  const kinds = new Set(['Gateway', 'GatewayClass', 'HTTPRoute', 'ReferenceGrant']);
   const out: PrecheckMessage[] = [];
   for await (const crd of client.list('apiextensions.k8s.io/v1', 'CustomResourceDefinition')) {
     const spec = (crd.spec ?? {}) as { group?: string; names?: { kind?: string }; versions?: { name?: string; served?: boolean }[] };
-    if (spec.group !== 'gateway.networking.k8s.io' || !kinds.has(spec.names?.kind ?? '')) continue;
+    if (spec.group !== 'gateway.networking.k8s.io') continue;
+    const kind = spec.names?.kind ?? '';
     const served = (spec.versions ?? []).filter((v) => v.served && v.name).map((v) => v.name!).sort();
-    if (!served.includes(GATEWAY_API_VERSION)) {
-      out.push(message(PRECHECK_MESSAGES.UnsupportedGatewayAPIVersion, `CustomResourceDefinition ${crd.metadata.name}`, served.join(',') || 'none', GATEWAY_API_VERSION));
+    const has = served.join(',') || 'none';
+    const origin = `CustomResourceDefinition ${crd.metadata.name}`;
+    if (GATEWAY_API_BETA_KINDS.has(kind) && !served.includes(GATEWAY_API_BETA_VERSION)) {
+      out.push(message(PRECHECK_MESSAGES.UnsupportedGatewayAPIVersion, origin, has, GATEWAY_API_BETA_VERSION));
+    }
+    if (GATEWAY_API_STABLE_KINDS.has(kind) && !served.includes(GATEWAY_API_VERSION)) {
+      out.push(message(PRECHECK_MESSAGES.FutureUnsupportedGatewayAPIVersion, origin, has, GATEWAY_API_VERSION));
     }
   }
   return out;
+}
+
+/** Returns `[major, minor, patch]` of `v1.5.1` (a leading `v` optional), undefined when it is no such version. */
+function releaseOf(version: string): [number, number, number] | undefined {
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version.trim());
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined;
+}
+
+/**
+ * Returns MSH0104 when the cluster lacks what ambient mode's waypoints are made of: no Gateway CRD
+ * (gateways.gateway.networking.k8s.io), or Gateway API CRDs whose bundle version (the
+ * `gateway.networking.k8s.io/bundle-version` annotation of the Gateway CRD) is an older minor
+ * release than the v1.5 Istio 1.30.3 builds against. Each names the command that installs the
+ * standard channel of v1.5.1. A Warning when `plan` runs ztunnel, Info otherwise (and without a plan).
+ */
+export async function checkGatewayApiForAmbient(client: KubeClient, plan?: InstallPlan): Promise<PrecheckMessage[]> {
+  const type = plan?.ztunnel ? PRECHECK_MESSAGES.GatewayAPIForAmbient : PRECHECK_MESSAGES.GatewayAPIForAmbientInfo;
+  const why = plan?.ztunnel ? `profile "${plan.profile}" runs ambient mode, whose waypoints are Gateways of class istio-waypoint` : 'ambient mode\'s waypoints are Gateways of class istio-waypoint';
+  const crd = await client.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'gateways.gateway.networking.k8s.io' });
+  if (!crd) {
+    return [message(type, 'Cluster', `The Gateway API CRDs are not installed; ${why}. Install the standard channel of ${GATEWAY_API_RELEASE}, the release Istio ${ISTIO_VERSION} builds against: ${GATEWAY_API_INSTALL}`)];
+  }
+  const bundle = crd.metadata.annotations?.['gateway.networking.k8s.io/bundle-version'] ?? '';
+  const have = releaseOf(bundle);
+  const want = releaseOf(GATEWAY_API_RELEASE)!;
+  if (!have || have[0] > want[0] || (have[0] === want[0] && have[1] >= want[1])) return [];
+  const channel = crd.metadata.annotations?.['gateway.networking.k8s.io/channel'];
+  return [message(type, `CustomResourceDefinition ${crd.metadata.name}`, `The Gateway API CRDs are release ${bundle}${channel ? ` (${channel} channel)` : ''}, older than ${GATEWAY_API_RELEASE}, the release Istio ${ISTIO_VERSION} builds against; ${why}. Upgrade them: ${GATEWAY_API_INSTALL}`)];
+}
+
+/** A Kubernetes distribution whose CNI folders differ from the usual ones, with the istio-cni chart's platform settings for it. */
+interface PlatformRule {
+  /** values.global.platform (the charts' files/profile-platform-<name>.yaml). */
+  platform: string;
+  /** What the chart's platform profile sets, for the message (Istio 1.30.3). */
+  settings: string;
+}
+
+/** The istio-cni chart's platform profiles that move the CNI node agent's folders (manifests/charts/istio-cni/files/profile-platform-*.yaml, Istio 1.30.3). */
+const PLATFORM_RULES: Record<string, PlatformRule> = {
+  k3d: { platform: 'k3d', settings: 'cniConfDir /var/lib/rancher/k3s/agent/etc/cni/net.d, cniBinDir /bin' },
+  k3s: { platform: 'k3s', settings: 'cniConfDir /var/lib/rancher/k3s/agent/etc/cni/net.d, cniBinDir /var/lib/rancher/k3s/data/cni' },
+  microk8s: { platform: 'microk8s', settings: 'cniConfDir /var/snap/microk8s/current/args/cni-network, cniBinDir /var/snap/microk8s/current/opt/cni/bin' },
+  minikube: { platform: 'minikube', settings: 'cniNetnsDir /var/run/docker/netns' },
+  openshift: { platform: 'openshift', settings: 'cniBinDir /var/lib/cni/bin, cniConfDir /etc/cni/multus/net.d, the multus provider, and the node agent in kube-system' },
+};
+
+/**
+ * Returns the distribution the cluster looks like, with the evidence, or undefined: OpenShift when
+ * the server serves config.openshift.io (its ClusterVersion), minikube and MicroK8s by the labels
+ * they put on their Nodes (`minikube.k8s.io/name`, `microk8s.io/cluster`), k3d by its Node names
+ * (`k3d-<cluster>-...`) on a k3s kubelet, k3s by a `+k3s` kubelet or server version.
+ */
+export async function detectPlatform(client: KubeClient): Promise<{ platform: string; evidence: string } | undefined> {
+  if (await client.resourceFor('config.openshift.io/v1', 'ClusterVersion')) return { platform: 'openshift', evidence: 'the server serves config.openshift.io' };
+  let k3sNode: { name: string; version: string } | undefined;
+  for await (const node of client.list('v1', 'Node')) {
+    const labels = node.metadata.labels ?? {};
+    const name = node.metadata.name;
+    if (labels['minikube.k8s.io/name'] !== undefined) return { platform: 'minikube', evidence: `Node ${name} is labelled minikube.k8s.io/name` };
+    if (labels['microk8s.io/cluster'] !== undefined) return { platform: 'microk8s', evidence: `Node ${name} is labelled microk8s.io/cluster` };
+    const version = String((node.status as { nodeInfo?: { kubeletVersion?: unknown } } | undefined)?.nodeInfo?.kubeletVersion ?? '');
+    if (version.includes('+k3s')) {
+      if (name.startsWith('k3d-')) return { platform: 'k3d', evidence: `Node ${name} runs k3s ${version} under k3d` };
+      k3sNode ??= { name, version };
+    }
+  }
+  if (k3sNode) return { platform: 'k3s', evidence: `Node ${k3sNode.name} runs kubelet ${k3sNode.version}` };
+  const server = await client.serverVersion();
+  if (server.gitVersion.includes('+k3s')) return { platform: 'k3s', evidence: `the server is ${server.gitVersion}` };
+  return undefined;
+}
+
+/**
+ * Returns MSH0105 when the cluster looks like a distribution whose CNI folders the istio-cni
+ * chart's platform profiles move (k3d, k3s, MicroK8s, minikube, OpenShift) and the plan does not
+ * set that platform: without it the CNI node agent writes its configuration where the cluster's
+ * CNI never reads it. A Warning when `plan` runs the CNI node agent, Info otherwise (and without a
+ * plan). For OpenShift the message names the openshift profiles, which set the platform.
+ */
+export async function checkPlatform(client: KubeClient, plan?: InstallPlan): Promise<PrecheckMessage[]> {
+  const found = await detectPlatform(client);
+  if (!found) return [];
+  const rule = PLATFORM_RULES[found.platform]!;
+  if (plan?.platform === rule.platform) return [];
+  const type = plan?.cni ? PRECHECK_MESSAGES.PlatformSettings : PRECHECK_MESSAGES.PlatformSettingsInfo;
+  const how = rule.platform === 'openshift'
+    ? 'install with --set profile=openshift (sidecars) or --set profile=openshift-ambient (ambient), which set values.global.platform=openshift'
+    : `install with --set values.global.platform=${rule.platform}`;
+  const who = plan?.cni ? `profile "${plan.profile}" runs the CNI node agent, which needs` : 'the CNI node agent (ambient mode, or components.cni) needs';
+  return [message(type, 'Cluster', `The cluster looks like ${rule.platform} (${found.evidence}); ${who} that platform's settings (${rule.settings}): ${how}`)];
 }
 
 /** One installation found in the cluster. */
