@@ -52,6 +52,19 @@ async function componentObjects(components: string[]): Promise<string[]> {
 
 let ambient: KObject[];
 
+describe('x precheck --set profile=ambient', () => {
+  it('warns that the Gateway API CRDs ambient\'s waypoints need are missing (exit 1); no platform finding on this cluster', async () => {
+    const r = await cli(['x', 'precheck', '--set', 'profile=ambient']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual([
+      'Warning [MSH0104] (Cluster) The Gateway API CRDs are not installed; profile "ambient" runs ambient mode, whose waypoints are Gateways of class istio-waypoint. '
+      + 'Install the standard channel of v1.5.1, the release Istio 1.30.3 builds against: kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml',
+    ]);
+    // As istioctl's precheck, without a configuration nothing of ambient is looked for.
+    expect((await cli(['x', 'precheck'])).code).toBe(0);
+  });
+});
+
 describe('meshctl install --set profile=ambient', () => {
   it('installs base, istiod, CNI and ztunnel in istioctl\'s order, prints its lines, and the DaemonSets run a ready pod on each Node', async () => {
     ambient = await rendered(['--set', 'profile=ambient']);
@@ -133,6 +146,10 @@ const title = (name: string): string => (gatewayApiSkipReason ? `${name} [skippe
 describe.skipIf(gatewayApiSkipReason !== undefined)(title('uninstall --purge after ambient with waypoints (Gateway API CRDs v1.5.1)'), () => {
   it('removes everything the installation made and the waypoint meshctl applied; another waypoint and the Gateway API CRDs stay', async () => {
     await installGatewayApi(kubectlPath(), cluster.kubeconfigPath);
+    // v1.5.1's CRDs serve what istioctl's precheck wants (no IST0156/IST0172) and are the release ambient wants.
+    const pre = await cli(['x', 'precheck', '--set', 'profile=ambient', '--output-threshold', 'Info']);
+    expect(pre.code, pre.stdout + pre.stderr).toBe(0);
+    expect(pre.stdout).not.toMatch(/IST0156|IST0172|MSH0104|MSH0105/);
     const r = await meshctl(cluster, ['install', '--set', 'profile=ambient', '-y']);
     expect(r.code, r.stderr).toBe(0);
     expect(linesStarting(r.stderr, '✔ CNI', '✔ Ztunnel')).toEqual(['✔ CNI installed', '✔ Ztunnel installed']);
