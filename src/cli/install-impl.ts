@@ -38,7 +38,10 @@ export async function runInstall(deps: Deps, command: 'install' | 'upgrade', fla
   // istioctl derives settings from the cluster's version (on GKE: CNI in kube-system, platform gke), over the
   // profile and under the user's values; an unreachable cluster is reported by the installer, as before.
   const gitVersion = await client.serverVersion().then((v) => v.gitVersion, () => undefined);
-  if (clusterSettings(gitVersion)) ({ config, rendering } = await configurationFrom(deps, flags, undefined, {}, { kubernetesGitVersion: gitVersion }));
+  if (gitVersion !== undefined && clusterSettings(gitVersion)) {
+    // The charts see the version too (the istio-cni chart finds GKE's CNI bin dir in it).
+    ({ config, rendering } = await configurationFrom(deps, flags, undefined, { kubernetesGitVersion: gitVersion }, { kubernetesGitVersion: gitVersion }));
+  }
 
   const color = useColor(deps, 'stderr', globals);
   const interactive = deps.stderr.isTTY && deps.env.TERM !== 'dumb';
