@@ -51,6 +51,16 @@ export const PRUNABLE_KINDS: readonly PrunableKind[] = [
   { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', namespaced: false },
 ];
 
+/**
+ * Kinds the istio-cni chart renders that istioctl's uninstall does not list (its ResourceQuota on
+ * GKE, its NetworkPolicy when enabled; Istio 1.30.3): meshctl lists them too, so that an
+ * installation whose installed-state record is lost still leaves nothing behind.
+ */
+export const CNI_EXTRA_KINDS: readonly PrunableKind[] = [
+  { apiVersion: 'v1', kind: 'ResourceQuota', namespaced: true },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespaced: true },
+];
+
 /** Kinds only `--purge` lists. */
 export const PURGE_ONLY_KINDS: readonly PrunableKind[] = [
   { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', namespaced: false },
@@ -170,7 +180,9 @@ function isStateConfigMap(ref: ObjectRef): boolean {
  * it the CRDs, stays, as istioctl's uninstall keeps it. Throws KubeError 404 `could not find target
  * revision "<rev>"` when neither an installed state nor any labelled object of the revision exists.
  *
- * With purge: every object of the prunable kinds (CRDs included) that has an
+ * Kinds: PRUNABLE_KINDS and CNI_EXTRA_KINDS, with purge also PURGE_ONLY_KINDS.
+ *
+ * With purge: every object of those kinds (CRDs included) that has an
  * `operator.istio.io/component` label, in all namespaces, plus the inventories of every installed
  * state found, plus the waypoints meshctl applied (`waypointsAppliedByMeshctl`, component
  * WAYPOINTS_COMPONENT; istioctl leaves them, istio/istio#54777). Namespaces are never deleted.
@@ -184,7 +196,7 @@ export async function planUninstall(client: KubeClient, target: UninstallTarget)
     const key = refKey(item.ref);
     if (!found.has(key)) found.set(key, item);
   };
-  const kinds = target.purge ? [...PRUNABLE_KINDS, ...PURGE_ONLY_KINDS] : PRUNABLE_KINDS;
+  const kinds = [...PRUNABLE_KINDS, ...CNI_EXTRA_KINDS, ...(target.purge ? PURGE_ONLY_KINDS : [])];
   const labelSelector = target.purge ? LABEL.component : `${LABEL.revision}=${revisionLabel(target.revision)},${LABEL.component}`;
   let revisionSeen = false;
   const states: ObjectRef[] = [];

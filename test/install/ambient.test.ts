@@ -150,9 +150,14 @@ describe.skipIf(gatewayApiSkipReason !== undefined)(title('uninstall --purge aft
     const pre = await cli(['x', 'precheck', '--set', 'profile=ambient', '--output-threshold', 'Info']);
     expect(pre.code, pre.stdout + pre.stderr).toBe(0);
     expect(pre.stdout).not.toMatch(/IST0156|IST0172|MSH0104|MSH0105/);
-    const r = await meshctl(cluster, ['install', '--set', 'profile=ambient', '-y']);
+    // With the istio-cni chart's ResourceQuota and the NetworkPolicies, kinds istioctl's uninstall does not list.
+    const r = await meshctl(cluster, ['install', '--set', 'profile=ambient', '--set', 'values.cni.resourceQuotas.enabled=true', '--set', 'values.global.networkPolicy.enabled=true', '-y']);
     expect(r.code, r.stderr).toBe(0);
     expect(linesStarting(r.stderr, '✔ CNI', '✔ Ztunnel')).toEqual(['✔ CNI installed', '✔ Ztunnel installed']);
+    const extra = (await kubectlItems(['get', 'resourcequotas,networkpolicies', '-n', 'istio-system', '-l', 'operator.istio.io/component'])).map(key).sort();
+    expect(extra).toEqual(['NetworkPolicy/istio-system/istio-cni', 'NetworkPolicy/istio-system/istiod', 'NetworkPolicy/istio-system/ztunnel', 'ResourceQuota/istio-system/istio-cni-resource-quota']);
+    // The installed-state record lost: purge finds everything by its labels alone.
+    await kubectl(['delete', 'configmap', '-n', 'istio-system', '-l', 'app.kubernetes.io/managed-by=meshctl']);
 
     const applied = await cli(['waypoint', 'apply', '-n', 'default']);
     expect(applied.code, applied.stderr).toBe(0);
