@@ -3,8 +3,9 @@
  * profile=stable -y` installs istiod's ValidatingAdmissionPolicy and its binding (Istio 1.30.3's
  * istio-discovery chart, experimental.stableValidationPolicy), and the real kube-apiserver enforces
  * them: resources and fields outside Istio's stable channel are refused for the revision's objects
- * (labelled istio.io/rev=default), stable ones and unlabelled ones are admitted. The real kubectl is
- * the client that is refused. One control plane for the file; the steps run in order.
+ * (labelled istio.io/rev=default), stable ones and unlabelled ones are admitted; switching to the
+ * default profile prunes them and `uninstall --purge` removes them. The real kubectl is the client that
+ * is refused. One control plane for the file; the steps run in order.
  */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,5 +60,21 @@ describe('meshctl install --set profile=stable', () => {
   it('admits an EnvoyFilter of another revision or without one: the policy selects its revision only', async () => {
     const unlabelled = await kubectl(['apply', '-f', '-'], manifest('networking.istio.io/v1alpha3', 'EnvoyFilter', 'unlabelled', { configPatches: [] }, false));
     expect(unlabelled.exitCode, unlabelled.stderr).toBe(0);
+  });
+
+  it('prunes the policy and binding when the installation switches to the default profile, and brings them back with stable', async () => {
+    const r = await meshctl(cluster, ['install', '--set', 'profile=default', '-y']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`  ValidatingAdmissionPolicy/${POLICY}\n  ValidatingAdmissionPolicyBinding/${BINDING}\n`);
+    expect((await kubectl(['get', 'validatingadmissionpolicies,validatingadmissionpolicybindings', '-o', 'name'])).stdout).toBe('');
+    const back = await meshctl(cluster, ['install', '--set', 'profile=stable', '-y']);
+    expect(back.code, back.stderr).toBe(0);
+    expect((await kubectl(['get', 'validatingadmissionpolicies', '-o', 'name'])).stdout).toBe(`validatingadmissionpolicy.admissionregistration.k8s.io/${POLICY}`);
+  });
+
+  it('uninstall --purge removes them', async () => {
+    const r = await meshctl(cluster, ['uninstall', '--purge', '-y']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await kubectl(['get', 'validatingadmissionpolicies,validatingadmissionpolicybindings', '-o', 'name'])).stdout).toBe('');
   });
 });
