@@ -5,7 +5,7 @@ import { isObject, type JsonObject } from '../manifest/objects.js';
 import { toJson } from '../manifest/serialize.js';
 import { readInstalledState, stateConfigMapName, type InstalledState } from '../kube/owner.js';
 import { describeProblem, dottedName, verifyInstallation, type VerifyReport } from '../kube/verify.js';
-import { resolveConfiguration, type MeshConfiguration, type RenderAssets } from '../render/config.js';
+import { clusterSettings, resolveConfiguration, type MeshConfiguration, type RenderAssets } from '../render/config.js';
 import { renderManifests, type Rendering } from '../render/render.js';
 import { loadAssets } from './assets.js';
 import { connectCluster, type KubeGlobals } from './kube-flags.js';
@@ -25,14 +25,14 @@ export interface VerifyInstallOptions extends RenderOptions {
  * and revision when the record has no configuration. Throws DataError when the recorded YAML
  * does not parse.
  */
-export function configurationOfState(assets: RenderAssets, state: InstalledState): MeshConfiguration {
+export function configurationOfState(assets: RenderAssets, state: InstalledState, cluster: { kubernetesGitVersion?: string } = {}): MeshConfiguration {
   if (state.userConfigYaml !== undefined) {
     const user = parse(state.userConfigYaml) as unknown;
     const text = JSON.stringify({
       apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { namespace: state.namespace }, spec: isObject(user) ? user : {},
     });
     const name = `ConfigMap ${state.namespace}/${stateConfigMapName(state.revision)} user-config.yaml`;
-    return resolveConfiguration(assets, { profile: state.profile || undefined, files: [{ name, text }] });
+    return resolveConfiguration(assets, { profile: state.profile || undefined, files: [{ name, text }], ...cluster });
   }
   const name = `ConfigMap ${state.namespace}/${stateConfigMapName(state.revision)} config.yaml`;
   const text = state.configYaml.trim();
@@ -60,6 +60,10 @@ export async function runVerifyInstall(deps: Deps, opts: VerifyInstallOptions, g
   let resolved: { config: MeshConfiguration; rendering: Rendering; source: string; ignoreFields?: Record<string, string[]> } | undefined;
   if (fromFlags) resolved = { ...await configurationFrom(deps, opts), source: 'the given configuration' };
   const client = await connectCluster(deps, globals);
+  // As install: on GKE the cluster's version brings settings of its own (src/cli/install-impl.ts).
+  const gitVersion = await client.serverVersion().then((v) => v.gitVersion, () => undefined);
+  const cluster = gitVersion !== undefined && clusterSettings(gitVersion) ? { kubernetesGitVersion: gitVersion } : {};
+  if (resolved && cluster.kubernetesGitVersion) resolved = { ...await configurationFrom(deps, opts, undefined, cluster, cluster), source: resolved.source };
   if (!resolved) {
     const revision = opts.revision === undefined || opts.revision === 'default' ? '' : opts.revision;
     const state = await readInstalledState(client, opts.istioNamespace, revision);
@@ -69,17 +73,17 @@ export async function runVerifyInstall(deps: Deps, opts: VerifyInstallOptions, g
       return;
     }
     const assets = await loadAssets(deps);
-    const config = configurationOfState(assets, state);
+    const config = configurationOfState(assets, state, cluster);
     resolved = {
       config,
-      rendering: renderManifests(config, assets),
+      rendering: renderManifests(config, assets, cluster),
       source: `the configuration installed by meshctl ${state.clientVersion || '(unknown version)'} (profile "${state.profile}")`,
-      // The record holds the merged configuration; which values the user gave cannot be told from
-      // it, and the `values` ConfigMap records exactly that: original-values is what the user gave,
-      // and merged-values lays those over the chart's defaults (user values win, so a record that
-      // holds every value yields other merged values). Istio documents the ConfigMap as
-      // informational only: istiod does not read it.
-      ignoreFields: { ConfigMap: ['data.original-values', 'data.merged-values'] },
+      // A record without the user's spec holds only the merged configuration; which values the user
+      // gave cannot be told from it, and the `values` ConfigMap records exactly that: original-values
+      // is what the user gave, and merged-values lays those over the chart's defaults (user values
+      // win, so a record that holds every value yields other merged values). Istio documents the
+      // ConfigMap as informational only: istiod does not read it.
+      ...(state.userConfigYaml === undefined ? { ignoreFields: { ConfigMap: ['data.original-values', 'data.merged-values'] } } : {}),
     };
   }
   const { config, rendering, source, ignoreFields } = resolved;

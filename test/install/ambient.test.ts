@@ -183,3 +183,19 @@ describe.skipIf(gatewayApiSkipReason !== undefined)(title('uninstall --purge aft
     expect((await kubectlItems(['get', 'gateways.gateway.networking.k8s.io', '-n', 'default'])).map((g) => g.metadata.name)).toEqual(['theirs']);
   });
 });
+
+describe('verify-install on GKE (the cluster\'s version brings istioctl\'s GKE settings, as install applies them)', () => {
+  afterAll(() => cluster.setVersion(undefined));
+  it('verifies the recorded ambient installation and the same flags, CNI node agent in kube-system', async () => {
+    cluster.setVersion({ major: '1', minor: '35', gitVersion: 'v1.35.0-gke.1200' });
+    const r = await meshctl(cluster, ['install', '--set', 'profile=ambient', '-y']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await kubectlItems(['get', 'daemonsets', '-A'])).map(key).sort()).toEqual(['DaemonSet/istio-system/ztunnel', 'DaemonSet/kube-system/istio-cni-node']);
+    for (const argv of [['verify-install'], ['verify-install', '--set', 'profile=ambient']]) {
+      const v = await cli(argv);
+      expect(v.code, `${argv.join(' ')}\n${v.stderr}`).toBe(0);
+      expect(v.stderr).toContain('✔ DaemonSet: istio-cni-node.kube-system checked successfully');
+    }
+    await purge(cluster);
+  });
+});
