@@ -18,7 +18,8 @@ export async function configurationFrom(deps: Deps, opts: RenderOptions, profile
   const [assets, files] = await Promise.all([loadAssets(deps), readInputFiles(deps, paths)]);
   const detected = cluster.kubernetesGitVersion === undefined ? {} : { kubernetesGitVersion: cluster.kubernetesGitVersion };
   const config = resolveConfiguration(assets, { files, sets: opts.set ?? [], revision: opts.revision, profile, force: opts.force, ...detected });
-  return { config, assets, rendering: renderManifests(config, assets, rendering) };
+  // The charts see the cluster's version too (istio-cni picks its bin dir from it on GKE).
+  return { config, assets, rendering: renderManifests(config, assets, { ...detected, ...rendering }) };
 }
 
 /** Writes warnings to stderr, one line each. */

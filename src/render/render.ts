@@ -42,8 +42,16 @@ function componentSpec(ctx: RenderContext, key: string): JsonObject {
   return isObject(c) ? c : {};
 }
 
+/**
+ * Whether istioctl renders a single component: its `spec.components` entry is there and does not say
+ * `enabled: false` (operator/pkg/component/component.go, `Enabled.GetValueOrTrue()`), so an entry that only sets
+ * `namespace` or `k8s` turns the component on; base and pilot also when absent (their `Default`).
+ */
 function enabled(ctx: RenderContext, key: string): boolean {
-  return componentSpec(ctx, key).enabled === true;
+  const comps = ctx.config.spec.components;
+  const c = isObject(comps) ? comps[key] : undefined;
+  if (c === undefined) return key === 'base' || key === 'pilot';
+  return isObject(c) && c.enabled !== false;
 }
 
 /**

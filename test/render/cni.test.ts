@@ -3,6 +3,7 @@ import { loadAssets } from '../../src/cli/assets.js';
 import { resolveConfiguration, type ConfigRequest } from '../../src/render/config.js';
 import { renderManifests, type RenderOptions } from '../../src/render/render.js';
 import type { JsonObject, K8sObject } from '../../src/manifest/objects.js';
+import { configurationFrom } from '../../src/cli/render-options.js';
 import { testDeps } from '../helpers.js';
 
 // Facts of Istio 1.30.3's istio-cni chart as istioctl 1.30.3 renders it (manifests/charts/istio-cni, values built by
@@ -467,5 +468,34 @@ describe('cni component namespace and k8s settings', () => {
   it('is not rendered unless enabled', () => {
     expect(render({ sets: [] })).toStrictEqual([]);
     expect(render({ sets: ['profile=ambient', 'components.cni.enabled=false'] })).toStrictEqual([]);
+  });
+
+  it('is rendered, as istioctl does, for an entry that does not say enabled: false; the injector still reads enabled', () => {
+    const request = { sets: ['components.cni.namespace=kube-system'] };
+    expect(daemonSet(render(request)).metadata.namespace).toBe('kube-system');
+    const all = renderManifests(resolveConfiguration(assets, request), assets).objects.map((o) => o.object);
+    expect(JSON.parse(find(all, 'ConfigMap', 'istio-sidecar-injector').data.values).pilot.cni.enabled).toBe(false);
+  });
+});
+
+describe('cni component on a GKE cluster (istioctl install with a -gke server version)', () => {
+  it('runs in kube-system without a ResourceQuota and installs into the GKE CNI bin dir', async () => {
+    const { rendering } = await configurationFrom(testDeps().deps, { set: [] }, undefined, {}, { kubernetesGitVersion: 'v1.35.1-gke.200' });
+    const objects = rendering.objects.filter((o) => o.component === 'Cni').map((o) => o.object);
+    expect(ids(objects)).toStrictEqual([
+      'ClusterRole /istio-cni',
+      'ClusterRole /istio-cni-repair-role',
+      'ClusterRoleBinding /istio-cni',
+      'ClusterRoleBinding /istio-cni-repair-rolebinding',
+      'ConfigMap kube-system/istio-cni-config',
+      'DaemonSet kube-system/istio-cni-node',
+      'ServiceAccount kube-system/istio-cni',
+    ]);
+    expect(volume(objects, 'cni-bin-dir').hostPath.path).toBe('/home/kubernetes/bin');
+  });
+
+  it('leaves other clusters alone', async () => {
+    const { rendering } = await configurationFrom(testDeps().deps, { set: [] }, undefined, {}, { kubernetesGitVersion: 'v1.35.1' });
+    expect(rendering.objects.filter((o) => o.component === 'Cni')).toStrictEqual([]);
   });
 });
