@@ -120,6 +120,11 @@ describe('values.global.platform', () => {
     expect(r.stderr).toBe('Error: --set values.global.platform=eks: unknown platform "eks" in values.global.platform (known: gke, k3d, k3s, microk8s, minikube, openshift)\n');
   });
 
+  it('is checked by the charts that render, as istioctl checks it: with every component off, nothing refuses it', () => {
+    expect(render(['profile=empty', 'values.global.platform=eks'])).toStrictEqual([]);
+    expect(() => render(['profile=empty', 'components.egressGateways[0].enabled=true', 'values.global.platform=eks'])).toThrow(/unknown platform "eks"/);
+  });
+
   it('an unknown platform in an -f file is refused at its line and column (exit 65)', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'meshctl-platform-')), 'iop.yaml');
     writeFileSync(file, 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec:\n  values:\n    global:\n      platform: aks\n');

@@ -48,8 +48,9 @@ export interface GatewaySpec {
  * Returns the enabled gateways of one kind. An entry is enabled unless `enabled: false`;
  * `values.gateways.<name>.enabled`, when set, overrides it (istioctl's alternative enablement path).
  */
-export function enabledGateways(context: RenderContext, kind: GatewayKind): GatewaySpec[] {
-  const ctx = withChartOverlay(context);
+export function enabledGateways(ctx: RenderContext, kind: GatewayKind): GatewaySpec[] {
+  // The chart's overlays matter, and are checked, only when the chart renders: for an enabled gateway.
+  let charted: RenderContext | undefined;
   const info = KINDS[kind];
   const list = ctx.config.spec.components && isObject(ctx.config.spec.components)
     ? ctx.config.spec.components[kind === 'ingress' ? 'ingressGateways' : 'egressGateways'] : undefined;
@@ -73,8 +74,9 @@ export function enabledGateways(context: RenderContext, kind: GatewayKind): Gate
       [listName.split('.')[0]!, listName.split('.')[1]!, index, ...(named ? ['name'] : [])]);
     }
     seen.set(`${namespace}/${name}`, index);
+    const chart = (charted ??= withChartOverlay(ctx));
     // Custom gateways start from the chart values of their kind, as istioctl renders them from the same chart.
-    let values = mergeOverlay(valMap(ctx, `gateways.${info.defaultName}`), name === info.defaultName ? {} : valMap(ctx, `gateways.${name}`)) as JsonObject;
+    let values = mergeOverlay(valMap(chart, `gateways.${info.defaultName}`), name === info.defaultName ? {} : valMap(chart, `gateways.${name}`)) as JsonObject;
     values = { ...values, name };
     // The entry's label map is merged over the chart's gateway labels (app: istio-ingressgateway, istio:
     // ingressgateway unless the values change them), so a gateway without labels of its own carries the default
@@ -85,8 +87,8 @@ export function enabledGateways(context: RenderContext, kind: GatewayKind): Gate
     out.push({
       kind, name, index, values,
       namespace,
-      hub: valStr(ctx, 'global.hub'),
-      tag: truthy(entry.tag ?? null) ? String(entry.tag) : truthy(values.tag ?? null) ? String(values.tag) : valStr(ctx, 'global.tag'),
+      hub: valStr(chart, 'global.hub'),
+      tag: truthy(entry.tag ?? null) ? String(entry.tag) : truthy(values.tag ?? null) ? String(values.tag) : valStr(chart, 'global.tag'),
       k8s,
     });
   }
