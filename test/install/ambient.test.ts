@@ -6,7 +6,9 @@
  * profile prunes the cni and ztunnel objects; and `uninstall --purge -y` leaves nothing of the
  * installation, waypoints meshctl applied included (istioctl leaves them: istio/istio#54777), while
  * a waypoint someone else created and the Gateway API CRDs (v1.5.1, from the Go module) stay.
- * The real kubectl is the second client. One control plane for the file; the steps run in order.
+ * A DaemonSet whose pods never start times out naming each pod with its Node, and on a cluster
+ * answering a GKE version verify-install applies the GKE settings as install does. The real kubectl
+ * is the second client. One control plane for the file; the steps run in order.
  */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -196,6 +198,29 @@ describe('verify-install on GKE (the cluster\'s version brings istioctl\'s GKE s
       expect(v.code, `${argv.join(' ')}\n${v.stderr}`).toBe(0);
       expect(v.stderr).toContain('✔ DaemonSet: istio-cni-node.kube-system checked successfully');
     }
+    await purge(cluster);
+  });
+});
+
+describe('a DaemonSet that never becomes ready', () => {
+  afterAll(() => cluster.setWorkload('istio-system/istio-cni-node', { kind: 'ready' }));
+  it('times out naming each unready pod with its Node and waiting reason; ztunnel never starts; the same command converges once the pods run', async () => {
+    await cluster.setWorkload('istio-system/istio-cni-node', { kind: 'fail', reason: 'CrashLoopBackOff' });
+    // Long enough for the DaemonSet controller to create the Pods and the kubelet stand-in to report on them.
+    const r = await meshctl(cluster, ['install', '--set', 'profile=ambient', '-y', '--readiness-timeout', '8s']);
+    expect(r.code).toBe(1);
+    expect(linesStarting(r.stderr, '✔', '✘')).toEqual(['✔ Istio core installed', '✔ Istiod installed', '✘ CNI encountered an error: resources not ready after 8s:']);
+    const detail = r.stderr.split('\n').find((l) => l.startsWith('  DaemonSet/istio-system/istio-cni-node ('));
+    expect(detail, r.stderr).toBeDefined();
+    expect(detail).toContain('0/2 pods ready');
+    for (const n of NODES) expect(detail).toMatch(new RegExp(`pod istio-cni-node-[a-z0-9]+ on ${n}: container failed to start: CrashLoopBackOff`));
+    expect(r.stderr).toMatch(/Error: installation incomplete: CNI failed \(see above\)/);
+    expect(await kubectlItems(['get', 'daemonsets', '-n', 'istio-system', '--field-selector', 'metadata.name=ztunnel'])).toEqual([]);
+
+    await cluster.setWorkload('istio-system/istio-cni-node', { kind: 'ready' });
+    const again = await meshctl(cluster, ['install', '--set', 'profile=ambient', '-y']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(linesStarting(again.stderr, '✔ CNI', '✔ Ztunnel')).toEqual(['✔ CNI installed', '✔ Ztunnel installed']);
     await purge(cluster);
   });
 });
