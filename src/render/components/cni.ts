@@ -14,7 +14,7 @@ import { isObject, type Json, type JsonObject, type K8sObject } from '../../mani
 import { formatFloat } from '../../inject/gotmpl/format.js';
 import { fromJsonValue } from '../../inject/gotmpl/json.js';
 import { toYaml } from '../../inject/gotmpl/yaml.js';
-import { chartValues } from '../chart-values.js';
+import { chartInput, chartValues } from '../chart-values.js';
 import { chartLabels, stringMap, truthy, type RenderContext } from '../context.js';
 
 /** The chart's fixed name (`name` in its _helpers.tpl): the ServiceAccount, roles and ConfigMap prefix. */
@@ -64,11 +64,12 @@ function helmToYaml(v: Json | undefined): string {
 }
 
 /**
- * Returns the values the istio-cni chart's templates see for the context's configuration (chart-values.ts).
- * Throws ConfigValueError for a profile, compatibility version or platform the chart has no overlay for.
+ * Returns the values the istio-cni chart's templates see for the context's configuration (chart-values.ts), the
+ * settings detected for the cluster included (on GKE: platform gke, no resource quota). Throws ConfigValueError for
+ * a profile, compatibility version or platform the chart has no overlay for.
  */
 export function cniValues(ctx: RenderContext): JsonObject {
-  return chartValues(ctx.assets.charts, 'istio-cni', { profile: ctx.config.profile, userSpec: ctx.config.userSpec, spec: ctx.config.spec, revision: ctx.rev }).merged;
+  return chartValues(ctx.assets.charts, 'istio-cni', chartInput(ctx.config)).merged;
 }
 
 /** Returns the objects of the Cni component in the context's namespace (the component's), in no particular order. */
