@@ -4,8 +4,9 @@
  *
  * 1. `original`, what istioctl hands the chart (operator/pkg/render/manifest.go `MergeInputs` and
  *    `applyComponentValuesToHelmValues`): istioctl's default profile's values < the selected profile's values
- *    < the values detected for the cluster (GKE) < the user's values; the top-level IstioOperator fields copied in (`hub`, `tag`, `revision`, `meshConfig`,
- *    `compatibilityVersion`); `pilot.enabled` and `pilot.cni.enabled` following the pilot and cni components;
+ *    < the values detected for the cluster (GKE) < the user's values; the top-level IstioOperator fields copied
+ *    in (`hub`, `tag`, `revision`, `meshConfig`, `compatibilityVersion`); `pilot.enabled` and `pilot.cni.enabled`
+ *    following the pilot and cni components;
  *    the user's values merged once more so that they win over those copies. Then, per component, its own
  *    `hub`/`tag` land under the component's values root (`pilot`, `cni`, `ztunnel`, `global` for base), and a
  *    chart that takes its values unprefixed (ztunnel) gets `global`, the top-level scalars and its own subtree
@@ -235,9 +236,4 @@ export function valuesWithChartOverlay(data: ChartData, values: JsonObject, inpu
   const original = istioctlValues(data, input);
   const overlay = chartOverlay(data, original);
   return Object.keys(overlay).length === 0 ? values : overlayUnder(values, overlay, original);
-}
-
-/** Returns the platform names the charts have an overlay for, sorted (`values.global.platform`). */
-export function chartPlatformNames(data: ChartData): string[] {
-  return Object.keys(data.chartPlatforms).sort();
 }
