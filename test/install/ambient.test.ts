@@ -204,7 +204,7 @@ describe('verify-install on GKE (the cluster\'s version brings istioctl\'s GKE s
 
 describe('a DaemonSet that never becomes ready', () => {
   afterAll(() => cluster.setWorkload('istio-system/istio-cni-node', { kind: 'ready' }));
-  it('times out naming each unready pod with its Node and waiting reason; ztunnel never starts; the same command converges once the pods run', async () => {
+  it('times out naming each unready pod with its Node and waiting reason; ztunnel never starts; the same command converges once the pods run; uninstall -r default removes CNI and ztunnel, keeps the CRDs', async () => {
     await cluster.setWorkload('istio-system/istio-cni-node', { kind: 'fail', reason: 'CrashLoopBackOff' });
     // Long enough for the DaemonSet controller to create the Pods and the kubelet stand-in to report on them.
     const r = await meshctl(cluster, ['install', '--set', 'profile=ambient', '-y', '--readiness-timeout', '8s']);
@@ -221,6 +221,17 @@ describe('a DaemonSet that never becomes ready', () => {
     const again = await meshctl(cluster, ['install', '--set', 'profile=ambient', '-y']);
     expect(again.code, again.stderr).toBe(0);
     expect(linesStarting(again.stderr, '✔ CNI', '✔ Ztunnel')).toEqual(['✔ CNI installed', '✔ Ztunnel installed']);
+
+    // uninstall -r default (without --purge): both DaemonSets and their RBAC go (it waits for the deletes), Base and the CRDs stay;
+    // ztunnel's pods are not taken for sidecars left pointing at the control plane.
+    const un = await cli(['uninstall', '-r', 'default', '-y']);
+    expect(un.code, un.stderr).toBe(0);
+    expect(un.stderr).not.toContain('proxies pointing');
+    expect(un.stderr).toMatch(/ {2}Ztunnel \(\d+\):\n {4}/);
+    expect(un.stderr).toMatch(/ {2}CNI \(\d+\):\n {4}/);
+    expect(await componentObjects(['Cni', 'Ztunnel', 'Pilot'])).toEqual([]);
+    expect((await kubectlItems(['get', 'daemonsets', '-A'])).map(key)).toEqual([]);
+    expect((await kubectlItems(['get', 'crds'])).filter((c) => c.metadata.name.endsWith('.istio.io')).length).toBeGreaterThan(0);
     await purge(cluster);
   });
 });
