@@ -5,8 +5,8 @@
  * postProcessPod): skip rules, annotation checks, the template data, the strategic merge,
  * Prometheus merge, probe rewriting, the status annotation and container order.
  */
-import { parse as parseYaml } from 'yaml';
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
+import { parseYaml11 } from '../manifest/yaml11-data.js';
 import { ambientSkipDetail } from './ambient.js';
 import { parseGoBool, annotationProblems } from './annotations.js';
 import type { InjectionConfig } from './config.js';
@@ -18,7 +18,7 @@ import { imageReference, proxyImageName } from './images.js';
 import { DEFAULT_PROXY_ID, proxyIdsForNamespace, withoutSidecarUserMatchingApp } from './openshift.js';
 import { APP_PROBERS_ENV, restoreProbes, rewriteProbes } from './probes.js';
 import { canonicalQuantity } from './quantity.js';
-import { toTemplateData, type SidecarTemplateDataJson } from './template-data.js';
+import { TemplateDataCache, toTemplateData, type SidecarTemplateDataJson } from './template-data.js';
 
 export const PROXY_CONTAINER = 'istio-proxy';
 export const STATUS_ANNOTATION = 'sidecar.istio.io/status';
@@ -63,6 +63,10 @@ export interface Injector {
    * Namespace documents of the input), for `leaveAmbientPods`.
    */
   namespaceLabels?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** The template data every pod shares (Values, the mesh config), decoded once per injector. */
+  templateData?: TemplateDataCache;
+  /** Keep each template's data and output in the outcome (`runs`), for the template-equivalence tests; off by default, as it holds about 10 KB a workload. */
+  keepRuns?: boolean;
 }
 
 /**
@@ -78,6 +82,7 @@ export function createInjector(
     namespaces?: ReadonlyMap<string, Readonly<Record<string, string>>>;
     leaveAmbientPods?: boolean;
     namespaceLabels?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+    keepRuns?: boolean;
   } = {},
 ): Injector {
   const templates = new Map<string, Template>();
@@ -90,6 +95,7 @@ export function createInjector(
   }
   return {
     config, templates, nativeSidecars: options.nativeSidecars ?? false, env: options.env ?? {}, leaveAmbientPods: options.leaveAmbientPods ?? false,
+    templateData: new TemplateDataCache(), keepRuns: options.keepRuns ?? false,
     ...(options.nativeSidecarsOnNode ? { nativeSidecarsOnNode: options.nativeSidecarsOnNode } : {}),
     ...(options.namespaces ? { namespaces: options.namespaces } : {}),
     ...(options.namespaceLabels ? { namespaceLabels: options.namespaceLabels } : {}),
@@ -318,7 +324,7 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
     InboundTrafficPolicyMode: inboundTrafficPolicyMode(mesh),
     CompliancePolicy: '',
   };
-  const goData = toTemplateData(data);
+  const goData = toTemplateData(data, injector.templateData);
   // The pod's own choice wins over the injector's when it is exactly "true" or "false".
   const nativeChoice = annotations['sidecar.istio.io/nativeSidecar'];
   const native = nativeChoice === 'true' ? true : nativeChoice === 'false' ? false : nativeSidecars;
@@ -335,11 +341,11 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
     } catch (e) {
       throw new InjectionError(`injection template "${name}": ${(e as Error).message}`);
     }
-    runs.push({ template: name, data, output });
+    if (injector.keepRuns) runs.push({ template: name, data, output });
     let fragment: unknown;
     try {
       // istiod reads the output with a YAML 1.1 reader (sigs.k8s.io/yaml).
-      fragment = parseYaml(output, { version: '1.1' });
+      fragment = parseYaml11(output);
     } catch (e) {
       throw new InjectionError(`injection template "${name}" printed invalid YAML: ${(e as Error).message.split('\n')[0]}`);
     }
