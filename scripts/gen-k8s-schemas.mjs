@@ -10,11 +10,14 @@
 //   node scripts/gen-k8s-schemas.mjs --check   exit 1 if any of them is missing or stale
 //
 // Sizes and cost, measured with Node 20: k8s-validators.js ~700 KB, istio-validators.js ~730 KB
-// (53 KB and 70 KB gzipped); importing both takes ~22 ms, once per process, and a valid object then
-// validates in a few microseconds. Compiling them at run time instead would cost over a second. The two
-// families are separate modules so a consumer that needs one imports only that one; both are
-// static imports of src/schema/validate-object.ts because schemaProblems() is synchronous (it runs
-// inside the analyzer loop), and the CLI loads that module lazily, only for `validate`.
+// (53 KB and 70 KB gzipped) of ajv code, and a valid object validates in a few microseconds.
+// Compiling the schemas at run time instead would cost over a second. Both modules are static imports
+// of src/schema/validate-object.ts because schemaProblems() is synchronous (it runs inside the
+// analyzer loop). Parsing all of that code as module source cost `analyze` of a few files ~60 ms of
+// start-up (V8 pre-parses every function of a module it loads), so each module keeps ajv's top-level
+// declarations as string literals, which V8 only scans, and a kind's validator compiles the
+// declarations it reaches (precomputed here) with `new Function` on its first call: a run pays for
+// the kinds it meets. A declaration shared by two kinds is compiled once per kind that is used.
 //
 // The output is deterministic: same inputs and ajv version, same bytes.
 import Ajv from 'ajv';
@@ -23,7 +26,7 @@ import { createRequire } from 'node:module';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { rewriteRequires } from './gen-validators.mjs';
+import { parse as parseJs } from 'acorn';
 
 const root = new URL('../', import.meta.url);
 const require = createRequire(import.meta.url);
@@ -410,6 +413,86 @@ function jsonLiteralEnd(code, from) {
   throw new Error('gen-k8s-schemas: unterminated schema literal');
 }
 
+/**
+ * Splits ajv's standalone ESM output into its top-level declarations (schema literals, format
+ * regexps, runtime helpers, validate functions) and returns `{text, lazy(exportName)}`: `text` declares
+ * them as string literals plus the `lazyValidator` helper, and `lazy(name)` is the expression of a
+ * validate function that compiles the declarations `name` reaches on its first call. ajv's
+ * `require("ajv/dist/runtime/x").default` helpers become ESM imports handed to the compiled code.
+ * Whether one declaration uses another is read from the identifiers in its source (acorn's tokens),
+ * which can only over-include. Deterministic: declarations keep ajv's order.
+ */
+function lazyDeclarations(code) {
+  const program = parseJs(code, { ecmaVersion: 'latest', sourceType: 'module' });
+  const exported = new Map();
+  const declarations = [];
+  const helpers = [];
+  for (const node of program.body) {
+    if (node.type === 'ExpressionStatement' && node.directive === 'use strict') continue;
+    if (node.type === 'ExportNamedDeclaration') {
+      for (const d of node.declaration.declarations) exported.set(d.id.name, d.init.name);
+      continue;
+    }
+    if (node.type === 'FunctionDeclaration') {
+      declarations.push({ name: node.id.name, source: code.slice(node.start, node.end) });
+    } else if (node.type === 'VariableDeclaration' && node.declarations.length === 1) {
+      const d = node.declarations[0];
+      const required = d.init.type === 'MemberExpression' && d.init.object.type === 'CallExpression' && d.init.object.callee.name === 'require'
+        ? d.init.object.arguments[0].value : undefined;
+      if (required !== undefined) {
+        if (!helpers.includes(required)) helpers.push(required);
+        declarations.push({ name: d.id.name, source: `const ${d.id.name} = runtime[${JSON.stringify(required)}];` });
+      } else {
+        declarations.push({ name: d.id.name, source: code.slice(node.start, node.end) });
+      }
+    } else {
+      throw new Error(`gen-k8s-schemas: unexpected ${node.type} in ajv's standalone code`);
+    }
+  }
+  const index = new Map(declarations.map((d, i) => [d.name, i]));
+  const uses = declarations.map((d) => {
+    const names = new Set();
+    const tokens = /[A-Za-z_$][\w$]*/g;
+    for (const m of d.source.matchAll(tokens)) if (index.has(m[0]) && m[0] !== d.name) names.add(index.get(m[0]));
+    return [...names];
+  });
+  const lazy = (exportName) => {
+    const entry = exported.get(exportName);
+    if (!index.has(entry)) throw new Error(`gen-k8s-schemas: export ${exportName} has no declaration`);
+    const reached = new Set();
+    const stack = [index.get(entry)];
+    while (stack.length) {
+      const i = stack.pop();
+      if (reached.has(i)) continue;
+      reached.add(i);
+      stack.push(...uses[i]);
+    }
+    return `lazyValidator(${JSON.stringify(entry)}, [${[...reached].sort((a, b) => a - b).join(',')}])`;
+  };
+  const text = [
+    ...helpers.map((h, i) => `import __ajv_${i} from ${JSON.stringify(h.endsWith('.js') ? h : `${h}.js`)};`),
+    `const runtime = {${helpers.map((h, i) => `${JSON.stringify(h)}: __ajv_${i}.default ?? __ajv_${i}`).join(', ')}};`,
+    '// ajv\'s standalone code, one top-level declaration per string (see scripts/gen-k8s-schemas.mjs).',
+    'const declarations = [',
+    ...declarations.map((d) => `${JSON.stringify(d.source)},`),
+    '];',
+    LAZY_VALIDATOR,
+  ].join('\n');
+  return { text, lazy };
+}
+
+const LAZY_VALIDATOR = `/** Returns a validate function that compiles the declarations \`parts\` and returns \`entry\` on its first call. */
+function lazyValidator(entry, parts) {
+  let compiled;
+  const validate = (data, context) => {
+    compiled ??= new Function('runtime', \`"use strict";\${parts.map((i) => declarations[i]).join('\\n')}\\nreturn \${entry};\`)(runtime);
+    const valid = compiled(data, context);
+    validate.errors = compiled.errors;
+    return valid;
+  };
+  return validate;
+}`;
+
 /** Returns every schema the generator compiles: `{defs, core: [{entry, schema}], istio: [{crd, schema}]}`. */
 export async function buildSchemas() {
   const { definitions } = await buildCoreDefinitions();
@@ -440,11 +523,11 @@ export async function generateSources() {
   coreAjv.addSchema(defs);
   for (const { schema } of core) coreAjv.addSchema(schema);
   const coreExports = Object.fromEntries(core.map(({ entry }, i) => [`k${i}`, coreId(entry.apiVersion, entry.kind)]));
-  const coreCode = dropUnusedSchemaConsts(rewriteRequires(standaloneCode(coreAjv, coreExports)));
-  const coreTable = core.map(({ entry }, i) => `  ${JSON.stringify(`${entry.apiVersion}/${entry.kind}`)}: k${i},`);
+  const coreCode = lazyDeclarations(dropUnusedSchemaConsts(standaloneCode(coreAjv, coreExports)));
+  const coreTable = core.map(({ entry }, i) => `  ${JSON.stringify(`${entry.apiVersion}/${entry.kind}`)}: ${coreCode.lazy(`k${i}`)},`);
   const k8sJs = [
     ...HEADER(`the @kubernetes/client-node ${modelsVersion} model metadata`),
-    coreCode,
+    coreCode.text,
     '/** Validators by `<apiVersion>/<kind>`. */',
     'export const coreValidators = {',
     ...coreTable,
@@ -458,16 +541,16 @@ export async function generateSources() {
   istioAjv.addSchema(shared.defs);
   for (const schema of shared.roots) istioAjv.addSchema(schema);
   const istioExports = Object.fromEntries(istio.map(({ crd }, i) => [`i${i}`, istioId(crd)]));
-  const istioCode = dropUnusedSchemaConsts(rewriteRequires(standaloneCode(istioAjv, istioExports)));
+  const istioCode = lazyDeclarations(dropUnusedSchemaConsts(standaloneCode(istioAjv, istioExports)));
   const kinds = istio.map(({ crd }, i) => ({
     id: istioId(crd), group: crd.group, kind: crd.kind, versions: crd.versions.filter((v) => v.served).map((v) => v.name), fn: `i${i}`,
   }));
   const istioJs = [
     ...HEADER(`manifests/crds/istio-crds.json (${source})`),
-    istioCode,
+    istioCode.text,
     '/** One entry per CRD: schema id, group, kind, served versions and its validator. */',
     'export const istioKinds = [',
-    ...kinds.map((k) => `  { id: ${JSON.stringify(k.id)}, group: ${JSON.stringify(k.group)}, kind: ${JSON.stringify(k.kind)}, versions: ${JSON.stringify(k.versions)}, validate: ${k.fn} },`),
+    ...kinds.map((k) => `  { id: ${JSON.stringify(k.id)}, group: ${JSON.stringify(k.group)}, kind: ${JSON.stringify(k.kind)}, versions: ${JSON.stringify(k.versions)}, validate: ${istioCode.lazy(k.fn)} },`),
     '];',
     '',
   ].join('\n');
