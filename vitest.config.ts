@@ -6,7 +6,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 /** Test files that start a control plane. */
 export const CLUSTER_TESTS = [
   'test/control-plane/**/*.cluster.test.ts',
-  'test/install/{install,faults,prune,dry-run,upgrade,failure,ambient,stable,gke}.test.ts',
+  'test/install/{install,faults,prune,dry-run,upgrade,failure,ambient,stable,gke,profiles}.test.ts',
   'test/live/{analyze,kube-inject,version}.test.ts',
   'test/kube/client.test.ts',
   'test/e2e/*.test.ts',

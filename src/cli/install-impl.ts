@@ -34,6 +34,11 @@ export async function runInstall(deps: Deps, command: 'install' | 'upgrade', fla
   const pollIntervalMs = flags.pollInterval === undefined ? DEFAULT_POLL_INTERVAL_MS : Math.max(1, parseDuration('--poll-interval', flags.pollInterval));
   let { config, rendering } = await configurationFrom(deps, flags);
   printWarnings(deps, rendering.warnings);
+  // As istioctl's installer, one that renders nothing (profile empty) still prunes the installation's
+  // objects (operator/pkg/install/install.go prune): say so before the prompt.
+  if (rendering.objects.length === 0) {
+    deps.stderr.write(`No objects rendered: every component is disabled (profile "${config.profile}"); installing it applies nothing and prunes what the installation has.\n`);
+  }
   const client = await connectCluster(deps, globals);
   // istioctl derives settings from the cluster's version (on GKE: CNI in kube-system, platform gke), over the
   // profile and under the user's values; an unreachable cluster is reported by the installer, as before.
