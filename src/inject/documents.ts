@@ -402,14 +402,18 @@ function processDocument(mode: Mode, text: string, src: SourceDocument, result: 
   if (!found.length) return;
   const target = copyData(src.data) as JsonObject;
   const shape = yamlShape(src);
+  let changed = false;
   for (const w of found) {
     try {
-      result.workloads.push(processWorkload(mode, target, w.path, w.kind, w.object, shape, result.runs));
+      const report = processWorkload(mode, target, w.path, w.kind, w.object, shape, result.runs);
+      // These always change the pod's annotations (the status one is added, rewritten or removed).
+      changed ||= report.action === 'injected' || report.action === 'updated' || report.action === 'uninjected';
+      result.workloads.push(report);
     } catch (e) {
       throw failure(e, src, src.file, w.path, w.kind, w.object);
     }
   }
-  if (JSON.stringify(target) === JSON.stringify(src.data)) return;
+  if (!changed && JSON.stringify(target) === JSON.stringify(src.data)) return;
   try {
     for (const edit of planEdits(text, src.doc, target, { mergeKey: (path) => mergeKeyOf(path[path.length - 1]) })) edits.push(edit);
   } catch (e) {

@@ -182,14 +182,18 @@ function proxyImage(values: JsonObject, proxyConfig: JsonObject, annotations: Re
   return imageReference(values, proxyImageName(values), proxyConfig, annotations['sidecar.istio.io/proxyImageType']);
 }
 
-/** Prometheus' label-name sanitizing: every character outside [a-zA-Z0-9_] becomes "_". */
+/** Prometheus' label-name sanitizing: every character outside [a-zA-Z0-9_] becomes "_" (one for one, so the length stays). */
 const sanitize = (k: string) => k.replace(/[^a-zA-Z0-9_]/g, '_');
 
 function prometheusAnnotation(annotations: Record<string, string>, which: 'scrape' | 'port' | 'path'): string | undefined {
   const want = `prometheus_io_${which}`;
-  for (const [k, v] of Object.entries(annotations)) if (sanitize(k) === want) return v;
+  // The length test first: sanitizing every annotation key of every pod showed in large runs.
+  for (const [k, v] of Object.entries(annotations)) if (k.length === want.length && sanitize(k) === want) return v;
   return undefined;
 }
+
+/** True for a key that sanitizes to prometheus_io_scrape, _port or _path (18 or 20 characters). */
+const isPrometheusKey = (k: string): boolean => (k.length === 18 || k.length === 20) && /^prometheus_io_(scrape|port|path)$/.test(sanitize(k));
 
 /** Applies Istio's metrics merge: the app's prometheus.io annotations move to the sidecar env and point at the agent. */
 function applyPrometheusMerge(annotations: Record<string, string>, proxy: JsonObject | undefined, mesh: JsonObject): void {
@@ -206,7 +210,7 @@ function applyPrometheusMerge(annotations: Record<string, string>, proxy: JsonOb
   if (proxy && (cfg.scrape || cfg.path || cfg.port)) {
     proxy.env = [...list(proxy.env), { name: PROMETHEUS_ENV, value: JSON.stringify(cfg) }];
   }
-  for (const k of Object.keys(annotations)) if (/^prometheus_io_(scrape|port|path)$/.test(sanitize(k))) delete annotations[k];
+  for (const k of Object.keys(annotations)) if (isPrometheusKey(k)) delete annotations[k];
   annotations['prometheus.io/port'] = target;
   annotations['prometheus.io/path'] = '/stats/prometheus';
   annotations['prometheus.io/scrape'] = 'true';
@@ -478,7 +482,7 @@ function templateView(meta: JsonObject, spec: JsonObject, status: PreviousStatus
     drop('initContainers', status.initContainers);
     const annotations = obj(vMeta.annotations) as Record<string, string>;
     if (prometheusAnnotation(annotations, 'port') === statusPort) {
-      for (const k of Object.keys(annotations)) if (/^prometheus_io_(scrape|port|path)$/.test(sanitize(k))) delete annotations[k];
+      for (const k of Object.keys(annotations)) if (isPrometheusKey(k)) delete annotations[k];
     }
     delete annotations[STATUS_ANNOTATION];
   }

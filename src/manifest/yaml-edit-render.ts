@@ -124,17 +124,18 @@ export function inlineText(value: unknown): string {
   return scalarText(value, 'block');
 }
 
-const spaces = (n: number): string => ' '.repeat(n);
+/** Indentation strings by width, made once: new text repeats the same few widths thousands of times. */
+const SPACES: string[] = [];
+const spaces = (n: number): string => (SPACES[n] ??= ' '.repeat(n));
 
 /**
  * Returns the lines of `key: value` as a block map entry whose key sits at column `col`; nested
  * collections follow `layout`. Every line carries its full indentation.
  */
 export function pairLines(key: string, value: unknown, col: number, layout: Layout): string[] {
-  const head = `${spaces(col)}${keyText(key, 'block')}:`;
-  if (!isNonEmptyCollection(value)) return [`${head} ${inlineText(value)}`];
-  const nested = Array.isArray(value) ? col + layout.seqIndent : col + layout.mapStep;
-  return [head, ...blockLines(value, nested, layout)];
+  const out: string[] = [];
+  writePair(key, value, col, layout, out);
+  return out;
 }
 
 /**
@@ -142,12 +143,9 @@ export function pairLines(key: string, value: unknown, col: number, layout: Layo
  * content starts `gap` columns after it (2 for `- x`; sibling items may use more, as in `-   x`).
  */
 export function itemLines(value: unknown, col: number, layout: Layout, gap = 2): string[] {
-  const head = `${spaces(col)}-${spaces(gap - 1)}`;
-  if (!isNonEmptyCollection(value)) return [`${head}${inlineText(value)}`];
-  // Compact form: the first entry shares the `- ` line, the rest align under it.
-  const lines = blockLines(value, col + gap, layout);
-  lines[0] = `${head}${lines[0]!.slice(col + gap)}`;
-  return lines;
+  const out: string[] = [];
+  writeItem(value, col, layout, gap, out);
+  return out;
 }
 
 /**
@@ -156,14 +154,43 @@ export function itemLines(value: unknown, col: number, layout: Layout, gap = 2):
  */
 export function blockLines(value: unknown, col: number, layout: Layout): string[] {
   const out: string[] = [];
+  writeBlock(value, col, layout, out);
+  return out;
+}
+
+// The writers append to one array: building a list per level and copying it into its parent's
+// cost time proportional to depth times lines for the large values injection writes.
+
+function writePair(key: string, value: unknown, col: number, layout: Layout, out: string[]): void {
+  const head = `${spaces(col)}${keyText(key, 'block')}:`;
+  if (!isNonEmptyCollection(value)) {
+    out.push(`${head} ${inlineText(value)}`);
+    return;
+  }
+  out.push(head);
+  writeBlock(value, Array.isArray(value) ? col + layout.seqIndent : col + layout.mapStep, layout, out);
+}
+
+function writeItem(value: unknown, col: number, layout: Layout, gap: number, out: string[]): void {
+  const head = `${spaces(col)}-${spaces(gap - 1)}`;
+  if (!isNonEmptyCollection(value)) {
+    out.push(`${head}${inlineText(value)}`);
+    return;
+  }
+  // Compact form: the first entry shares the `- ` line, the rest align under it.
+  const first = out.length;
+  writeBlock(value, col + gap, layout, out);
+  out[first] = `${head}${out[first]!.slice(col + gap)}`;
+}
+
+function writeBlock(value: unknown, col: number, layout: Layout, out: string[]): void {
   if (Array.isArray(value)) {
-    for (const item of value) out.push(...itemLines(item, col, layout));
+    for (const item of value) writeItem(item, col, layout, 2, out);
   } else if (isJsonMap(value)) {
-    for (const key of presentKeys(value)) out.push(...pairLines(key, value[key], col, layout));
+    for (const key of presentKeys(value)) writePair(key, value[key], col, layout, out);
   } else {
     throw new TypeError(`expected a map or a list, got ${describe(value)}`);
   }
-  return out;
 }
 
 function describe(value: unknown): string {

@@ -24,10 +24,11 @@ interface PlainTag {
 
 /**
  * Text where js-yaml and the `yaml` package may part ways: tags, anchors, aliases, directives,
- * merge keys, explicit (`?`) keys, and keys that may be null (`~:`, `null:`, `: x`), which js-yaml
- * names "null" and `yaml` "". A match only costs speed: `yaml` reads such text.
+ * merge keys, explicit (`?`) keys. A match only costs speed: `yaml` reads such text. MAY_NEED_YAML
+ * is the cheap first look (any of those characters anywhere), as most template output has none.
  */
-const NEEDS_YAML = /(?:^|[\s,[\]{}])(?:[!&*]|\?(?:\s|$)|(?:~|[Nn]ull|NULL)?[ \t]*:(?:\s|$))|^%|<</m;
+const MAY_NEED_YAML = /[!&*?%]|<</;
+const NEEDS_YAML = /(?:^|[\s,[\]{}])[!&*?]|^%|<</m;
 
 let plainSchema: ReturnType<typeof FAILSAFE_SCHEMA.extend> | undefined;
 
@@ -64,12 +65,23 @@ function plainValue(resolved: unknown): unknown {
  * function's errors (YAMLParseError) for text it refuses.
  */
 export function parseYaml11(text: string): unknown {
-  if (!NEEDS_YAML.test(text)) {
+  if (!(MAY_NEED_YAML.test(text) && NEEDS_YAML.test(text))) {
     try {
-      return load(text, { schema: schema() }) ?? null;
+      const data = load(text, { schema: schema() }) ?? null;
+      // js-yaml names a null key (`~: x`, `{: x}`) "null" where `yaml` names it "": let `yaml` read
+      // any text with a "null" key, quoted or not.
+      if (!hasNullKey(data)) return data;
     } catch {
       // The `yaml` package decides: it gives the same data or the error users see today.
     }
   }
   return parse(text, { version: '1.1' });
+}
+
+/** True when a map in `value` has the key "null". */
+function hasNullKey(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(hasNullKey);
+  for (const key in value) if (key === 'null' || hasNullKey((value as Record<string, unknown>)[key])) return true;
+  return false;
 }

@@ -67,6 +67,10 @@ describe('parseYaml11', () => {
     'an unclosed flow map': 'a: {b: 1\n',
     'a quoted key': '"a b": 1\n\'c\': 2\n',
     'a __proto__ key': '__proto__: {polluted: yes}\na: 1\n',
+    'an empty key in a flow map': 'a: {: x}\nb: [{: y}]\n',
+    'null keys deep down': 'a:\n  b:\n  - {null: 1, c: "*"}\n',
+    'a quoted "null" key': '"null": 1\n',
+    'indicators inside quotes only': 'a: "x & *y ?z %w <<v !u"\n',
   };
 
   it.each(Object.entries(DOCUMENTS))('reads a document with %s as the yaml package does', (_, text) => {
