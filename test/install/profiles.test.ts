@@ -28,26 +28,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectlPath, startControlPlane, type ControlPlane } from '../control-plane/control-plane.js';
 import type { KObject } from '../control-plane/types.js';
 import { installGatewayApi } from '../waypoint/gateway-api.js';
-import { groupOf, linesStarting, meshctl, purge, rendered, waitFor } from './support.js';
+import { MULTUS_CRD, groupOf, linesStarting, meshctl, purge, rendered, waitFor } from './support.js';
 
 const NODES = ['node-1', 'node-2'];
 const AMBIENT_CLOSING_LINE = 'The ambient profile has been installed successfully, enjoy Istio without sidecars!';
-
-/** multus' CRD, the fields its deployments/multus-daemonset.yml gives it. */
-const MULTUS_CRD = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'network-attachment-definitions.k8s.cni.cncf.io' },
-  spec: {
-    group: 'k8s.cni.cncf.io',
-    scope: 'Namespaced',
-    names: { plural: 'network-attachment-definitions', singular: 'network-attachment-definition', kind: 'NetworkAttachmentDefinition', shortNames: ['net-attach-def'] },
-    versions: [{
-      name: 'v1', served: true, storage: true,
-      schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { config: { type: 'string' } } } } } },
-    }],
-  },
-};
 
 /** Component label -> istioctl's ✔ line (operator/pkg/component/component.go titles). */
 const LINES: Record<string, string> = {

@@ -100,3 +100,23 @@ export async function purge(cp: ControlPlane, timeoutMs = 60_000): Promise<void>
   };
   await waitFor('the purge to finish', async () => (await left()).length === 0, timeoutMs, async () => (await left()).join(', '));
 }
+
+/**
+ * multus' CRD (NetworkAttachmentDefinition, k8s.cni.cncf.io/v1), the fields its
+ * deployments/multus-daemonset.yml gives it: what an OpenShift cluster always serves, and the
+ * openshift profiles' CNI component writes one.
+ */
+export const MULTUS_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'network-attachment-definitions.k8s.cni.cncf.io' },
+  spec: {
+    group: 'k8s.cni.cncf.io',
+    scope: 'Namespaced',
+    names: { plural: 'network-attachment-definitions', singular: 'network-attachment-definition', kind: 'NetworkAttachmentDefinition', shortNames: ['net-attach-def'] },
+    versions: [{
+      name: 'v1', served: true, storage: true,
+      schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { config: { type: 'string' } } } } } },
+    }],
+  },
+};
