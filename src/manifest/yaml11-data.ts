@@ -37,6 +37,9 @@ function schema(): ReturnType<typeof FAILSAFE_SCHEMA.extend> {
   if (plainSchema) return plainSchema;
   const tags = (new Schema({ schema: 'yaml-1.1' }).tags as unknown as ({ default?: unknown } & Partial<PlainTag>)[])
     .filter((t): t is PlainTag & { default: true } => t.default === true && t.test instanceof RegExp && typeof t.resolve === 'function');
+  // Most plain scalars are text that no tag matches: one test of all the tags' patterns at once
+  // answers that, instead of one test per tag (the patterns are whole-string, flag-less).
+  const any = tags.every((t) => t.test.flags === '') ? new RegExp(`^(?:${tags.map((t) => `(?:${t.test.source})`).join('|')})`) : undefined;
   let matched: PlainTag | undefined;
   const onError = (message: string): never => {
     throw new Error(message);
@@ -44,7 +47,7 @@ function schema(): ReturnType<typeof FAILSAFE_SCHEMA.extend> {
   const plain = new Type('tag:yaml.org,2002:yaml-1.1-plain', {
     kind: 'scalar',
     resolve: (data: unknown) => {
-      if (typeof data !== 'string') return false;
+      if (typeof data !== 'string' || (any && !any.test(data))) return false;
       matched = tags.find((t) => t.test.test(data));
       return matched !== undefined;
     },
