@@ -12,6 +12,25 @@ await rm(join(root, 'dist'), { recursive: true, force: true });
 await import('./gen-validators.mjs').then((m) => m.writeValidators());
 await import('./gen-k8s-schemas.mjs').then((m) => m.writeK8sValidators());
 
+/**
+ * The `yaml` package's parser and composer read `process.env.LOG_TOKENS` / `LOG_STREAM` (its own
+ * debugging switches) for every token and document; on Node each read is a call into the C++
+ * environment and cost 10-15 % of parsing large streams (bench/README.md). esbuild's `define` does
+ * not reach them (the package reads a local `require('process')`), so they are replaced with
+ * `undefined` as the modules load; a warning says when a new `yaml` release no longer has them.
+ */
+const yamlDebugSwitches = {
+  name: 'yaml-debug-switches',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]yaml[\\/]dist[\\/](parse[\\/]parser|compose[\\/]composer)\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const contents = source.replace(/\bnode_process\.env\.LOG_(TOKENS|STREAM)\b/g, 'undefined');
+      const warnings = contents === source ? [{ text: `${args.path}: no process.env.LOG_TOKENS/LOG_STREAM read to remove` }] : [];
+      return { contents, loader: 'js', warnings };
+    });
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: { meshctl: 'src/main.ts', 'build-assets': 'src/cli/assets.ts' },
@@ -24,6 +43,7 @@ const result = await build({
   // Unminified: readable stack traces with --verbose, and V8 starts this size of code no slower.
   minify: false,
   metafile: true,
+  plugins: [yamlDebugSwitches],
   logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
   // commander and yaml are CommonJS; their require() calls need a real require in ESM output.
