@@ -33,7 +33,7 @@ const yamlDebugSwitches = {
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { meshctl: 'src/main.ts', 'build-assets': 'src/cli/assets.ts' },
+  entryPoints: { meshctl: 'src/main.ts', 'build-assets': 'src/cli/assets.ts', 'build-ingress': 'src/cli/ingress-gateway.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -59,3 +59,6 @@ const assets = await readAssetSources(
 );
 await mkdir(join(root, 'dist'), { recursive: true });
 await writeFile(join(root, 'dist', 'assets.json'), JSON.stringify(assets));
+// The default profile's ingress gateway, which analyze of files assumes: rendered here so that run loads no renderer.
+const { renderDefaultIngressGateway } = await import(join(root, 'dist', 'build-ingress.js'));
+await writeFile(join(root, 'dist', 'ingress-gateway.json'), JSON.stringify(renderDefaultIngressGateway(assets)));

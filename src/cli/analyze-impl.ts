@@ -13,13 +13,12 @@ import {
 import { lastOfEach, resourcesFromDocuments, type InputProblem } from '../analyze/sources.js';
 import { ResourceStore } from '../analyze/store.js';
 import { parseSuppression } from '../analyze/suppress.js';
-import type { K8sObject } from '../manifest/objects.js';
 import type { SourceDocument } from '../manifest/yaml-docs.js';
 import { compactYamlDocuments } from '../manifest/compact-docs.js';
 import { ANALYZE_FORMATS } from './analyze.js';
 import { useColor } from './color.js';
 import { expandEachInputOnce, readInputFiles, STDIN_NAME } from './inputs.js';
-import { configurationFrom } from './render-options.js';
+import { loadDefaultIngressGateway } from './assets.js';
 import { connectCluster, type KubeGlobals } from './kube-flags.js';
 import { KubeConfigError } from '../kube/errors.js';
 import type { KubeClient } from '../kube/types.js';
@@ -125,10 +124,7 @@ function level(flag: string, value: string): Level {
 
 /** Returns the ingress gateway the default profile installs, assumed present in file mode. */
 export async function profileIngressGateway(deps: Deps, existing: readonly Resource[]): Promise<Resource[]> {
-  const { rendering } = await configurationFrom(deps, {});
-  const objects = rendering.objects
-    .filter((o) => o.component === 'IngressGateways').map((o) => o.object as K8sObject);
-  return syntheticResources(objects, existing);
+  return syntheticResources(await loadDefaultIngressGateway(deps), existing);
 }
 
 /** Returns every kind the analyzers read: what the cluster source lists, and nothing more. */

@@ -2,13 +2,29 @@
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { Deps } from '../deps.js';
-import type { JsonObject } from '../manifest/objects.js';
+import type { JsonObject, K8sObject } from '../manifest/objects.js';
 import type { RenderAssets } from '../render/config.js';
 import type { CrdSchemaSet } from '../render/crds.js';
 import type { ChartData } from '../render/chart-values.js';
 
 /** Where the build writes the assets, parsed, so that start-up parses JSON instead of YAML. */
 export const PREBUILT_ASSETS = join('dist', 'assets.json');
+
+/** Where the build writes the default profile's ingress gateway objects (src/cli/ingress-gateway.ts). */
+export const PREBUILT_INGRESS_GATEWAY = join('dist', 'ingress-gateway.json');
+
+/**
+ * Returns the objects of the default profile's ingress gateway, as renderDefaultIngressGateway renders
+ * them: the build's copy when `deps.prebuiltAssets` is set, so `analyze` of files loads no renderer;
+ * else rendered from the package's data. Throws Node's file errors when the installation is incomplete.
+ */
+export async function loadDefaultIngressGateway(deps: Deps): Promise<K8sObject[]> {
+  if (deps.prebuiltAssets) {
+    return JSON.parse(await deps.fs.readText(join(deps.assetsDir, PREBUILT_INGRESS_GATEWAY))) as K8sObject[];
+  }
+  const { renderDefaultIngressGateway } = await import('./ingress-gateway.js');
+  return renderDefaultIngressGateway(await loadAssets(deps));
+}
 
 /**
  * Returns the render assets of `dir` (default: the package): `profiles/*.yaml`,
