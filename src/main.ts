@@ -13,7 +13,7 @@ import { ExitCode, exitCodeFor } from './errors.js';
  */
 export async function main(argv: readonly string[], deps: Deps): Promise<number> {
   const verbose = argv.includes('--verbose');
-  const program = buildProgram(deps);
+  const program = buildProgram(deps, argv);
   const report = (err: unknown) => {
     deps.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
     if (verbose && err instanceof Error && err.stack) deps.stderr.write(`${err.stack}\n`);

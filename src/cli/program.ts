@@ -20,8 +20,35 @@ import { registerWaypoint } from './waypoint.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's typed generics do not compose across files
 export type AnyCommand = Command<any[], any, any>;
 
-/** Returns a new program whose output goes to the injected streams and whose errors throw instead of exiting. */
-export function buildProgram(deps: Deps): AnyCommand {
+/**
+ * Every sub-command, by the names and aliases that select it on the command line, and the function
+ * that adds it (and its flags, help and lazily loaded runner) to the program.
+ */
+const COMMANDS: readonly { names: readonly string[]; register: (program: AnyCommand, deps: Deps) => void }[] = [
+  { names: ['version'], register: registerVersion },
+  { names: ['profile'], register: registerProfile },
+  { names: ['manifest'], register: registerManifest },
+  { names: ['kube-inject', 'kube-uninject'], register: registerKubeInject },
+  { names: ['analyze'], register: registerAnalyze },
+  { names: ['validate'], register: registerValidate },
+  { names: ['install', 'apply', 'upgrade'], register: registerInstall },
+  { names: ['uninstall'], register: registerUninstall },
+  { names: ['verify-install'], register: registerVerifyInstall },
+  { names: ['x', 'experimental', 'exp'], register: registerPrecheck },
+  { names: ['tag'], register: registerTag },
+  { names: ['waypoint'], register: registerWaypoint },
+  // Never alone: `__complete` answers from the whole tree of commands.
+  { names: [], register: registerCompletion },
+];
+
+/**
+ * Returns a new program whose output goes to the injected streams and whose errors throw instead of
+ * exiting. Given the run's `argv`, only the sub-command it names is registered (the others' flags and
+ * help are work a run does not need: start-up, bench/README.md); the whole program is built when argv
+ * names no known command (top-level help, `help <command>`, a mistyped name that gets a suggestion),
+ * and always without argv (completion walks the whole tree).
+ */
+export function buildProgram(deps: Deps, argv?: readonly string[]): AnyCommand {
   const program = new Command('meshctl')
     .description('Install and operate an Istio-compatible service mesh (Istio 1.30.3).')
     .option('--verbose', 'print stack traces with errors')
@@ -32,20 +59,26 @@ export function buildProgram(deps: Deps): AnyCommand {
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: true });
   configure(program, deps);
-  registerVersion(program, deps);
-  registerProfile(program, deps);
-  registerManifest(program, deps);
-  registerKubeInject(program, deps);
-  registerAnalyze(program, deps);
-  registerValidate(program, deps);
-  registerInstall(program, deps);
-  registerUninstall(program, deps);
-  registerVerifyInstall(program, deps);
-  registerPrecheck(program, deps);
-  registerTag(program, deps);
-  registerWaypoint(program, deps);
-  registerCompletion(program, deps);
+  const name = argv === undefined ? undefined : commandName(program, argv);
+  const selected = COMMANDS.find((c) => name !== undefined && c.names.includes(name));
+  for (const c of selected ? [selected] : COMMANDS) c.register(program, deps);
   return program;
+}
+
+/**
+ * Returns the first operand of `argv` (the sub-command's name), skipping the program's own options
+ * and the values of those that take one (`--context dev`, `-c file`); undefined when there is none
+ * before `--` or the end.
+ */
+function commandName(program: AnyCommand, argv: readonly string[]): string | undefined {
+  const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.short, o.long]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return undefined;
+    if (!arg.startsWith('-') || arg === '-') return arg;
+    if (takesValue.has(arg)) i++;
+  }
+  return undefined;
 }
 
 /** Applies exitOverride and the injected streams to a command (sub-commands copy these settings when added). */
