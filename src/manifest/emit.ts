@@ -137,3 +137,43 @@ export function emitYaml(value: unknown): string {
   }
   return scalar(value as string | number | boolean | null, memo) + '\n';
 }
+
+/**
+ * Returns `value` (JSON data) as YAML without the final newline, as a Helm chart writes its `|-`
+ * blocks; with it when the text would otherwise read back differently: the document ends inside a
+ * `|+` literal block (trailing line breaks kept), or the data holds what YAML does not carry
+ * (`undefined` members, -0). Decided from the data rather than by parsing the text back, which cost
+ * `manifest generate` the `yaml` parser's cold start.
+ */
+export function emitYamlBlock(value: unknown): string {
+  const text = emitYaml(value);
+  const last = lastScalar(value);
+  // A `|` block at the end keeps its one line break without the newline (the `yaml` package reads
+  // it so); a `|+` block (several line breaks) would lose one.
+  const keepsNewline = (typeof last === 'string' && blockable(last) && last.endsWith('\n\n')) || hasUnwritable(value);
+  return keepsNewline ? text : text.slice(0, -1);
+}
+
+/** Returns the value written last: the last key's (in written, sorted order) or last item's, recursively. */
+function lastScalar(value: unknown): unknown {
+  for (;;) {
+    if (Array.isArray(value)) {
+      if (value.length === 0) return value;
+      value = value[value.length - 1];
+    } else if (value !== null && typeof value === 'object') {
+      const keys = presentKeys(value as Record<string, unknown>);
+      if (keys.length === 0) return value;
+      value = (value as Record<string, unknown>)[keys[keys.length - 1]!];
+    } else {
+      return value;
+    }
+  }
+}
+
+/** Returns true when `value` holds an `undefined` member or item, or -0: data the YAML text cannot give back. */
+function hasUnwritable(value: unknown): boolean {
+  if (value === undefined || Object.is(value, -0)) return true;
+  if (Array.isArray(value)) return value.some(hasUnwritable);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(hasUnwritable);
+  return false;
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { emitYaml, isPlainSafe } from '../../src/manifest/emit.js';
+import { isDeepStrictEqual } from 'node:util';
+import { emitYaml, emitYamlBlock, isPlainSafe } from '../../src/manifest/emit.js';
 import { loadAssets } from '../../src/cli/assets.js';
 import { resolveConfiguration } from '../../src/render/config.js';
 import { renderManifests } from '../../src/render/render.js';
@@ -60,5 +61,33 @@ describe('emitYaml', () => {
       const text = emitYaml(doc);
       expect(parse11(text), JSON.stringify(s)).toStrictEqual(doc);
     }
+  });
+});
+
+describe('emitYamlBlock', () => {
+  // The rule it replaces: drop the final newline unless the text then reads back as other data.
+  const byParsing = (value: unknown) => {
+    const text = emitYaml(value);
+    const trimmed = text.replace(/\n$/, '');
+    return isDeepStrictEqual(parse(trimmed), value) ? trimmed : text;
+  };
+  it.each([
+    [{ a: 1, b: 'x' }],
+    [{ a: 'line\n' }],
+    [{ a: 'one\ntwo' }],
+    [{ a: 'one\ntwo\n\n' }],
+    [{ z: 'last\n', a: 'first' }],
+    [{ a: 'first\n', z: 'last' }],
+    [{ list: ['x', 'y\nz\n'] }],
+    [{ list: [{ k: 'v\n' }, { k: 'w' }] }],
+    [{ nested: { deeper: { text: 'a\nb\n' } } }],
+    [{ a: {}, b: [] }],
+    [{ a: undefined, b: 'x' }],
+    [{ a: -0 }],
+    [{ a: ' leading\n' }],
+    [{ a: 'trailing \nspace\n' }],
+    [{ networks: {} }],
+  ])('ends %j as parsing it back would decide', (value) => {
+    expect(emitYamlBlock(value)).toBe(byParsing(value));
   });
 });

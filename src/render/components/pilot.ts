@@ -2,11 +2,9 @@
  * The Pilot component: istiod and everything it needs (per Istio 1.30.3 istio-discovery chart,
  * default values; facts in reference/istio-1.30.3-delta.md section 2).
  */
-import { isDeepStrictEqual } from 'node:util';
-import { parse } from 'yaml';
 import { isObject, type Json, type JsonObject, type K8sObject } from '../../manifest/objects.js';
 import { sortKeys } from '../../manifest/serialize.js';
-import { emitYaml } from '../../manifest/emit.js';
+import { emitYaml, emitYamlBlock } from '../../manifest/emit.js';
 import { mergeOverlay } from '../tree.js';
 import { chartLabels, imageRef, ownedLabels, stringMap, truthy, val, valMap, valStr, valTrue, type RenderContext } from '../context.js';
 import { injectorValues, istiodChartValues, type IstiodValues } from '../istiod-values.js';
@@ -214,9 +212,7 @@ function yamlText(value: unknown): string {
  * document ends inside a block scalar, whose text would otherwise lose its last line break.
  */
 function yamlBlock(value: unknown): string {
-  const text = emitYaml(value);
-  const trimmed = text.replace(/\n$/, '');
-  return isDeepStrictEqual(parse(trimmed), value) ? trimmed : text;
+  return emitYamlBlock(value);
 }
 
 function meshConfigMap(ctx: RenderContext): K8sObject {
