@@ -7,7 +7,7 @@ import {
   clientSkewWarning, compareVersions, controlPlaneOf, countVersions, countVersionsByRevision, danglingTags, meshVersions, parseImage, proxyOf,
   proxyRevision, skewProblems, skewWarning, versionOfImage, type ControlPlaneVersion, type MeshVersions, type ProxyVersion,
 } from '../../src/kube/mesh-versions.js';
-import { versionLines } from '../../src/cli/version-impl.js';
+import { versionLines } from '../../src/cli/version-remote.js';
 import { KubeError } from '../../src/kube/errors.js';
 import type { KubeClient } from '../../src/kube/types.js';
 import {
