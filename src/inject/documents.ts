@@ -82,11 +82,18 @@ function setIn(root: JsonObject, path: ObjectPath, value: Json | undefined): voi
  * Uint8Array, and an untouched document would then look changed.
  */
 function copyData(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(copyData);
-  if (value !== null && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value) as object | null)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyData(v)]));
+  if (Array.isArray(value)) return value.map((v) => copyData(v));
+  if (value === null || typeof value !== 'object') return value;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = copyData((value as Record<string, unknown>)[key]);
+    // An own "__proto__" key stays a key (Object.fromEntries kept it so).
+    if (key === '__proto__') Object.defineProperty(out, key, { value: v, writable: true, enumerable: true, configurable: true });
+    else out[key] = v;
   }
-  return value;
+  return out;
 }
 
 interface Mode {
@@ -186,8 +193,9 @@ function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: Workl
   setIn(holder, kind.podMeta, outcome.meta);
   setIn(holder, kind.podSpec, outcome.spec);
   report.warnings = outcome.warnings;
-  const same = JSON.stringify(outcome.meta) === JSON.stringify(meta) && JSON.stringify(outcome.spec) === JSON.stringify(spec);
-  report.action = outcome.previouslyInjected ? (same ? 'unchanged' : 'updated') : 'injected';
+  // Only a pod injected before can come out unchanged; the comparison costs two copies of its text.
+  const same = () => JSON.stringify(outcome.meta) === JSON.stringify(meta) && JSON.stringify(outcome.spec) === JSON.stringify(spec);
+  report.action = outcome.previouslyInjected ? (same() ? 'unchanged' : 'updated') : 'injected';
   return report;
 }
 

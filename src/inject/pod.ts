@@ -5,7 +5,7 @@
  * postProcessPod): skip rules, annotation checks, the template data, the strategic merge,
  * Prometheus merge, probe rewriting, the status annotation and container order.
  */
-import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
+import { copyJson, isObject, type Json, type JsonObject } from '../manifest/objects.js';
 import { parseYaml11 } from '../manifest/yaml11-data.js';
 import { ambientSkipDetail } from './ambient.js';
 import { parseGoBool, annotationProblems } from './annotations.js';
@@ -276,8 +276,8 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
     const foreign = FOREIGN_PROXIES.find((f) => isObject(c) && c.name === f.container);
     if (foreign) throw new InjectionError(`the pod already runs ${foreign.mesh}'s proxy (container "${foreign.container}"); one pod cannot be in two meshes: ${foreign.remedy} first`, ['spec']);
   }
-  const meta = structuredClone(input.meta);
-  let spec = structuredClone(input.spec);
+  const meta = copyJson(input.meta);
+  let spec = copyJson(input.spec);
   const skip = skipRule(injector, input, meta, spec, warnings);
   if (skip) return skip;
   const annotations = stringMap(meta, 'annotations');
@@ -306,7 +306,7 @@ export function injectPod(injector: Injector, input: PodInput): PodOutcome {
     proxyIds = proxyIdsForNamespace(injector.namespaces?.get(str(meta.namespace) || input.workload.namespace || 'default'));
   }
   // The pod as istiod receives it: what the user's own containers customize is read from here.
-  const original: PodInput = { ...input, spec: structuredClone(spec) };
+  const original: PodInput = { ...input, spec: copyJson(spec) };
   const statusPort = String(proxyConfig.statusPort ?? 15020);
   const overrides = parseOverrides(annotations[OVERRIDES_ANNOTATION]);
   const view = templateView(meta, spec, previousStatus, overrides, statusPort);
@@ -472,8 +472,8 @@ function parseStatus(text: string | undefined): PreviousStatus | undefined {
  * without its status annotation; containers recorded as overrides are put back where missing.
  */
 function templateView(meta: JsonObject, spec: JsonObject, status: PreviousStatus | undefined, overrides: Overrides, statusPort: string): { meta: JsonObject; spec: JsonObject } {
-  const vMeta = structuredClone(meta);
-  const vSpec = structuredClone(spec);
+  const vMeta = copyJson(meta);
+  const vSpec = copyJson(spec);
   if (status?.valid) {
     const drop = (field: 'containers' | 'initContainers', names: string[]) => {
       if (Array.isArray(vSpec[field])) vSpec[field] = list(vSpec[field]).filter((c) => !(isObject(c) && names.includes(str(c.name))));
@@ -652,8 +652,8 @@ export interface Uninjected {
  * InjectionError when the status annotation is not valid JSON.
  */
 export function uninjectPod(metaIn: JsonObject, specIn: JsonObject): Uninjected {
-  const meta = structuredClone(metaIn);
-  const spec = structuredClone(specIn);
+  const meta = copyJson(metaIn);
+  const spec = copyJson(specIn);
   const notes: string[] = [];
   const annotations = obj(meta.annotations) as Record<string, string>;
   let status: JsonObject;

@@ -178,6 +178,8 @@ export function* yamlDocuments(text: string, file: string, lineCounter = new Lin
   // `<<` merge keys as Kubernetes reads them (go-yaml merges in every document, not only in YAML 1.1 ones).
   // parseAllDocuments without the array: the same parser and composer, one document at a time.
   const composer = new Composer({ prettyErrors: false, uniqueKeys: true, merge: true });
+  // An alias is written `*name`: a stream without a `*` has none to look for.
+  const mayHaveAliases = text.includes('*');
   let index = 0;
   for (const doc of composer.compose(new Parser(lineCounter.addNewLine).parse(text))) {
     const err = doc.errors[0];
@@ -194,7 +196,7 @@ export function* yamlDocuments(text: string, file: string, lineCounter = new Lin
       throw new DataError(`a mapping key must be a scalar (text, a number or a boolean), not a ${isSeq(key.target) ? 'list' : 'map'}`,
         positionOfNode(key.at, lineCounter, file));
     }
-    const aliases = aliasNodes(doc);
+    const aliases = mayHaveAliases ? aliasNodes(doc) : [];
     const fault = aliasFault(doc, aliases);
     if (fault) throw new DataError(fault.message, positionOfNode(fault.at, lineCounter, file));
     let data: unknown;
@@ -218,15 +220,15 @@ function collectionKey(doc: Document.Parsed): { at: Node; target: Node } | undef
   while (stack.length > 0) {
     const node = stack.pop();
     if (isMap(node)) {
-      const children: unknown[] = [];
-      for (const pair of node.items) {
+      const items = node.items;
+      for (const pair of items) {
         const target: unknown = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
         if (isMap(target) || isSeq(target)) return { at: pair.key as Node, target };
-        children.push(pair.value);
       }
-      stack.push(...children.reverse());
+      // Children pushed last to first, so that they are visited first to last (no copies made).
+      for (let i = items.length - 1; i >= 0; i--) stack.push(items[i]!.value);
     } else if (isSeq(node)) {
-      stack.push(...[...node.items].reverse());
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]);
     }
   }
   return undefined;
@@ -238,9 +240,13 @@ function aliasNodes(doc: Document.Parsed): Alias[] {
   const stack: unknown[] = [doc.contents];
   while (stack.length > 0) {
     const node = stack.pop();
-    if (isAlias(node)) out.push(node);
-    else if (isMap(node)) stack.push(...node.items.flatMap((p) => [p.key, p.value]).reverse());
-    else if (isSeq(node)) stack.push(...[...node.items].reverse());
+    if (isAlias(node)) {
+      out.push(node);
+    } else if (isMap(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]!.value, node.items[i]!.key);
+    } else if (isSeq(node)) {
+      for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]);
+    }
   }
   return out;
 }

@@ -39,11 +39,29 @@ export function quoteSingle(s: string): string | undefined {
   return `'${s.replaceAll("'", "''")}'`;
 }
 
+/**
+ * isPlainSafe's answers by string. kube-inject writes the same keys and values (container fields,
+ * volume names, paths) into every workload, and the answer is a function of the string alone.
+ * Emptied when it reaches PLAIN_SAFE_LIMIT entries, so unique strings cannot make it grow without bound.
+ */
+const plainSafeMemo = new Map<string, boolean>();
+const PLAIN_SAFE_LIMIT = 50_000;
+
+function plainSafe(s: string): boolean {
+  let safe = plainSafeMemo.get(s);
+  if (safe === undefined) {
+    safe = isPlainSafe(s);
+    if (plainSafeMemo.size >= PLAIN_SAFE_LIMIT) plainSafeMemo.clear();
+    plainSafeMemo.set(s, safe);
+  }
+  return safe;
+}
+
 /** Returns true when `s` can be written plain in `mode` and read back as the same string. */
 export function plainSafeIn(s: string, mode: ScalarMode): boolean {
   if (mode === 'json') return false;
   // `,` ends a plain scalar inside `[...]`/`{...}`; the other flow indicators are never plain-safe.
-  return isPlainSafe(s) && (mode === 'block' || !s.includes(','));
+  return plainSafe(s) && (mode === 'block' || !s.includes(','));
 }
 
 /** Returns the YAML text of a non-string scalar (JSON's spelling; YAML's for non-finite numbers). */
