@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import type { Deps } from '../deps.js';
 import type { JsonObject, K8sObject } from '../manifest/objects.js';
 import type { RenderAssets } from '../render/config.js';
-import type { CrdSchemaSet } from '../render/crds.js';
+import { crdSchemaYaml, type CrdSchemaSet } from '../render/crds.js';
 import type { ChartData } from '../render/chart-values.js';
 
 /** Where the build writes the assets, parsed, so that start-up parses JSON instead of YAML. */
@@ -43,8 +43,9 @@ export async function loadAssets(deps: Deps, dir = deps.assetsDir): Promise<Rend
 }
 
 /**
- * Returns the assets read through the given functions (paths relative to the package root).
- * Shared by the CLI and the build, which writes the result to `dist/assets.json`.
+ * Returns the assets read through the given functions (paths relative to the package root), with the
+ * CRD schemas' YAML (crdSchemaYaml). Shared by the CLI and the build, which writes the result to
+ * `dist/assets.json`.
  */
 export async function readAssetSources(readText: (path: string) => Promise<string>, listFiles: (path: string) => Promise<string[]>): Promise<RenderAssets> {
   const [profileFiles, valuesText, chartText, crdText, templateFiles] = await Promise.all([
@@ -59,8 +60,9 @@ export async function readAssetSources(readText: (path: string) => Promise<strin
   for (const name of templateFiles.filter((n) => n.endsWith('.tmpl')).sort()) {
     injectionTemplates[name.slice(0, -'.tmpl'.length)] = await readText(join('manifests', 'injection', name));
   }
+  const crds = JSON.parse(crdText) as CrdSchemaSet;
   return {
     profiles, builtinValues: parse(valuesText) as JsonObject, charts: parse(chartText) as ChartData,
-    crds: JSON.parse(crdText) as CrdSchemaSet, injectionTemplates,
+    crds, injectionTemplates, crdSchemaYaml: crdSchemaYaml(crds),
   };
 }

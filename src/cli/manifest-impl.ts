@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { diffManifests, formatManifestDiff, summarizeManifestDiff } from '../manifest/diff.js';
 import { loadObjects } from '../manifest/load.js';
 import { toJson, toYamlStream } from '../manifest/serialize.js';
+import { writtenCrdSchemas } from '../render/crds.js';
 import { readInputFiles, writeOutputFile } from './inputs.js';
 import { configurationFrom, printWarnings } from './render-options.js';
 import type { RenderOptions } from './render-flags.js';
@@ -16,9 +17,9 @@ export interface ManifestGenerateOptions extends RenderOptions {
 
 /** Renders the configuration and writes the YAML stream to stdout or `-o FILE`. */
 export async function runManifestGenerate(deps: Deps, opts: ManifestGenerateOptions): Promise<void> {
-  const { config, rendering } = await configurationFrom(deps, opts);
+  const { config, assets, rendering } = await configurationFrom(deps, opts);
   printWarnings(deps, rendering.warnings);
-  const text = toYamlStream(rendering.objects.map((o) => o.object));
+  const text = toYamlStream(rendering.objects.map((o) => o.object), writtenCrdSchemas(assets.crds, assets.crdSchemaYaml));
   if (rendering.objects.length === 0) deps.stderr.write(`No objects rendered: every component is disabled (profile "${config.profile}").\n`);
   if (opts.output) {
     await writeOutputFile(deps, opts.output, text);

@@ -35,6 +35,27 @@ export function isPlainSafe(s: string): boolean {
 /** Memo of scalar text per string within one emitYaml call (keys and values repeat a lot in CRD schemas). */
 type Memo = Map<string, string>;
 
+/**
+ * Maps whose YAML is known already, each to the text `emitYaml` returns for it (a caller's cache of data
+ * it does not change, such as the CRD schemas the build wrote once: see RenderAssets.crdSchemaYaml).
+ */
+export type WrittenYaml = ReadonlyMap<object, string>;
+
+/** What one emitYaml call carries down: the scalar memo and the maps written already. */
+interface Emit {
+  memo: Memo;
+  written: WrittenYaml | undefined;
+}
+
+/**
+ * Returns `text` (lines as emitYaml writes them at the top level, ending in a newline) indented by
+ * `indent`, without the final newline. Empty lines (inside literal blocks) stay empty, as the
+ * emitter writes them.
+ */
+function indentText(text: string, indent: string): string {
+  return indent + text.slice(0, -1).replace(/\n(?=[^\n])/g, `\n${indent}`);
+}
+
 function scalar(value: string | number | boolean | null, memo: Memo): string {
   if (value === null) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
@@ -77,21 +98,23 @@ function presentKeys(obj: Record<string, unknown>): string[] {
  * Writes `value` whose line starts with `head` (`  key:` or `  -`); nested lines are indented
  * from `indent` (the indentation of the head's own level).
  */
-function write(value: unknown, head: string, indent: string, out: string[], memo: Memo, inSeq: boolean): void {
+function write(value: unknown, head: string, indent: string, out: string[], e: Emit, inSeq: boolean): void {
   if (Array.isArray(value)) {
     if (value.length === 0) { out.push(head + ' []'); return; }
-    if (inSeq) { writeSeq(value, indent + '  ', out, memo, head + ' '); return; }
+    if (inSeq) { writeSeq(value, indent + '  ', out, e, head + ' '); return; }
     out.push(head);
-    writeSeq(value, indent, out, memo, null);
+    writeSeq(value, indent, out, e, null);
     return;
   }
   if (value !== null && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
     const keys = presentKeys(obj);
     if (keys.length === 0) { out.push(head + ' {}'); return; }
-    if (inSeq) { writeMap(obj, keys, indent + '  ', out, memo, head + ' '); return; }
+    if (inSeq) { writeMap(obj, keys, indent + '  ', out, e, head + ' '); return; }
     out.push(head);
-    writeMap(obj, keys, indent + '  ', out, memo, null);
+    const known = e.written?.get(obj);
+    if (known !== undefined) out.push(indentText(known, indent + '  '));
+    else writeMap(obj, keys, indent + '  ', out, e, null);
     return;
   }
   if (typeof value === 'string' && blockable(value)) {
@@ -99,43 +122,47 @@ function write(value: unknown, head: string, indent: string, out: string[], memo
     out.push(head + ' ' + indicator!, ...lines);
     return;
   }
-  out.push(head + ' ' + scalar(value as string | number | boolean | null, memo));
+  out.push(head + ' ' + scalar(value as string | number | boolean | null, e.memo));
 }
 
 /** Writes map entries at `indent`; the first line starts with `first` instead when given (`- ` of a list item). */
-function writeMap(obj: Record<string, unknown>, keys: string[], indent: string, out: string[], memo: Memo, first: string | null): void {
+function writeMap(obj: Record<string, unknown>, keys: string[], indent: string, out: string[], e: Emit, first: string | null): void {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     const lead = i === 0 && first !== null ? first : indent;
-    write(obj[key], lead + scalar(key, memo) + ':', indent, out, memo, false);
+    write(obj[key], lead + scalar(key, e.memo) + ':', indent, out, e, false);
   }
 }
 
 /** Writes list items at `indent`; the first line starts with `first` instead when given (nested lists). */
-function writeSeq(list: unknown[], indent: string, out: string[], memo: Memo, first: string | null): void {
+function writeSeq(list: unknown[], indent: string, out: string[], e: Emit, first: string | null): void {
   for (let i = 0; i < list.length; i++) {
     const lead = i === 0 && first !== null ? first : indent;
-    write(list[i], lead + '-', indent, out, memo, true);
+    write(list[i], lead + '-', indent, out, e, true);
   }
 }
 
-/** Returns `value` (JSON data) as one YAML document ending in a newline. */
-export function emitYaml(value: unknown): string {
-  const memo: Memo = new Map();
+/**
+ * Returns `value` (JSON data) as one YAML document ending in a newline. A map nested in `value` (as a
+ * map's value) that `written` holds is written as the text given there, indented to its place; the
+ * caller vouches that the text is what this function returns for that map (the same bytes either way).
+ */
+export function emitYaml(value: unknown, written?: WrittenYaml): string {
+  const e: Emit = { memo: new Map(), written };
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]\n';
     const out: string[] = [];
-    writeSeq(value, '', out, memo, null);
+    writeSeq(value, '', out, e, null);
     return out.join('\n') + '\n';
   }
   if (value !== null && typeof value === 'object') {
     const keys = presentKeys(value as Record<string, unknown>);
     if (keys.length === 0) return '{}\n';
     const out: string[] = [];
-    writeMap(value as Record<string, unknown>, keys, '', out, memo, null);
+    writeMap(value as Record<string, unknown>, keys, '', out, e, null);
     return out.join('\n') + '\n';
   }
-  return scalar(value as string | number | boolean | null, memo) + '\n';
+  return scalar(value as string | number | boolean | null, e.memo) + '\n';
 }
 
 /**

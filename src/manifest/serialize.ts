@@ -1,12 +1,13 @@
 /** Deterministic YAML and JSON output of rendered objects. */
-import { emitYaml } from './emit.js';
+import { emitYaml, type WrittenYaml } from './emit.js';
 
 /**
  * Returns the objects as one YAML stream: keys sorted at every level (as istioctl's marshaller
  * does, so outputs diff cleanly), documents separated by `---`, no timestamps. Same input, same bytes.
+ * `written`: maps whose text is known already (see emitYaml); the output is the same without it.
  */
-export function toYamlStream(objects: readonly unknown[]): string {
-  return objects.map((o) => emitYaml(o)).join('---\n');
+export function toYamlStream(objects: readonly unknown[], written?: WrittenYaml): string {
+  return objects.map((o) => emitYaml(o, written)).join('---\n');
 }
 
 /** Returns one value as YAML with sorted keys. */

@@ -23,6 +23,11 @@ export interface RenderAssets {
   crds: CrdSchemaSet;
   /** Injection template name -> template text (`manifests/injection/<name>.tmpl`). */
   injectionTemplates: Record<string, string>;
+  /**
+   * Schema id -> the YAML of that schema of `crds` (crdSchemaYaml), for output that prints CRDs; absent in
+   * assets put together by hand, which then emit the schemas as usual.
+   */
+  crdSchemaYaml?: Record<string, string>;
 }
 
 /**

@@ -29,6 +29,7 @@
  * Every version renders with `subresources: {status: {}}`: all 33 upstream versions have exactly that,
  * and the generator refuses input where that is not so.
  */
+import { emitYaml, type WrittenYaml } from '../manifest/emit.js';
 import { clone, type JsonObject, type K8sObject } from '../manifest/objects.js';
 
 /** A printer column of a CRD version (`additionalPrinterColumns` entry without its description). */
@@ -84,11 +85,14 @@ const resourcePolicyKeep = { 'helm.sh/resource-policy': 'keep' };
  * annotation `helm.sh/resource-policy: keep`. `spec` reproduces the Istio 1.30.3 CRDs minus descriptions:
  * group, names {categories, kind, listKind, plural, shortNames?, singular}, scope, and per version
  * {name, served, storage, additionalPrinterColumns (only when non-empty), schema.openAPIV3Schema,
- * subresources {status: {}}}. Schemas are deep copies, so callers may edit the result freely.
+ * subresources {status: {}}}. With `schemas: 'copy'` (the default) every schema is a deep copy of its
+ * own, so callers may edit the result freely; with `'share'` each `openAPIV3Schema` is the set's own
+ * object (not to be modified), which costs no copying and lets output print it from `crdSchemaYaml`.
  * Throws an Error naming the CRD and version when a version refers to a schema id the set lacks
  * (a corrupt data file, not user input).
  */
-export function renderCrds(set: CrdSchemaSet, labels: Record<string, string>): K8sObject[] {
+export function renderCrds(set: CrdSchemaSet, labels: Record<string, string>, schemas: 'copy' | 'share' = 'copy'): K8sObject[] {
+  const schemaOf = (id: string, where: string) => (schemas === 'share' ? schemaById(set, id, where) : clone(schemaById(set, id, where)));
   return set.crds.map((crd) => ({
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -115,7 +119,7 @@ export function renderCrds(set: CrdSchemaSet, labels: Record<string, string>): K
         ...(version.printerColumns.length > 0
           ? { additionalPrinterColumns: version.printerColumns.map((column) => ({ ...column })) }
           : {}),
-        schema: { openAPIV3Schema: clone(schemaById(set, version.schema, `${crd.plural}.${crd.group} ${version.name}`)) },
+        schema: { openAPIV3Schema: schemaOf(version.schema, `${crd.plural}.${crd.group} ${version.name}`) },
         subresources: { status: {} },
       })),
     },
@@ -144,4 +148,31 @@ function schemaById(set: CrdSchemaSet, id: string, where: string): JsonObject {
   const schema = Object.hasOwn(set.schemas, id) ? set.schemas[id] : undefined;
   if (schema === undefined) throw new Error(`CRD schema set (${set.source}): ${where}: unknown schema id "${id}"`);
   return schema;
+}
+
+/**
+ * Returns the YAML of every schema of the set, by schema id, as `emitYaml` writes it (sorted keys,
+ * ending in a newline). The assets carry it (RenderAssets.crdSchemaYaml) so that printing the CRDs, three
+ * quarters of a full install's 690 KB of YAML, does not emit the same static schemas on every run.
+ */
+export function crdSchemaYaml(set: CrdSchemaSet): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, schema] of Object.entries(set.schemas)) out[id] = emitYaml(schema);
+  return out;
+}
+
+/**
+ * Returns, for emitYaml/toYamlStream, each schema object of `set` (the ones renderCrds shares into the CRDs)
+ * mapped to its text in `yaml` (crdSchemaYaml's result for this set); an empty map when `yaml` is absent.
+ * Schemas missing from `yaml` are left out (emitted as usual).
+ */
+export function writtenCrdSchemas(set: CrdSchemaSet, yaml: Readonly<Record<string, string>> | undefined): WrittenYaml {
+  const written = new Map<object, string>();
+  if (yaml) {
+    for (const [id, schema] of Object.entries(set.schemas)) {
+      const text = Object.hasOwn(yaml, id) ? yaml[id] : undefined;
+      if (text !== undefined) written.set(schema, text);
+    }
+  }
+  return written;
 }

@@ -83,10 +83,14 @@ function gatewayComponent(kind: 'ingress' | 'egress'): ComponentDef['render'] {
 const COMPONENTS: ComponentDef[] = [
   {
     name: 'Base', specKey: 'base',
-    // Of its k8s settings istioctl applies only the overlays to Base: its resource has no name to patch.
-    render: (ctx) => enabled(ctx, 'base')
-      ? [{ objects: renderBase(inComponentNamespace(ctx, 'base')), workload: '', container: '', path: 'components.base', specPath: ['components', 'base'], k8s: overlaysOnly(componentSpec(ctx, 'base')) }]
-      : [],
+    // Of its k8s settings istioctl applies only the overlays to Base: its resource has no name to patch. Without
+    // overlays, which may patch a CRD's schema, the CRDs share their schemas with the assets (no copying).
+    render: (ctx) => {
+      if (!enabled(ctx, 'base')) return [];
+      const k8s = overlaysOnly(componentSpec(ctx, 'base'));
+      const objects = renderBase(inComponentNamespace(ctx, 'base'), k8s.overlays === undefined ? 'share' : 'copy');
+      return [{ objects, workload: '', container: '', path: 'components.base', specPath: ['components', 'base'], k8s }];
+    },
   },
   {
     name: 'Pilot', specKey: 'pilot',

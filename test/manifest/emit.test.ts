@@ -64,6 +64,27 @@ describe('emitYaml', () => {
   });
 });
 
+describe('emitYaml with maps written already', () => {
+  it('writes a known map as its text, indented to its place, and emits the rest', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } } };
+    const doc = { spec: { versions: [{ name: 'v1', schema: { openAPIV3Schema: schema } }], other: schema } };
+    const written = new Map([[schema, emitYaml(schema)]]);
+    expect(emitYaml(doc, written)).toBe(emitYaml(doc));
+    const standIn = new Map([[schema, 'x: 1\ny:\n  z: |\n    a\n\n    b\n']]);
+    expect(emitYaml(doc, standIn)).toBe([
+      'spec:', '  other:', '    x: 1', '    y:', '      z: |', '        a', '', '        b',
+      '  versions:', '  - name: v1', '    schema:', '      openAPIV3Schema:', '        x: 1', '        y:', '          z: |', '            a', '', '            b', '',
+    ].join('\n'));
+  });
+
+  it('emits a known map that starts a list item or is the document itself as usual', () => {
+    const m = { a: 1 };
+    const standIn = new Map([[m, 'stand: in\n']]);
+    expect(emitYaml([m], standIn)).toBe('- a: 1\n');
+    expect(emitYaml(m, standIn)).toBe('a: 1\n');
+  });
+});
+
 describe('emitYamlBlock', () => {
   // The rule it replaces: drop the final newline unless the text then reads back as other data.
   const byParsing = (value: unknown) => {

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { JsonObject } from '../../src/manifest/objects.js';
-import { findCrdSchema, renderCrds, type CrdSchemaSet } from '../../src/render/crds.js';
+import { crdSchemaYaml, findCrdSchema, renderCrds, writtenCrdSchemas, type CrdSchemaSet } from '../../src/render/crds.js';
+import { toYamlStream } from '../../src/manifest/serialize.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const setPath = join(repoRoot, 'manifests/crds/istio-crds.json');
@@ -232,6 +233,34 @@ describe('renderCrds', () => {
     const schema = ((first!.spec as Node).versions as Node[])[0]!.schema as { openAPIV3Schema: Node };
     schema.openAPIV3Schema.type = 'changed';
     expect(set.schemas['trafficextensions.extensions.istio.io']!.type).toBe('object');
+  });
+
+  it('shares the set\'s schemas when asked, and makes everything else new', () => {
+    const [first, second] = renderCrds(set, labels, 'share');
+    expect(renderCrds(set, labels, 'share')).toStrictEqual(rendered);
+    const version = ((first!.spec as Node).versions as Node[])[0]!;
+    expect((version.schema as { openAPIV3Schema: Node }).openAPIV3Schema).toBe(set.schemas['trafficextensions.extensions.istio.io']);
+    expect(first!.metadata.labels).not.toBe(second!.metadata.labels);
+    expect((first!.spec as Node).names).not.toBe((renderCrds(set, labels, 'share')[0]!.spec as Node).names);
+  });
+
+  it('prints the schemas from crdSchemaYaml as emitting them prints them', () => {
+    const yaml = crdSchemaYaml(set);
+    expect(Object.keys(yaml)).toEqual(Object.keys(set.schemas));
+    const written = writtenCrdSchemas(set, yaml);
+    expect(written.size).toBe(Object.keys(set.schemas).length);
+    const shared = renderCrds(set, labels, 'share');
+    expect(toYamlStream(shared, written)).toBe(toYamlStream(rendered));
+    // Copies are not the set's objects, so they are emitted.
+    expect(toYamlStream(rendered, new Map([...written.keys()].map((schema) => [schema, 'stand: in\n'] as const)))).toBe(toYamlStream(rendered));
+    // The text is what is printed (not emitted again): a stand-in shows where it lands.
+    const [first] = shared;
+    const id = ((first!.spec as Node).versions as Node[]).map((v) => v.name);
+    const standIn = new Map([...written.keys()].map((schema) => [schema, 'stand: in\n'] as const));
+    const text = toYamlStream([first], standIn);
+    expect(text.match(/^ {8}stand: in$/gm)).toHaveLength(id.length);
+    expect(text).not.toContain('x-kubernetes-validations');
+    expect(writtenCrdSchemas(set, undefined).size).toBe(0);
   });
 
   it('throws naming the CRD when a version refers to a missing schema', () => {

@@ -4,6 +4,7 @@ import { loadAssets } from '../../src/cli/assets.js';
 import { resolveConfiguration, type ConfigRequest } from '../../src/render/config.js';
 import { renderManifests } from '../../src/render/render.js';
 import { toYamlStream } from '../../src/manifest/serialize.js';
+import { writtenCrdSchemas } from '../../src/render/crds.js';
 import type { JsonObject, K8sObject } from '../../src/manifest/objects.js';
 import { testDeps } from '../helpers.js';
 
@@ -223,6 +224,33 @@ spec:
     expect(c.readinessProbe.httpGet).toStrictEqual({ path: '/ready', port: 8080 });
     expect(c.env.slice(0, 6).map((e: any) => e.name)).toStrictEqual(['REVISION', 'PILOT_CERT_PROVIDER', 'POD_NAME', 'EXTRA_A', 'EXTRA_B', 'POD_NAMESPACE']);
     expect(c.env[2]).toStrictEqual({ name: 'POD_NAME', value: 'fixed', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } });
+  });
+
+  it('patches a CRD\'s schema through a Base overlay on a copy: the assets and later renderings keep the schema', () => {
+    const text = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+spec:
+  components:
+    base:
+      k8s:
+        overlays:
+        - kind: CustomResourceDefinition
+          name: gateways.networking.istio.io
+          patches:
+          - path: spec.versions.[name:v1].schema.openAPIV3Schema.properties.spec.type
+            value: patched
+`;
+    const schemaType = (objects: K8sObject[], version: string) => ((find(objects, 'CustomResourceDefinition', 'gateways.networking.istio.io') as any)
+      .spec.versions.find((v: any) => v.name === version).schema.openAPIV3Schema.properties.spec.type);
+    const patched = render({ files: [{ name: 'o.yaml', text }] });
+    expect(schemaType(patched, 'v1')).toBe('patched');
+    expect(schemaType(patched, 'v1beta1')).toBe('object');
+    expect((assets.crds.schemas['gateways.networking.istio.io'] as any).properties.spec.type).toBe('object');
+    const plain = render({});
+    expect(schemaType(plain, 'v1')).toBe('object');
+    const written = writtenCrdSchemas(assets.crds, assets.crdSchemaYaml);
+    expect(toYamlStream(patched, written)).toBe(toYamlStream(patched));
+    expect(toYamlStream(patched, written)).toContain('type: patched');
   });
 
   it('lets overlays pick list elements by value and take maps written as text, on Base too', () => {

@@ -6,15 +6,16 @@ import { renderCrds } from '../crds.js';
 import { chartLabels, truthy, val, valStr, type RenderContext } from '../context.js';
 
 /**
- * Returns the CRDs (less those named in `base.excludedCRDs`), `istio-reader-service-account` in
+ * Returns the CRDs (less those named in `base.excludedCRDs`; their schemas copied or shared with the assets as
+ * `schemas` says, see renderCrds), `istio-reader-service-account` in
  * `global.istioNamespace` (unless `global.enableReaderRBAC` is false), and, when `defaultRevision` names a
  * revision, the `istiod-default-validator` webhook configuration that validates for it, and the stable channel's
  * default-revision policy when the values ask for it.
  */
-export function renderBase(ctx: RenderContext): K8sObject[] {
+export function renderBase(ctx: RenderContext, schemas: 'copy' | 'share' = 'copy'): K8sObject[] {
   const excluded = val(ctx, 'base.excludedCRDs');
   const skip = new Set(Array.isArray(excluded) ? excluded.map(String) : []);
-  const out = renderCrds(ctx.assets.crds, chartLabels('base')).filter((crd) => !skip.has(crd.metadata.name));
+  const out = renderCrds(ctx.assets.crds, chartLabels('base'), schemas).filter((crd) => !skip.has(crd.metadata.name));
   const istioNamespace = valStr(ctx, 'global.istioNamespace', ctx.ns);
   if (val(ctx, 'global.enableReaderRBAC') !== false) {
     const pullSecrets = val(ctx, 'global.imagePullSecrets');
