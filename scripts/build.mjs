@@ -1,7 +1,9 @@
 // Builds dist/: the esbuild bundle of src/ and dist/assets.json (profiles, values, CRDs and
 // injection templates, parsed). Splitting keeps @kubernetes/client-node, ora, execa and the
 // renderer in lazy chunks, so commands start near bare-Node speed (figures in bench/README.md).
-import { build } from 'esbuild';
+// The chunks are written as ES modules (esbuild splits only that format) and then turned into
+// CommonJS, which Node loads synchronously: see toCommonJs below.
+import { build, transform } from 'esbuild';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,10 +67,9 @@ const result = await build({
   plugins: [yamlDebugSwitches, lazyCommanderChildProcess],
   logLevel: 'warning',
   chunkNames: 'chunks/[name]-[hash]',
-  // commander and yaml are CommonJS; their require() calls need a real require in ESM output.
-  banner: { js: "import { createRequire as __meshctlRequire } from 'node:module'; const require = __meshctlRequire(import.meta.url);" },
 });
 await writeFile(join(root, 'dist', 'meta.json'), JSON.stringify(result.metafile));
+await toCommonJs(join(root, 'dist'), Object.keys(result.metafile.outputs).filter((o) => o.endsWith('.js')).map((o) => join(root, o)));
 
 // Parse the YAML data once here, with the same code the CLI uses, so a run reads JSON only.
 const { readAssetSources } = await import(join(root, 'dist', 'build-assets.js'));
@@ -81,3 +82,36 @@ await writeFile(join(root, 'dist', 'assets.json'), JSON.stringify(assets));
 // The default profile's ingress gateway, which analyze of files assumes: rendered here so that run loads no renderer.
 const { renderDefaultIngressGateway } = await import(join(root, 'dist', 'build-ingress.js'));
 await writeFile(join(root, 'dist', 'ingress-gateway.json'), JSON.stringify(renderDefaultIngressGateway(assets)));
+
+/**
+ * Rewrites each ES-module chunk esbuild wrote as a CommonJS module, in place, and marks dist/ as
+ * CommonJS (dist/package.json). Node 20 loads an ES module graph through its asynchronous loader:
+ * every file is read on the thread pool, resolved as a URL and linked, which cost a cold run of
+ * `analyze` 10-25 ms of waiting and loader work (bench/README.md); `require` reads and compiles a
+ * file synchronously. esbuild splits chunks only in ESM output, so the split is done first and the
+ * format changed after: static imports between chunks become `require` calls, `import()` of a lazy
+ * chunk becomes a deferred `require`, so lazy chunks still load only when their command runs.
+ * `import.meta.url` (used to find dist/assets.json) becomes the file's own URL.
+ * @param dir dist/, where package.json goes
+ * @param files absolute paths of the .js outputs
+ * @throws when a chunk cannot be converted (esbuild's error, e.g. for top-level await)
+ */
+async function toCommonJs(dir, files) {
+  await Promise.all(files.map(async (file) => {
+    const source = await readFile(file, 'utf8');
+    const out = await transform(source, {
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      sourcefile: file,
+      supported: { 'dynamic-import': false },
+      define: { 'import.meta.url': '__meshctlModuleUrl' },
+      banner: source.includes('import.meta') ? "const __meshctlModuleUrl = require('node:url').pathToFileURL(__filename).href;" : '',
+      // The bundle step already reported warnings where they are meaningful (it knows which code is
+      // a dependency's); a second report of the same code from the format change is noise.
+      logLevel: 'error',
+    });
+    await writeFile(file, out.code);
+  }));
+  await writeFile(join(dir, 'package.json'), '{ "type": "commonjs" }\n');
+}

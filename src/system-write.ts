@@ -2,8 +2,8 @@
  * Writing on behalf of the user: files replaced atomically (keeping mode, owner and symlinks) and the
  * standard streams (write errors kept for main() to report). Used by `src/system.ts`.
  */
-import { constants, type Stats } from 'node:fs';
-import { access, chmod, chown, lstat, mkdtemp, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+// fs.promises is a lazy getter: node:fs/promises loads when a file is first written, not at start-up.
+import { constants, promises as fsp, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import type { OutStream } from './deps.js';
@@ -43,13 +43,13 @@ async function writeTarget(path: string): Promise<string> {
   for (let hops = 0; hops <= 40; hops++) {
     let info: Stats;
     try {
-      info = await lstat(current);
+      info = await fsp.lstat(current);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return current;
       throw e;
     }
     if (!info.isSymbolicLink()) return current;
-    current = resolve(await realpath(dirname(current)), await readlink(current));
+    current = resolve(await fsp.realpath(dirname(current)), await fsp.readlink(current));
   }
   throw Object.assign(new Error(`ELOOP: too many symbolic links encountered, open '${path}'`), { code: 'ELOOP', errno: -40 });
 }
@@ -67,7 +67,7 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   const target = await writeTarget(path);
   let existing: Stats | undefined;
   try {
-    existing = await stat(target);
+    existing = await fsp.stat(target);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
@@ -75,33 +75,33 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     if (existing.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${path}'`), { code: 'EISDIR', errno: -21 });
     if (!existing.isFile()) throw new WriteError(`cannot write ${path}: not a regular file`);
     const readOnly = (existing.mode & 0o222) === 0;
-    const writable = !readOnly && (await access(target, constants.W_OK).then(() => true, () => false));
+    const writable = !readOnly && (await fsp.access(target, constants.W_OK).then(() => true, () => false));
     if (!writable) throw new WriteError(`cannot write ${path}: ${readOnly ? 'the file is read-only' : 'permission denied (EACCES)'}`);
   }
-  const tmpDir = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
+  const tmpDir = await fsp.mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
   const tmp = join(tmpDir, basename(target));
   try {
-    await writeFile(tmp, text, { mode: existing ? existing.mode & 0o777 : 0o644 });
+    await fsp.writeFile(tmp, text, { mode: existing ? existing.mode & 0o777 : 0o644 });
     if (existing) {
       await keepOwner(tmp, existing);
       // After chown (which clears set-id bits), and not subject to the umask as the create was.
-      await chmod(tmp, existing.mode & 0o7777);
+      await fsp.chmod(tmp, existing.mode & 0o7777);
     }
-    await rename(tmp, target);
+    await fsp.rename(tmp, target);
   } finally {
-    await rm(tmpDir, { recursive: true, force: true });
+    await fsp.rm(tmpDir, { recursive: true, force: true });
   }
 }
 
 /** Gives `tmp` the owner and group of the file it replaces, as far as the system permits. */
 async function keepOwner(tmp: string, existing: Stats): Promise<void> {
-  const mine = await stat(tmp);
+  const mine = await fsp.stat(tmp);
   if (mine.uid === existing.uid && mine.gid === existing.gid) return;
   try {
-    await chown(tmp, existing.uid, existing.gid);
+    await fsp.chown(tmp, existing.uid, existing.gid);
   } catch {
     // Not root: a user may still give the file a group they belong to.
-    if (mine.gid !== existing.gid) await chown(tmp, -1, existing.gid).catch(() => undefined);
+    if (mine.gid !== existing.gid) await fsp.chown(tmp, -1, existing.gid).catch(() => undefined);
   }
 }
 

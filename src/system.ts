@@ -1,11 +1,12 @@
 /** The real process dependencies: streams, file system, environment. */
 import { isUtf8 } from 'node:buffer';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+// node:fs/promises and node:readline are reached only when used (fs.promises is a lazy getter,
+// readline a dynamic import): loading them and the stream modules they pull in cost every run,
+// `meshctl version` included, a few ms of start-up (bench/README.md).
+import { existsSync, promises as fsp, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Deps, FileSystem } from './deps.js';
+import type { Deps, FileSystem, OutStream } from './deps.js';
 import { processOutStream, writeFileAtomic } from './system-write.js';
 
 /** Returns the package root: the nearest ancestor of this module holding `profiles/default.yaml`. */
@@ -24,18 +25,18 @@ export function nodeFileSystem(): FileSystem {
   return {
     readText: readTextBounded,
     readDir: async (path) => {
-      const entries = await readdir(path, { withFileTypes: true });
+      const entries = await fsp.readdir(path, { withFileTypes: true });
       return Promise.all(entries.map(async (d) => {
         let kind: { isDirectory(): boolean; isFile(): boolean } = d;
         if (d.isSymbolicLink()) {
           // A link that cannot be followed (dangling, a loop) is left for the read to report.
-          kind = await stat(join(path, d.name)).catch(() => ({ isDirectory: () => false, isFile: () => true }));
+          kind = await fsp.stat(join(path, d.name)).catch(() => ({ isDirectory: () => false, isFile: () => true }));
         }
         // A link to a directory is not walked (a link to `.` would never end), as kubectl does not.
         return { name: d.name, isDirectory: d.isDirectory(), isSpecial: !kind.isDirectory() && !kind.isFile() };
       }));
     },
-    isDirectory: async (path) => (await stat(path)).isDirectory(),
+    isDirectory: async (path) => (await fsp.stat(path)).isDirectory(),
     writeAtomic: writeFileAtomic,
   };
 }
@@ -51,7 +52,7 @@ function codedError(code: string, message: string): NodeJS.ErrnoException {
  * stopped at the bound instead of growing one string until Node gives up.
  */
 async function readTextBounded(path: string, maxBytes = Number.MAX_SAFE_INTEGER): Promise<string> {
-  const handle = await open(path, 'r');
+  const handle = await fsp.open(path, 'r');
   try {
     const info = await handle.stat();
     if (info.isFile() && info.size > maxBytes) throw codedError('EFBIG', `${path}: larger than ${maxBytes} bytes`);
@@ -179,7 +180,8 @@ function readStdin(maxBytes = Number.MAX_SAFE_INTEGER): Promise<string> {
 }
 
 /** Asks one question on the terminal (the prompt goes to stderr, so stdout stays data). */
-function prompt(question: string): Promise<string | undefined> {
+async function prompt(question: string): Promise<string | undefined> {
+  const { createInterface } = await import('node:readline');
   // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   return new Promise((resolve) => {
@@ -217,19 +219,29 @@ export function systemDeps(): Deps {
   const assetsDir = findAssetsDir();
   const pkg = JSON.parse(readFileSync(join(assetsDir, 'package.json'), 'utf8')) as { version: string };
   const signal = interruptSignal();
+  let stdout: OutStream | undefined;
+  let stderr: OutStream | undefined;
   return {
     get signal() {
       return signal();
     },
     prompt,
     // Write errors are kept, not thrown: main() reports stdout's (a reader gone away is no error);
-    // stderr's have nowhere to be reported and are dropped.
-    // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
-    stdout: processOutStream(process.stdout, 'stdout', process.stdout.isTTY === true),
-    // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
-    stderr: processOutStream(process.stderr, 'stderr', process.stderr.isTTY === true),
+    // stderr's have nowhere to be reported and are dropped. Each of Node's process streams is
+    // created on first use (a stream object and the modules behind it: a run that never writes to
+    // stderr or reads stdin does not pay for them), so these are getters made once.
+    get stdout() {
+      // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
+      return (stdout ??= processOutStream(process.stdout, 'stdout', process.stdout.isTTY === true));
+    },
+    get stderr() {
+      // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
+      return (stderr ??= processOutStream(process.stderr, 'stderr', process.stderr.isTTY === true));
+    },
     readStdin,
-    stdinIsTTY: process.stdin.isTTY === true,
+    get stdinIsTTY() {
+      return process.stdin.isTTY === true;
+    },
     env: process.env,
     fs: nodeFileSystem(),
     assetsDir,

@@ -1,5 +1,6 @@
 /** End to end: the built bin/meshctl, run as a user would, with execa. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -60,6 +61,30 @@ describe('bin/meshctl', () => {
       const chunkInputs = Object.keys(meta.outputs[chunk]?.inputs ?? {});
       expect(chunkInputs.filter((i) => /client-node|node_modules\/(ora|execa)\//.test(i))).toStrictEqual([]);
     }
+  });
+
+  it('loads as CommonJS, without the ES module loader, and leaves lazy chunks and unused built-ins unloaded', async () => {
+    expect(JSON.parse(readFileSync(join(repoRoot, 'dist/package.json'), 'utf8'))).toStrictEqual({ type: 'commonjs' });
+    const meta = JSON.parse(readFileSync(join(repoRoot, 'dist/meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const outputs = Object.keys(meta.outputs).filter((o) => o.endsWith('.js'));
+    for (const output of outputs) {
+      expect(readFileSync(join(repoRoot, output), 'utf8'), output).not.toMatch(/^(import|export)\b[\s{*]/m);
+    }
+    const clientChunks = outputs.filter((o) => Object.keys(meta.outputs[o]!.inputs).some((i) => i.includes('@kubernetes/client-node')));
+    expect(clientChunks.length).toBeGreaterThan(0);
+    // A preload reports, at exit, which built-in modules Node loaded and which files require() read.
+    const dir = mkdtempSync(join(tmpdir(), 'meshctl-load-'));
+    const report = join(dir, 'loaded.json');
+    const preload = join(dir, 'report.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ builtins: process.moduleLoadList, files: Object.keys(require.cache) })));\n`);
+    const r = await execa(process.execPath, ['-r', preload, bin, 'version', '--short']);
+    expect(r.stdout).toBe(pkg.version);
+    const loaded = JSON.parse(readFileSync(report, 'utf8')) as { builtins: string[]; files: string[] };
+    expect(loaded.files).toContain(join(repoRoot, 'dist/meshctl.js'));
+    expect(loaded.builtins).not.toContain('NativeModule internal/modules/esm/module_job');
+    for (const unused of ['readline', 'fs/promises', 'child_process']) expect(loaded.builtins).not.toContain(`NativeModule ${unused}`);
+    for (const chunk of clientChunks) expect(loaded.files).not.toContain(join(repoRoot, chunk));
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
