@@ -12,7 +12,8 @@
  * document last parsed again, so a burst of findings on one document parses it once.
  */
 import { isMap, isNode, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { yamlDocuments, type SourceDocument } from './yaml-docs.js';
+import { plainYamlDocuments } from './plain-yaml-docs.js';
+import { isJsonFile, yamlDocuments, type SourceDocument } from './yaml-docs.js';
 
 /** What every document of one stream shares. */
 interface StreamText {
@@ -56,7 +57,9 @@ class CompactDocument implements SourceDocument {
  * `lineCounter` always refer to the whole stream, so positionOf gives the same answer either way.
  *
  * Streams with a directive (`%YAML`, `%TAG`) keep their trees: a directive can change how
- * documents after it read, which a document parsed on its own would not see.
+ * documents after it read, which a document parsed on its own would not see. Streams in the plain
+ * subset of src/manifest/plain-yaml-docs.ts are read into data by js-yaml, with the same data and
+ * numbering, and no document tree is built until a position is asked for.
  */
 export function* compactYamlDocuments(text: string, file: string): Generator<SourceDocument> {
   const lineCounter = new LineCounter();
@@ -65,6 +68,19 @@ export function* compactYamlDocuments(text: string, file: string): Generator<Sou
     return;
   }
   const stream: StreamText = { text };
+  // Streams in the plain subset are read without building trees (src/manifest/plain-yaml-docs.ts):
+  // `yaml` then parses only the documents a position is asked of. JSON files keep their strict check.
+  const plain = isJsonFile(file) ? undefined : plainYamlDocuments(text);
+  if (plain) {
+    const { documents, lineCounter: lines } = plain;
+    for (let i = 0; i < documents.length; i++) {
+      const d = documents[i]!;
+      // Let go of each document as it is handed over: a caller that drops it (a kind it skips) frees its data.
+      documents[i] = undefined!;
+      yield new CompactDocument(file, d.index, d.data, lines, stream, d.start, d.end);
+    }
+    return;
+  }
   for (const live of yamlDocuments(text, file, lineCounter)) {
     const [from, , to] = live.doc.range;
     // From the start of the line: a first document indented (`  a: 1`) must keep its indentation.
