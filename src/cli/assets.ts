@@ -43,6 +43,16 @@ export async function loadAssets(deps: Deps, dir = deps.assetsDir): Promise<Rend
 }
 
 /**
+ * Returns `assets` with what the build adds for start-up: the IstioOperator checks of the built-in profiles
+ * (checkBuiltinSpecs, as RenderAssets.checkedSpecs), so that rendering one of them without overlays loads no
+ * validator (prebuilt-config.ts). The build writes the result to `dist/assets.json`; loads the validator.
+ */
+export async function withBuiltinChecks(assets: RenderAssets): Promise<RenderAssets> {
+  const { checkBuiltinSpecs } = await import('../render/config.js');
+  return { ...assets, checkedSpecs: checkBuiltinSpecs(assets) };
+}
+
+/**
  * Returns the assets read through the given functions (paths relative to the package root), with the
  * CRD schemas' YAML (crdSchemaYaml). Shared by the CLI and the build, which writes the result to
  * `dist/assets.json`.

@@ -8,7 +8,7 @@ import { connectCluster, type KubeGlobals } from './kube-flags.js';
 import { confirm } from './prompt.js';
 import type { RenderOptions } from './render-flags.js';
 import { configurationFrom, printWarnings } from './render-options.js';
-import { clusterSettings } from '../render/config.js';
+import { clusterSettings } from '../render/resolve.js';
 
 /** Flags of `install` and `upgrade`. */
 export interface InstallFlags extends RenderOptions {

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { flattenToFlags } from '../manifest/flatten.js';
 import { isObject, type Json } from '../manifest/objects.js';
 import { toJson, toYaml } from '../manifest/serialize.js';
-import { profileNames, type MeshConfiguration } from '../render/config.js';
+import { profileNames, type MeshConfiguration } from '../render/resolve.js';
 import { getPath, parsePath } from '../render/tree.js';
 import { loadAssets } from './assets.js';
 import { configurationFrom, printWarnings } from './render-options.js';

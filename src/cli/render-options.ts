@@ -1,6 +1,7 @@
 /** Turning the rendering flags into a configuration (loaded only by commands that render). */
 import type { Deps } from '../deps.js';
-import { resolveConfiguration, type MeshConfiguration, type RenderAssets } from '../render/config.js';
+import type { ConfigRequest, MeshConfiguration, RenderAssets } from '../render/resolve.js';
+import { resolvePrebuilt } from '../render/prebuilt-config.js';
 import { renderManifests, type Rendering, type RenderOptions as RenderingOptions } from '../render/render.js';
 import { loadAssets } from './assets.js';
 import type { RenderOptions } from './render-flags.js';
@@ -17,7 +18,9 @@ export async function configurationFrom(deps: Deps, opts: RenderOptions, profile
   const paths = splitFileFlags(opts.filename);
   const [assets, files] = await Promise.all([loadAssets(deps), readInputFiles(deps, paths)]);
   const detected = cluster.kubernetesGitVersion === undefined ? {} : { kubernetesGitVersion: cluster.kubernetesGitVersion };
-  const config = resolveConfiguration(assets, { files, sets: opts.set ?? [], revision: opts.revision, profile, force: opts.force, ...detected });
+  const request: ConfigRequest = { files, sets: opts.set ?? [], revision: opts.revision, profile, force: opts.force, ...detected };
+  // A built-in profile without overlays was validated by the build: the validator is loaded only for other requests.
+  const config = resolvePrebuilt(assets, request) ?? (await import('../render/config.js')).resolveConfiguration(assets, request);
   // The charts see the cluster's version too (istio-cni picks its bin dir from it on GKE).
   return { config, assets, rendering: renderManifests(config, assets, { ...detected, ...rendering }) };
 }

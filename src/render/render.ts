@@ -5,7 +5,7 @@
  */
 import { ConfigValueError } from '../errors.js';
 import { apiGroup, isObject, type JsonObject, type K8sObject } from '../manifest/objects.js';
-import { configErrorAt, type MeshConfiguration, type RenderAssets } from './config.js';
+import { configErrorAt, type MeshConfiguration, type RenderAssets } from './resolve.js';
 import { makeContext, type RenderContext } from './context.js';
 import { renderBase } from './components/base.js';
 import { isRemote, renderPilot, withChartValues } from './components/pilot.js';
