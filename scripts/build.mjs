@@ -4,7 +4,7 @@
 // The chunks are written as ES modules (esbuild splits only that format) and then turned into
 // CommonJS, which Node loads synchronously: see toCommonJs below.
 import { build, transform } from 'esbuild';
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,6 +82,8 @@ await writeFile(join(root, 'dist', 'assets.json'), JSON.stringify(assets));
 // The default profile's ingress gateway, which analyze of files assumes: rendered here so that run loads no renderer.
 const { renderDefaultIngressGateway } = await import(join(root, 'dist', 'build-ingress.js'));
 await writeFile(join(root, 'dist', 'ingress-gateway.json'), JSON.stringify(renderDefaultIngressGateway(assets)));
+// The schema validators' code, which they read and compile piece by piece when they first run (src/schema/lazy-validators.ts).
+await copyFile(join(root, 'src', 'generated', 'schema-validators.txt'), join(root, 'dist', 'schema-validators.txt'));
 
 /**
  * Rewrites each ES-module chunk esbuild wrote as a CommonJS module, in place, and marks dist/ as

@@ -5,19 +5,21 @@
 //                                      metadata of @kubernetes/client-node (Kubernetes 1.34 API)
 //   src/generated/istio-validators.js  the 15 Istio 1.30.3 CRDs (manifests/crds/istio-crds.json),
 //                                      every served version
+//   src/generated/schema-validators.txt  the code of both: ajv's top-level declarations, one a line
 //
-//   node scripts/gen-k8s-schemas.mjs           write both modules (and their .d.ts)
+//   node scripts/gen-k8s-schemas.mjs           write them (and the modules' .d.ts)
 //   node scripts/gen-k8s-schemas.mjs --check   exit 1 if any of them is missing or stale
 //
-// Sizes and cost, measured with Node 20: k8s-validators.js ~700 KB, istio-validators.js ~730 KB
-// (53 KB and 70 KB gzipped) of ajv code, and a valid object validates in a few microseconds.
-// Compiling the schemas at run time instead would cost over a second. Both modules are static imports
-// of src/schema/validate-object.ts because schemaProblems() is synchronous (it runs inside the
-// analyzer loop). Parsing all of that code as module source cost `analyze` of a few files ~60 ms of
-// start-up (V8 pre-parses every function of a module it loads), so each module keeps ajv's top-level
-// declarations as string literals, which V8 only scans, and a kind's validator compiles the
-// declarations it reaches (precomputed here) with `new Function` on its first call: a run pays for
-// the kinds it meets. A declaration shared by two kinds is compiled once per kind that is used.
+// Sizes and cost, measured with Node 20: ~1.4 MB of ajv code (about 120 KB gzipped), and a valid
+// object validates in a few microseconds. Compiling the schemas at run time instead would cost over
+// a second. schemaProblems() is synchronous (it runs inside the analyzer loop), so the validators
+// must be ready without awaiting anything. Parsing all of that code as module source cost `analyze`
+// of a few files ~60 ms of start-up (V8 pre-parses every function of a module it loads), and even
+// kept as string literals it was 1.4 MB for V8 to scan on every run; so the modules hold only a
+// table of ajv's declarations (name, offset and length in the text file, the declarations each
+// names), and src/schema/lazy-validators.ts reads the text on the first validation and compiles
+// each declaration when it is first called: a run pays for the parts of the schemas its objects
+// reach (all of Bookinfo: ~250 KB of the 1.4 MB). scripts/build.mjs copies the text into dist/.
 //
 // The output is deterministic: same inputs and ajv version, same bytes.
 import Ajv from 'ajv';
@@ -415,14 +417,13 @@ function jsonLiteralEnd(code, from) {
 
 /**
  * Splits ajv's standalone ESM output into its top-level declarations (schema literals, format
- * regexps, runtime helpers, validate functions) and returns `{text, lazy(exportName)}`: `text` declares
- * them as string literals plus the `lazyValidator` helper, and `lazy(name)` is the expression of a
- * validate function that compiles the declarations `name` reaches on its first call. ajv's
- * `require("ajv/dist/runtime/x").default` helpers become ESM imports handed to the compiled code.
- * Whether one declaration uses another is read from the identifiers in its source (acorn's tokens),
- * which can only over-include. Deterministic: declarations keep ajv's order.
+ * regexps, runtime helpers, validate functions) and returns `{declarations, helpers, entry(exportName)}`:
+ * `declarations` in ajv's order, each `{name, source, isFunction, uses}` where `uses` are the indices
+ * of the declarations its source names (read from acorn's tokens, which can only over-include);
+ * `helpers` the ajv runtime modules the code reads as `runtime["ajv/dist/runtime/x"]` (ajv emits
+ * `require("ajv/dist/runtime/x").default`); `entry(name)` the index of an export's validate function.
  */
-function lazyDeclarations(code) {
+function splitDeclarations(code) {
   const program = parseJs(code, { ecmaVersion: 'latest', sourceType: 'module' });
   const exported = new Map();
   const declarations = [];
@@ -434,64 +435,94 @@ function lazyDeclarations(code) {
       continue;
     }
     if (node.type === 'FunctionDeclaration') {
-      declarations.push({ name: node.id.name, source: code.slice(node.start, node.end) });
+      declarations.push({ name: node.id.name, source: code.slice(node.start, node.end), isFunction: true });
     } else if (node.type === 'VariableDeclaration' && node.declarations.length === 1) {
       const d = node.declarations[0];
       const required = d.init.type === 'MemberExpression' && d.init.object.type === 'CallExpression' && d.init.object.callee.name === 'require'
         ? d.init.object.arguments[0].value : undefined;
       if (required !== undefined) {
         if (!helpers.includes(required)) helpers.push(required);
-        declarations.push({ name: d.id.name, source: `const ${d.id.name} = runtime[${JSON.stringify(required)}];` });
+        declarations.push({ name: d.id.name, source: `const ${d.id.name} = runtime[${JSON.stringify(required)}];`, isFunction: false });
       } else {
-        declarations.push({ name: d.id.name, source: code.slice(node.start, node.end) });
+        declarations.push({ name: d.id.name, source: code.slice(node.start, node.end), isFunction: false });
       }
     } else {
       throw new Error(`gen-k8s-schemas: unexpected ${node.type} in ajv's standalone code`);
     }
   }
   const index = new Map(declarations.map((d, i) => [d.name, i]));
-  const uses = declarations.map((d) => {
+  for (const d of declarations) {
     const names = new Set();
-    const tokens = /[A-Za-z_$][\w$]*/g;
-    for (const m of d.source.matchAll(tokens)) if (index.has(m[0]) && m[0] !== d.name) names.add(index.get(m[0]));
-    return [...names];
-  });
-  const lazy = (exportName) => {
-    const entry = exported.get(exportName);
-    if (!index.has(entry)) throw new Error(`gen-k8s-schemas: export ${exportName} has no declaration`);
-    const reached = new Set();
-    const stack = [index.get(entry)];
-    while (stack.length) {
-      const i = stack.pop();
-      if (reached.has(i)) continue;
-      reached.add(i);
-      stack.push(...uses[i]);
-    }
-    return `lazyValidator(${JSON.stringify(entry)}, [${[...reached].sort((a, b) => a - b).join(',')}])`;
+    for (const m of d.source.matchAll(/[A-Za-z_$][\w$]*/g)) if (index.has(m[0]) && m[0] !== d.name) names.add(index.get(m[0]));
+    d.uses = [...names].sort((a, b) => a - b);
+  }
+  const entry = (exportName) => {
+    const name = exported.get(exportName);
+    if (!index.has(name)) throw new Error(`gen-k8s-schemas: export ${exportName} has no declaration`);
+    return index.get(name);
   };
-  const text = [
-    ...helpers.map((h, i) => `import __ajv_${i} from ${JSON.stringify(h.endsWith('.js') ? h : `${h}.js`)};`),
-    `const runtime = {${helpers.map((h, i) => `${JSON.stringify(h)}: __ajv_${i}.default ?? __ajv_${i}`).join(', ')}};`,
-    '// ajv\'s standalone code, one top-level declaration per string (see scripts/gen-k8s-schemas.mjs).',
-    'const declarations = [',
-    ...declarations.map((d) => `${JSON.stringify(d.source)},`),
-    '];',
-    LAZY_VALIDATOR,
-  ].join('\n');
-  return { text, lazy };
+  return { declarations, helpers, entry };
 }
 
-const LAZY_VALIDATOR = `/** Returns a validate function that compiles the declarations \`parts\` and returns \`entry\` on its first call. */
-function lazyValidator(entry, parts) {
-  let compiled;
-  const validate = (data, context) => {
-    compiled ??= new Function('runtime', \`"use strict";\${parts.map((i) => declarations[i]).join('\\n')}\\nreturn \${entry};\`)(runtime);
-    const valid = compiled(data, context);
-    validate.errors = compiled.errors;
-    return valid;
+/** The file that holds the validators' code, beside the modules in src/generated/ and in dist/ (scripts/build.mjs copies it). */
+export const CODE_FILE = 'schema-validators.txt';
+
+/**
+ * Collects the declarations' sources of both modules into the text of CODE_FILE, one declaration
+ * a line, a text shared by both modules (the Kubernetes definitions the Istio kinds reach for their
+ * metadata) stored once. `add(source)` returns its `[offset, length]` in the text.
+ */
+function codeText() {
+  const parts = [];
+  const offsets = new Map();
+  let length = 0;
+  return {
+    add(source) {
+      if (source.includes('\n')) throw new Error('gen-k8s-schemas: a declaration spans lines; ajv was asked for lines: false');
+      let offset = offsets.get(source);
+      if (offset === undefined) {
+        offset = length;
+        offsets.set(source, offset);
+        parts.push(source, '\n');
+        length += source.length + 1;
+      }
+      return [offset, source.length];
+    },
+    text: () => parts.join(''),
+    length: () => length,
   };
-  return validate;
-}`;
+}
+
+/**
+ * Returns the module text that sets up the lazy validators of one ajv standalone output: imports of
+ * ajv's runtime helpers, and `const validators = lazyValidators({...})` with the table of its
+ * declarations (`[name, offset, length, 1 for a function, ...indices of the declarations it uses]`)
+ * into `text`. The caller appends the exports, `validators.validator(entry)` per kind.
+ * The length of the finished text is filled in last (`CODE_LENGTH`), as both modules share it.
+ */
+function lazyModuleText(split, text) {
+  const { declarations, helpers } = split;
+  const rows = declarations.map((d) => JSON.stringify([d.name, ...text.add(d.source), d.isFunction ? 1 : 0, ...d.uses]));
+  return [
+    ...helpers.map((h, i) => `import __ajv_${i} from ${JSON.stringify(h.endsWith('.js') ? h : `${h}.js`)};`),
+    "import { lazyValidators } from '../schema/lazy-validators.js';",
+    "import { readGeneratedData } from '../system.js';",
+    `// ajv's standalone code: each top-level declaration is a line of ${CODE_FILE}, compiled when first called`,
+    '// (see scripts/gen-k8s-schemas.mjs and src/schema/lazy-validators.ts).',
+    'const validators = lazyValidators({',
+    `  file: ${JSON.stringify(CODE_FILE)},`,
+    '  length: CODE_LENGTH,',
+    '  read: readGeneratedData,',
+    `  runtime: {${helpers.map((h, i) => `${JSON.stringify(h)}: __ajv_${i}.default ?? __ajv_${i}`).join(', ')}},`,
+    '  // [name, offset, length, 1 for a function, ...the declarations it uses]',
+    '  declarations: [',
+    ...rows.map((r) => `    ${r},`),
+    '  ],',
+    '});',
+    '/** The lazy validators behind the exports (`compileAll()` checks that every declaration is found). */',
+    'export const validatorCode = validators;',
+  ].join('\n');
+}
 
 /** Returns every schema the generator compiles: `{defs, core: [{entry, schema}], istio: [{crd, schema}]}`. */
 export async function buildSchemas() {
@@ -523,11 +554,12 @@ export async function generateSources() {
   coreAjv.addSchema(defs);
   for (const { schema } of core) coreAjv.addSchema(schema);
   const coreExports = Object.fromEntries(core.map(({ entry }, i) => [`k${i}`, coreId(entry.apiVersion, entry.kind)]));
-  const coreCode = lazyDeclarations(dropUnusedSchemaConsts(standaloneCode(coreAjv, coreExports)));
-  const coreTable = core.map(({ entry }, i) => `  ${JSON.stringify(`${entry.apiVersion}/${entry.kind}`)}: ${coreCode.lazy(`k${i}`)},`);
+  const text = codeText();
+  const coreSplit = splitDeclarations(dropUnusedSchemaConsts(standaloneCode(coreAjv, coreExports)));
+  const coreTable = core.map(({ entry }, i) => `  ${JSON.stringify(`${entry.apiVersion}/${entry.kind}`)}: validators.validator(${coreSplit.entry(`k${i}`)}),`);
   const k8sJs = [
     ...HEADER(`the @kubernetes/client-node ${modelsVersion} model metadata`),
-    coreCode.text,
+    lazyModuleText(coreSplit, text),
     '/** Validators by `<apiVersion>/<kind>`. */',
     'export const coreValidators = {',
     ...coreTable,
@@ -541,29 +573,32 @@ export async function generateSources() {
   istioAjv.addSchema(shared.defs);
   for (const schema of shared.roots) istioAjv.addSchema(schema);
   const istioExports = Object.fromEntries(istio.map(({ crd }, i) => [`i${i}`, istioId(crd)]));
-  const istioCode = lazyDeclarations(dropUnusedSchemaConsts(standaloneCode(istioAjv, istioExports)));
+  const istioSplit = splitDeclarations(dropUnusedSchemaConsts(standaloneCode(istioAjv, istioExports)));
   const kinds = istio.map(({ crd }, i) => ({
     id: istioId(crd), group: crd.group, kind: crd.kind, versions: crd.versions.filter((v) => v.served).map((v) => v.name), fn: `i${i}`,
   }));
   const istioJs = [
     ...HEADER(`manifests/crds/istio-crds.json (${source})`),
-    istioCode.text,
+    lazyModuleText(istioSplit, text),
     '/** One entry per CRD: schema id, group, kind, served versions and its validator. */',
     'export const istioKinds = [',
-    ...kinds.map((k) => `  { id: ${JSON.stringify(k.id)}, group: ${JSON.stringify(k.group)}, kind: ${JSON.stringify(k.kind)}, versions: ${JSON.stringify(k.versions)}, validate: ${istioCode.lazy(k.fn)} },`),
+    ...kinds.map((k) => `  { id: ${JSON.stringify(k.id)}, group: ${JSON.stringify(k.group)}, kind: ${JSON.stringify(k.kind)}, versions: ${JSON.stringify(k.versions)}, validate: validators.validator(${istioSplit.entry(k.fn)}) },`),
     '];',
     '',
   ].join('\n');
+  const withLength = (js) => js.replace('  length: CODE_LENGTH,', `  length: ${text.length()},`);
 
   return {
-    'k8s-validators.js': k8sJs,
+    'k8s-validators.js': withLength(k8sJs),
     'k8s-validators.d.ts': K8S_DTS,
-    'istio-validators.js': istioJs,
+    'istio-validators.js': withLength(istioJs),
     'istio-validators.d.ts': ISTIO_DTS,
+    [CODE_FILE]: text.text(),
   };
 }
 
 const VALIDATE_FN = `import type { ErrorObject } from 'ajv';
+import type { LazyValidators } from '../schema/lazy-validators.js';
 
 /** An ajv validate function: returns true when \`data\` is valid, else sets \`errors\` (every error). */
 export interface SchemaValidateFunction {
@@ -577,6 +612,9 @@ const K8S_DTS = `// Generated by scripts/gen-k8s-schemas.mjs. Do not edit.
 ${VALIDATE_FN}
 /** Validators by \`<apiVersion>/<kind>\`, e.g. \`apps/v1/Deployment\`, \`v1/Service\`. */
 export declare const coreValidators: Readonly<Record<string, SchemaValidateFunction>>;
+
+/** The lazy validators behind \`coreValidators\` (see src/schema/lazy-validators.ts). */
+export declare const validatorCode: LazyValidators;
 `;
 
 const ISTIO_DTS = `// Generated by scripts/gen-k8s-schemas.mjs. Do not edit.
@@ -592,6 +630,9 @@ export interface IstioKindEntry {
 }
 
 export declare const istioKinds: readonly IstioKindEntry[];
+
+/** The lazy validators behind \`istioKinds\` (see src/schema/lazy-validators.ts). */
+export declare const validatorCode: LazyValidators;
 `;
 
 function sortKeys(obj) {
