@@ -8,6 +8,7 @@ import { useColor } from './color.js';
 
 // The renderer, its data and the schema validator load only when a manifest command runs.
 const impl = () => import('./manifest-impl.js');
+const diffImpl = () => import('./manifest-diff-impl.js');
 
 /** Adds `manifest generate` and `manifest diff` to the program. */
 export function registerManifest(program: AnyCommand, deps: Deps): void {
@@ -27,5 +28,5 @@ export function registerManifest(program: AnyCommand, deps: Deps): void {
     .argument('<b>', 'second manifest file')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
     .option('--exit-code', 'exit with 1 when they differ (like git diff --exit-code)')
-    .action(async (a, b, opts, cmd) => (await impl()).runManifestDiff(deps, a, b, { output: opts.output, exitCode: opts.exitCode === true, color: useColor(deps, 'stdout', cmd.optsWithGlobals()) }));
+    .action(async (a, b, opts, cmd) => (await diffImpl()).runManifestDiff(deps, a, b, { output: opts.output, exitCode: opts.exitCode === true, color: useColor(deps, 'stdout', cmd.optsWithGlobals()) }));
 }
