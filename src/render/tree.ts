@@ -148,12 +148,19 @@ export function getPath(root: Json | undefined, steps: readonly PathStep[]): Jso
  */
 export function mergeOverlay(base: Json | undefined, overlay: Json | undefined): Json | undefined {
   if (overlay === undefined) return structuredClone(base);
-  if (isObject(base) && isObject(overlay)) {
+  if (!isObject(base) || !isObject(overlay)) return structuredClone(overlay);
+  // `__proto__` as a key takes the copying path, which reads and assigns it as the merge always has.
+  if (Object.hasOwn(base, '__proto__') || Object.hasOwn(overlay, '__proto__')) {
     const out: JsonObject = structuredClone(base);
     for (const [k, v] of Object.entries(overlay)) out[k] = mergeOverlay(out[k], v) as Json;
     return out;
   }
-  return structuredClone(overlay);
+  // Each node is copied once: copying `base` whole and then each merged child again cost time in
+  // proportion to depth. Keys keep their places; new keys come last, in the overlay's order.
+  const out: JsonObject = {};
+  for (const k of Object.keys(base)) out[k] = (Object.hasOwn(overlay, k) ? mergeOverlay(base[k], overlay[k]) : structuredClone(base[k])) as Json;
+  for (const k of Object.keys(overlay)) if (!Object.hasOwn(base, k)) out[k] = mergeOverlay(undefined, overlay[k]) as Json;
+  return out;
 }
 
 /** Paths whose `--set` values always stay strings (istioctl's list, operator/pkg/values/map.go). */

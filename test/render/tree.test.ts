@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { mergeOverlay, parsePath, parseSetFlag, PATH_LIMITS, setPath } from '../../src/render/tree.js';
+import { isObject, type Json, type JsonObject } from '../../src/manifest/objects.js';
 
 describe('--set parsing', () => {
   const cases: [string, string, unknown][] = [
@@ -89,5 +90,61 @@ describe('paths', () => {
 
   it('merges maps and replaces lists', () => {
     expect(mergeOverlay({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 })).toStrictEqual({ a: { b: 1, c: [3] }, d: 1, e: 2 });
+  });
+
+  /** The merge as first written (a copy of `base`, then each overlay key merged into it): the reference for the one-copy merge. */
+  const copyingMerge = (base: Json | undefined, overlay: Json | undefined): Json | undefined => {
+    if (overlay === undefined) return structuredClone(base);
+    if (isObject(base) && isObject(overlay)) {
+      const out: JsonObject = structuredClone(base);
+      for (const [k, v] of Object.entries(overlay)) out[k] = copyingMerge(out[k], v) as Json;
+      return out;
+    }
+    return structuredClone(overlay);
+  };
+
+  it('merges as the copying merge does, key order included, and modifies neither input', () => {
+    let seed = 7;
+    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return Math.floor((seed / 2 ** 31) * n); };
+    const keys = ['a', 'b', 'c', '0', '10', 'z'];
+    const tree = (depth: number): Json => {
+      const pick = rand(depth > 3 ? 4 : 7);
+      if (pick === 0) return null;
+      if (pick === 1) return rand(3);
+      if (pick === 2) return 'text';
+      if (pick === 3) return rand(2) === 0;
+      if (pick === 4) return [tree(depth + 1), tree(depth + 1)];
+      const out: JsonObject = {};
+      for (let i = rand(4); i > 0; i--) out[keys[rand(keys.length)]!] = tree(depth + 1);
+      return out;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const base = tree(0), overlay = tree(0);
+      const [b, o] = [structuredClone(base), structuredClone(overlay)];
+      const merged = mergeOverlay(base, overlay);
+      const expected = copyingMerge(base, overlay);
+      expect(merged).toStrictEqual(expected);
+      expect(JSON.stringify(merged)).toBe(JSON.stringify(expected));
+      expect([base, overlay]).toStrictEqual([b, o]);
+    }
+  });
+
+  it('merges undefined members, shared subtrees and __proto__ keys as the copying merge does', () => {
+    const shared = { x: 1 };
+    const cases: [Json, Json][] = [
+      [{ a: shared, b: shared } as JsonObject, { a: { y: 2 } }],
+      [{ a: 1, b: undefined } as unknown as JsonObject, { b: undefined, c: undefined } as unknown as JsonObject],
+      [JSON.parse('{"__proto__": {"a": 1}, "b": 1}'), JSON.parse('{"__proto__": {"c": 2}}')],
+      [{ b: 1 }, JSON.parse('{"__proto__": {"polluted": true}, "c": 2}')],
+    ];
+    for (const [base, overlay] of cases) {
+      const merged = mergeOverlay(base, overlay) as JsonObject;
+      const expected = copyingMerge(base, overlay) as JsonObject;
+      expect(merged).toStrictEqual(expected);
+      expect(Object.getPrototypeOf(merged)).toStrictEqual(Object.getPrototypeOf(expected));
+      expect(Object.keys(merged)).toStrictEqual(Object.keys(expected));
+    }
+    expect((mergeOverlay({ a: shared, b: shared }, { a: { y: 2 } }) as JsonObject).b).toStrictEqual({ x: 1 });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
