@@ -72,11 +72,12 @@ await writeFile(join(root, 'dist', 'meta.json'), JSON.stringify(result.metafile)
 await toCommonJs(join(root, 'dist'), Object.keys(result.metafile.outputs).filter((o) => o.endsWith('.js')).map((o) => join(root, o)));
 
 // Parse the YAML data once here, with the same code the CLI uses, so a run reads JSON only.
-const { readAssetSources } = await import(join(root, 'dist', 'build-assets.js'));
-const assets = await readAssetSources(
+// With the built-in profiles' IstioOperator checks recorded, so that rendering one of them loads no validator.
+const { readAssetSources, withBuiltinChecks } = await import(join(root, 'dist', 'build-assets.js'));
+const assets = await withBuiltinChecks(await readAssetSources(
   (path) => readFile(join(root, path), 'utf8'),
   async (path) => (await readdir(join(root, path), { withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).map((e) => e.name),
-);
+));
 await mkdir(join(root, 'dist'), { recursive: true });
 await writeFile(join(root, 'dist', 'assets.json'), JSON.stringify(assets));
 // The default profile's ingress gateway, which analyze of files assumes: rendered here so that run loads no renderer.
