@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { injectFile } from '../../src/inject/documents.js';
-import { parseYaml11 } from '../../src/manifest/yaml11-data.js';
+import { NOT_SIMPLE, needsYaml, parseYaml11, readSimpleYaml } from '../../src/manifest/yaml11-data.js';
 import { defaultInjector } from '../inject/injector.js';
 
 const yaml11 = (text: string): unknown => parse(text, { version: '1.1' });
@@ -103,9 +103,124 @@ spec:
     for (const injector of injectors) {
       for (const run of injectFile(injector, pods, 'pods.yaml').runs) {
         expect(parseYaml11(run.output)).toStrictEqual(yaml11(run.output));
+        // The sidecar template prints the simple form, which is read without js-yaml's general reader.
+        if (run.template === 'sidecar') expect(readSimpleYaml(run.output)).toStrictEqual(yaml11(run.output));
         outputs++;
       }
     }
     expect(outputs).toBe(annotations.length * injectors.length);
+  });
+});
+
+describe('readSimpleYaml', () => {
+  const READS: Record<string, string> = {
+    'nested maps and lists': 'a:\n  b: 1\n  c:\n    d: on\ne: x\n',
+    'an indentless list': 'a:\n- 1\n- b: c\n  d: e\nf: g\n',
+    'an indented list': 'a:\n  - x\n  -   w: 1\n      z: 2\n',
+    'compact nested lists': '- - a\n  - b\n- - - c\n',
+    'empty items and values': 'a:\nb:\n- \n-\n- c\n'.replace('- \n', '-\n'),
+    'an item holding a block on the next lines': '-\n  a: 1\n-\n  - 2\n',
+    'quoted scalars': `a: "x"\nb: "esc\\n\\u00e9\\"q"\nc: 'it''s'\nd: ""\ne: ''\n`,
+    'flow collections': 'a: {b: [1, yes], c: "d"}\nb: []\nc: {}\n',
+    'YAML 1.1 words and numbers': 'a: yes\nb: 0755\nc: 1:30\nd: ~\ne: 2001-12-14\nf: .inf\ng: -1\nh: -x\n',
+    'plain text with indicators inside': 'a: x:y\nb: a#b\nc: url://h/p?q=1&r=*\nd: [x]y\n'.replace('d: [x]y\n', 'd: x,[y]\n'),
+    'blank lines': '\na:\n\n  b: 1\n   \nc: 2\n',
+  };
+
+  it.each(Object.entries(READS))('reads %s as the yaml package does', (_, text) => {
+    expect(readSimpleYaml(text)).toStrictEqual(yaml11(text));
+  });
+
+  const DECLINES: Record<string, string> = {
+    'a multi-line plain scalar': 'a: one\n  two\n',
+    'an item scalar continued': '- a\n  - b\n',
+    'a block scalar': 'a: |\n  text\n',
+    'a folded scalar': 'a: >-\n  text\n',
+    'a multi-line quoted scalar': 'a: "one\n  two"\n',
+    'a multi-line flow collection': 'a: [1,\n  2]\n',
+    'a comment line': '# c\na: 1\n',
+    'a trailing comment': 'a: 1 # c\n',
+    'trailing spaces': 'a: 1 \n',
+    'a tab': 'a:\n\tb: 1\n',
+    'CRLF line ends': 'a: 1\r\nb: 2\r\n',
+    'duplicate keys': 'a: 1\na: 2\n',
+    'a key YAML 1.1 reads as a boolean': 'yes: 1\n',
+    'a key YAML 1.1 reads as a number': '0755: 1\n',
+    'a quoted key': '"a": 1\n',
+    'a __proto__ key': '__proto__: 1\n',
+    'a null key in a flow map': 'a: {~: 1}\n',
+    'a bad indentation': 'a:\n  b: 1\n c: 2\n',
+    'a deeper line after a value': 'a: 1\n  b: 2\n',
+    'an item after a map entry at its column': 'a: 1\n- b\n',
+    'a key after a list at the list\'s column': 'a:\n  - x\n  b: 1\n',
+    'a document marker': 'a: 1\n---\nb: 2\n',
+    'a top-level scalar': 'yes\n',
+    'no content': '\n',
+    'a value that starts a map': 'a: b: c\n',
+    'an unclosed quote': 'a: "x\n',
+    'text after a quote': 'a: "x" y\n',
+    'a bad escape': 'a: "\\q"\n',
+  };
+
+  it.each(Object.entries(DECLINES))('leaves %s to js-yaml', (_, text) => {
+    expect(readSimpleYaml(text)).toBe(NOT_SIMPLE);
+  });
+
+  it('reads random block trees as the yaml package does', () => {
+    let seed = 16;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const WORDS = ['a', 'name', 'yes', '0755', '"q"', "'s'", '{x: 1}', '[on, 2]', '-v', '1:30', 'x:y', 'null', '""', 'p/q.r'];
+    const KEYS = ['a', 'b', 'name', 'image', 'env', 'x.y/z', 'k_1'];
+    /** Writes a value as lines at `col`; `head` is `key:` or `-` (or '' at the top). */
+    const write = (depth: number, col: number, head: string, out: string[]): void => {
+      const pad = ' '.repeat(col);
+      const kind = depth > 3 ? 2 : rand(3);
+      if (kind === 2) {
+        out.push(`${pad}${head}${head ? ' ' : ''}${WORDS[rand(WORDS.length)]}`);
+        return;
+      }
+      if (head) out.push(`${pad}${head}`);
+      const inner = head === '' ? col : head === '-' ? col + 2 : col + (kind === 1 && rand(2) === 0 ? 0 : 2);
+      const count = 1 + rand(3);
+      const keys = [...KEYS].sort(() => rand(3) - 1).slice(0, count);
+      for (let k = 0; k < count; k++) write(depth + 1, inner, kind === 0 ? `${keys[k]}:` : '-', out);
+    };
+    let read = 0;
+    for (let n = 0; n < 300; n++) {
+      const out: string[] = [];
+      write(0, 0, '', out);
+      const text = `${out.join('\n')}\n`;
+      const expected = outcome(yaml11, text);
+      const simple = readSimpleYaml(text);
+      if (simple === NOT_SIMPLE) continue;
+      expect({ data: simple }, text).toStrictEqual(expected);
+      read++;
+    }
+    // Most trees are of the simple form (some top-level scalars are not).
+    expect(read).toBeGreaterThan(150);
+  });
+});
+
+describe('needsYaml', () => {
+  it('answers as the regular expression of the constructs js-yaml leaves to the yaml package', () => {
+    const NEEDS_YAML = /(?:^|[\s,[\]{}])[!&*?]|^%|<</m;
+    const parts = ['a', ' ', '\n', '\r', '\u2028', ',', '[', ']', '{', '}', '"', '!', '&', '*', '?', '%', '<', '<<', ':', '-', '\t', '\u00a0'];
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    let needs = 0;
+    for (let n = 0; n < 5000; n++) {
+      let text = '';
+      for (let k = rand(8); k >= 0; k--) text += parts[rand(parts.length)];
+      expect(needsYaml(text), JSON.stringify(text)).toBe(NEEDS_YAML.test(text));
+      if (NEEDS_YAML.test(text)) needs++;
+    }
+    expect(needs).toBeGreaterThan(500);
+    expect(needs).toBeLessThan(4500);
   });
 });
