@@ -88,6 +88,28 @@ describe('bin/meshctl', () => {
   });
 });
 
+describe('bin/meshctl manifest generate of a built-in profile', () => {
+  it('loads no IstioOperator validator and no diff code, and prints the CRD schemas the build wrote', async () => {
+    const meta = JSON.parse(readFileSync(join(repoRoot, 'dist/meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const outputs = Object.keys(meta.outputs).filter((o) => o.endsWith('.js'));
+    const holding = (pattern: RegExp) => outputs.filter((o) => Object.keys(meta.outputs[o]!.inputs).some((i) => pattern.test(i)));
+    const unwanted = [...holding(/src\/generated\/iop-validator\.js$/), ...holding(/node_modules\/diff\//), ...holding(/src\/cli\/manifest-diff-impl\.ts$/)];
+    expect(unwanted.length).toBeGreaterThanOrEqual(3);
+    const assets = JSON.parse(readFileSync(join(repoRoot, 'dist/assets.json'), 'utf8')) as { checkedSpecs?: unknown[]; crdSchemaYaml?: Record<string, string> };
+    expect(assets.checkedSpecs?.length).toBeGreaterThan(0);
+    expect(Object.keys(assets.crdSchemaYaml ?? {}).length).toBeGreaterThan(0);
+    const dir = mkdtempSync(join(tmpdir(), 'meshctl-load-'));
+    const report = join(dir, 'loaded.json');
+    const preload = join(dir, 'report.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(Object.keys(require.cache))));\n`);
+    const r = await execa(process.execPath, ['-r', preload, bin, 'manifest', 'generate', '--set', 'profile=demo']);
+    expect(r.stdout).toContain('kind: CustomResourceDefinition');
+    const files = JSON.parse(readFileSync(report, 'utf8')) as string[];
+    for (const chunk of unwanted) expect(files).not.toContain(join(repoRoot, chunk));
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('bin/meshctl kube-inject', () => {
   const bookinfo = join(repoRoot, 'test/testdata/inject/input/bookinfo.yaml');
 
