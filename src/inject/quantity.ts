@@ -21,12 +21,26 @@ function normalize(d: Decimal): Decimal {
   return { mantissa, exponent };
 }
 
+/** Canonical forms by input: the same few quantities (the proxy's requests and limits) come back for every workload. */
+const canonical = new Map<string, string>();
+const CANONICAL_LIMIT = 10_000;
+
 /**
  * Returns the canonical form of a quantity string, or the input unchanged when it is not a
  * valid quantity (the API server would reject it; injection leaves that to it). Values finer than
  * 1n are rounded up, as Kubernetes does.
  */
 export function canonicalQuantity(input: string): string {
+  let out = canonical.get(input);
+  if (out === undefined) {
+    out = canonicalForm(input);
+    if (canonical.size >= CANONICAL_LIMIT) canonical.clear();
+    canonical.set(input, out);
+  }
+  return out;
+}
+
+function canonicalForm(input: string): string {
   const m = PATTERN.exec(input.trim());
   if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) return input;
   const [, sign, whole = '', frac = '', suffix, exp] = m;

@@ -93,10 +93,19 @@ export function presentKeys(obj: Record<string, unknown>): string[] {
   return Object.keys(obj).filter((k) => obj[k] !== undefined);
 }
 
+/** Returns how many keys of a JSON map have values present: presentKeys(obj).length without the list. */
+export function presentKeyCount(obj: Record<string, unknown>): number {
+  let count = 0;
+  for (const k of Object.keys(obj)) if (obj[k] !== undefined) count++;
+  return count;
+}
+
 /** Returns true for a map or list with at least one entry: the values block style writes on their own lines. */
 export function isNonEmptyCollection(value: unknown): boolean {
   if (Array.isArray(value)) return value.length > 0;
-  return isJsonMap(value) && presentKeys(value).length > 0;
+  if (!isJsonMap(value)) return false;
+  for (const k of Object.keys(value)) if (value[k] !== undefined) return true;
+  return false;
 }
 
 /** Returns the text of a new scalar: plain when safe in `mode`, else double-quoted. Throws TypeError for non-JSON values. */
@@ -179,33 +188,60 @@ export function blockLines(value: unknown, col: number, layout: Layout): string[
 // The writers append to one array: building a list per level and copying it into its parent's
 // cost time proportional to depth times lines for the large values injection writes.
 
+/**
+ * The present keys of a non-empty map, or undefined for any other value (lists included): what
+ * decides between inline and block text, found once for both.
+ */
+function blockKeys(value: unknown): string[] | undefined {
+  if (!isJsonMap(value)) return undefined;
+  const keys = presentKeys(value);
+  return keys.length > 0 ? keys : undefined;
+}
+
 function writePair(key: string, value: unknown, col: number, layout: Layout, out: string[]): void {
   const head = `${spaces(col)}${keyText(key, 'block')}:`;
-  if (!isNonEmptyCollection(value)) {
+  if (Array.isArray(value) && value.length > 0) {
+    out.push(head);
+    writeItems(value, col + layout.seqIndent, layout, out);
+    return;
+  }
+  const keys = blockKeys(value);
+  if (!keys) {
     out.push(`${head} ${inlineText(value)}`);
     return;
   }
   out.push(head);
-  writeBlock(value, Array.isArray(value) ? col + layout.seqIndent : col + layout.mapStep, layout, out);
+  writePairs(value as Record<string, unknown>, keys, col + layout.mapStep, layout, out);
 }
 
 function writeItem(value: unknown, col: number, layout: Layout, gap: number, out: string[]): void {
   const head = `${spaces(col)}-${spaces(gap - 1)}`;
-  if (!isNonEmptyCollection(value)) {
+  const list = Array.isArray(value) && value.length > 0;
+  const keys = list ? undefined : blockKeys(value);
+  if (!list && !keys) {
     out.push(`${head}${inlineText(value)}`);
     return;
   }
   // Compact form: the first entry shares the `- ` line, the rest align under it.
   const first = out.length;
-  writeBlock(value, col + gap, layout, out);
+  if (keys) writePairs(value as Record<string, unknown>, keys, col + gap, layout, out);
+  else writeItems(value as unknown[], col + gap, layout, out);
   out[first] = `${head}${out[first]!.slice(col + gap)}`;
+}
+
+function writeItems(value: readonly unknown[], col: number, layout: Layout, out: string[]): void {
+  for (const item of value) writeItem(item, col, layout, 2, out);
+}
+
+function writePairs(value: Record<string, unknown>, keys: readonly string[], col: number, layout: Layout, out: string[]): void {
+  for (const key of keys) writePair(key, value[key], col, layout, out);
 }
 
 function writeBlock(value: unknown, col: number, layout: Layout, out: string[]): void {
   if (Array.isArray(value)) {
-    for (const item of value) writeItem(item, col, layout, 2, out);
+    writeItems(value, col, layout, out);
   } else if (isJsonMap(value)) {
-    for (const key of presentKeys(value)) writePair(key, value[key], col, layout, out);
+    writePairs(value, presentKeys(value), col, layout, out);
   } else {
     throw new TypeError(`expected a map or a list, got ${describe(value)}`);
   }
