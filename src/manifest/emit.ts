@@ -81,13 +81,14 @@ function blockable(s: string): boolean {
     && !/^[\s]/.test(s) && !/[ \t]\n|[ \t]$/.test(s);
 }
 
-function literalBlock(s: string, indent: string): string[] {
-  const trailing = /\n*$/.exec(s)![0].length;
+/** Returns the literal block of `s` as text lines: its indicator line, then `s`'s lines indented (empty ones stay empty), without the final newline. */
+function literalBlock(s: string, indent: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 10) end--;
+  const trailing = s.length - end;
   const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
-  const body = trailing === 0 ? s : s.slice(0, s.length - trailing);
-  const lines = body.split('\n').map((l) => (l === '' ? '' : indent + l));
-  for (let i = 1; i < trailing; i++) lines.push('');
-  return [`|${chomp}`, ...lines];
+  // blockable() refuses text that starts with a line break, so the first line is never empty.
+  return `|${chomp}\n${indent}${s.slice(0, end).replace(/\n(?=[^\n])/g, `\n${indent}`)}${'\n'.repeat(Math.max(0, trailing - 1))}`;
 }
 
 function presentKeys(obj: Record<string, unknown>): string[] {
@@ -118,8 +119,7 @@ function write(value: unknown, head: string, indent: string, out: string[], e: E
     return;
   }
   if (typeof value === 'string' && blockable(value)) {
-    const [indicator, ...lines] = literalBlock(value, indent + '  ');
-    out.push(head + ' ' + indicator!, ...lines);
+    out.push(head + ' ' + literalBlock(value, indent + '  '));
     return;
   }
   out.push(head + ' ' + scalar(value as string | number | boolean | null, e.memo));

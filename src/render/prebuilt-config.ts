@@ -24,7 +24,8 @@ export function resolvePrebuilt(assets: RenderAssets, request: ConfigRequest): M
   const recorded = (spec: JsonObject, result: (c: CheckedSpec) => IopPathIssue[] | undefined): IopPathIssue[] => {
     for (const c of checked) {
       const r = result(c);
-      if (r !== undefined && isDeepStrictEqual(c.spec, spec)) return r;
+      // Specs of other profiles differ in `profile`: compared first, they cost no deep comparison.
+      if (r !== undefined && c.spec.profile === spec.profile && isDeepStrictEqual(c.spec, spec)) return r;
     }
     throw NOT_CHECKED;
   };

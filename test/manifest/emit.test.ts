@@ -33,6 +33,8 @@ describe('emitYaml', () => {
   it('writes multi-line strings as literal blocks', () => {
     expect(emitYaml({ data: { mesh: 'a: 1\nb: 2\n' } })).toBe('data:\n  mesh: |\n    a: 1\n    b: 2\n');
     expect(emitYaml({ x: 'a\nb' })).toBe('x: |-\n  a\n  b\n');
+    expect(emitYaml({ a: { b: 'x\n\ny\n\n\n' } })).toBe('a:\n  b: |+\n    x\n\n    y\n\n\n');
+    expect(emitYaml([{ k: 'one\n  two\n' }])).toBe('- k: |\n    one\n      two\n');
   });
 
   it('quotes what a reader would not take for a string', () => {
