@@ -52,10 +52,12 @@ interface PlainTag {
 
 /**
  * Whole-stream signs of text this reader leaves to `yaml`: tabs (indentation rules differ), a
- * byte-order mark, a carriage return not before a line feed, merge keys, directives, document end
- * markers (`...`), and lines over 1024 characters (`yaml` limits implicit keys to 1024).
+ * byte-order mark, a carriage return not before a line feed, merge keys, directives and document
+ * end markers (`...`). Lines over 1024 characters are left to it too (plainLines): `yaml` limits
+ * implicit keys to 1024.
  */
-const LEAVE_TO_YAML = /[\t\uFEFF]|\r(?!\n)|<<|^(?:%|\.\.\.)|[^\n]{1025}/m;
+const LEAVE_TO_YAML = /[\t\uFEFF]|\r(?!\n)|<<|^(?:%|\.\.\.)/m;
+const MAX_LINE = 1024;
 
 /** A document start marker line: `---` alone or before a comment. */
 const MARKER = /^---[ ]*(?:#.*)?\r?$/;
@@ -177,6 +179,7 @@ function plainLines(text: string): Range[] | undefined {
   while (at < text.length) {
     let next = text.indexOf('\n', at);
     if (next < 0) next = text.length;
+    if (next - at > MAX_LINE) return undefined;
     const line = text.slice(at, next);
     const indent = leadingSpaces(line);
     const blank = indent === line.length || (line[indent] === '\r' && indent + 1 === line.length);

@@ -10,10 +10,19 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runAnalysis } from '../../src/analyze/engine.js';
+import { meshConfigFromText, meshNetworksFromText } from '../../src/analyze/mesh-config.js';
+import { ANALYZERS } from '../../src/analyze/registry.js';
+import { friendlyName } from '../../src/analyze/resource.js';
+import { lastOfEach, resourcesFromDocuments } from '../../src/analyze/sources.js';
+import { ResourceStore } from '../../src/analyze/store.js';
+import { profileIngressGateway } from '../../src/cli/analyze-impl.js';
+import { DataError } from '../../src/errors.js';
 import { compactYamlDocuments } from '../../src/manifest/compact-docs.js';
 import { plainYamlDocuments } from '../../src/manifest/plain-yaml-docs.js';
 import { parseYamlDocuments, positionOf, type SourceDocument } from '../../src/manifest/yaml-docs.js';
-import { repoRoot } from '../helpers.js';
+import { CONFORMANCE_DIR, conformanceAvailable } from '../conformance/support.js';
+import { repoRoot, testDeps } from '../helpers.js';
 
 type Path = (string | number)[];
 
@@ -197,4 +206,48 @@ describe('the plain YAML reader', () => {
     expect(plainYamlDocuments(text)?.documents.map((d) => d.data)).toStrictEqual(parseYamlDocuments(text, 'x.yaml').map((d) => d.data));
     expectSame(text);
   });
+
+  it.runIf(conformanceAvailable)('gives the analyzers the same resources: every finding of the conformance grid, its text and position, as with the yaml package', async () => {
+    const grid = JSON.parse(readFileSync(join(CONFORMANCE_DIR, 'analyze/cases.json'), 'utf8')) as {
+      cases: { files: string[]; meshConfigFile: string | null; meshNetworksFile: string | null }[];
+    };
+    const dir = join(CONFORMANCE_DIR, 'analyze');
+    const { deps } = testDeps();
+    const findingsWith = async (read: (text: string, file: string) => Iterable<SourceDocument>, c: (typeof grid.cases)[number]): Promise<string[]> => {
+      const resources = [];
+      const problems: string[] = [];
+      for (const file of c.files) {
+        try {
+          const result = resourcesFromDocuments(read(readFileSync(join(dir, file), 'utf8'), file), { defaultNamespace: 'default' });
+          resources.push(...result.resources);
+          problems.push(...result.problems.map((p) => `${JSON.stringify(p.position)} ${p.message}`));
+        } catch (e) {
+          if (!(e instanceof DataError)) throw e;
+          problems.push(e.message);
+        }
+      }
+      const loaded = lastOfEach(resources);
+      const text = (f: string | null): string | undefined => (f === null ? undefined : readFileSync(join(dir, f), 'utf8'));
+      const meshConfig = text(c.meshConfigFile);
+      const meshNetworks = text(c.meshNetworksFile);
+      const result = runAnalysis(new ResourceStore([...loaded, ...await profileIngressGateway(deps, loaded)], true), {
+        analyzers: ANALYZERS.filter((a) => !a.optIn), istioNamespace: 'istio-system', now: 0,
+        ...(meshConfig !== undefined ? { meshConfig: meshConfigFromText(meshConfig, c.meshConfigFile!) } : {}),
+        ...(meshNetworks !== undefined ? { meshNetworks: meshNetworksFromText(meshNetworks, c.meshNetworksFile!) } : {}),
+      });
+      const findings = result.findings.map((f) => {
+        const at = f.position ? `${f.position.file}:${f.position.line}:${f.position.column}` : '-';
+        return `${f.type.code} ${f.resource ? friendlyName(f.resource) : ''} ${at} ${f.message}`;
+      });
+      return [...problems, ...findings];
+    };
+    let findings = 0;
+    for (const c of grid.cases) {
+      const plain = await findingsWith(compactYamlDocuments, c);
+      expect(plain, c.files.join(' ')).toStrictEqual(await findingsWith(parseYamlDocuments, c));
+      findings += plain.length;
+    }
+    expect(grid.cases.length).toBeGreaterThan(70);
+    expect(findings).toBeGreaterThan(200);
+  }, 120_000);
 });
