@@ -470,7 +470,8 @@ export const CODE_FILE = 'schema-validators.txt';
 /**
  * Collects the declarations' sources of both modules into the text of CODE_FILE, one declaration
  * a line, a text shared by both modules (the Kubernetes definitions the Istio kinds reach for their
- * metadata) stored once. `add(source)` returns its `[offset, length]` in the text.
+ * metadata) stored once. `add(source)` returns its `[offset, length]` in the text, in bytes (the
+ * text is ASCII; a declaration that is not fails the generator).
  */
 function codeText() {
   const parts = [];
@@ -479,6 +480,8 @@ function codeText() {
   return {
     add(source) {
       if (source.includes('\n')) throw new Error('gen-k8s-schemas: a declaration spans lines; ajv was asked for lines: false');
+      // The runtime slices the file's bytes by these offsets: ASCII keeps bytes and characters one to one.
+      if (/[^\x00-\x7f]/.test(source)) throw new Error('gen-k8s-schemas: a declaration holds a character outside ASCII');
       let offset = offsets.get(source);
       if (offset === undefined) {
         offset = length;

@@ -21,20 +21,21 @@ export function findAssetsDir(from: string = fileURLToPath(import.meta.url)): st
 }
 
 /**
- * Returns the text of `name`, a data file of generated code (the schema validators' code,
+ * Returns the bytes of `name`, a data file of generated code (the schema validators' code,
  * `schema-validators.txt`): from dist/ when this code runs from the build, which copies it there,
  * and from src/generated/, where the generator writes it, when it runs from the sources (tests).
  * Which one is decided by where this module is, not by which exists: the sources must never read a
- * build's copy that a later edit made stale. Read synchronously, as schema validation is synchronous.
+ * build's copy that a later edit made stale. Read synchronously, as schema validation is synchronous;
+ * bytes rather than text, so a reader decodes only the parts it uses.
  * @param from this module's path (a parameter for tests)
  * @throws when the file cannot be read (an incomplete installation), naming the path
  */
-export function readGeneratedData(name: string, from: string = fileURLToPath(import.meta.url)): string {
+export function readGeneratedData(name: string, from: string = fileURLToPath(import.meta.url)): Buffer {
   const root = findAssetsDir(from);
   const dir = relative(root, from).split(sep)[0] === 'dist' ? join(root, 'dist') : join(root, 'src', 'generated');
   const path = join(dir, name);
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path);
   } catch (err) {
     throw new Error(`meshctl's generated code ${path} could not be read (${(err as Error).message}); the installation is incomplete`);
   }

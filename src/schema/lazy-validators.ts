@@ -15,9 +15,9 @@
 import type { SchemaValidateFunction } from '../generated/k8s-validators.js';
 
 /**
- * One top-level declaration of ajv's standalone code: its name, offset and length (UTF-16 code
- * units) in the code text, 1 when it is a function (else a value: a schema literal, a format
- * regexp, a runtime helper), then the indices of the declarations its source names.
+ * One top-level declaration of ajv's standalone code: its name, offset and length in bytes in the
+ * code text (ASCII, so bytes are characters), 1 when it is a function (else a value: a schema
+ * literal, a format regexp, a runtime helper), then the indices of the declarations its source names.
  */
 export type DeclarationRow = readonly [name: string, offset: number, length: number, isFunction: 0 | 1, ...uses: number[]];
 
@@ -25,10 +25,10 @@ export type DeclarationRow = readonly [name: string, offset: number, length: num
 export interface LazyValidatorSource {
   /** The code text's file name, as the generator writes it (`schema-validators.txt`). */
   file: string;
-  /** The text's length in UTF-16 code units: a text of another length belongs to another build. */
+  /** The text's length in bytes: a text of another length belongs to another build. */
   length: number;
-  /** Returns the text of `file`; called at most once per file name and process. Throws when it cannot be read. */
-  read(file: string): string;
+  /** Returns the bytes of `file`; called at most once per file name and process. Throws when it cannot be read. */
+  read(file: string): Buffer;
   /** ajv's runtime helpers the code reads as `runtime["ajv/dist/runtime/<name>"]`. */
   runtime: Readonly<Record<string, unknown>>;
   /** The declarations, in ajv's order; rows refer to each other by index. */
@@ -47,15 +47,19 @@ export interface LazyValidators {
   compileAll(): number;
 }
 
-/** Code texts by file name: both generated modules slice the same text, read once. */
-const texts = new Map<string, string>();
+/**
+ * Code texts by file name: both generated modules slice the same text, read once. Kept as bytes and
+ * decoded a declaration at a time: a run uses a fifth of the 1.4 MB, and decoding all of it into a
+ * string cost more than reading it.
+ */
+const texts = new Map<string, Buffer>();
 
-function codeText(source: LazyValidatorSource): string {
+function codeText(source: LazyValidatorSource): Buffer {
   let text = texts.get(source.file);
   if (text === undefined) {
     text = source.read(source.file);
     if (text.length !== source.length) {
-      throw new Error(`${source.file} holds ${text.length} characters where this build of meshctl expects ${source.length}: it belongs to another build (rebuild with "npm run build")`);
+      throw new Error(`${source.file} holds ${text.length} bytes where this build of meshctl expects ${source.length}: it belongs to another build (rebuild with "npm run build")`);
     }
     texts.set(source.file, text);
   }
@@ -90,7 +94,7 @@ export function lazyValidators(source: LazyValidatorSource): LazyValidators {
   /** Compiles declaration `i` with the declarations it names as parameters; returns its value. */
   const compile = (i: number): unknown => {
     const [name, offset, length, isFunction, ...uses] = declarations[i]!;
-    const code = codeText(source).slice(offset, offset + length);
+    const code = codeText(source).toString('latin1', offset, offset + length);
     if (!code.startsWith(isFunction === 1 ? `function ${name}(` : `const ${name} = `)) {
       throw new Error(`${source.file}: no declaration of ${name} at offset ${offset}: the file belongs to another build of meshctl (rebuild with "npm run build")`);
     }

@@ -51,7 +51,7 @@ describe('lazyValidators', () => {
 
   it('reads the text once, on the first call, and passes errors up through the stand-ins', () => {
     const reads: string[] = [];
-    const set = lazyValidators({ file: 'code-a.txt', length: text.length, read: (f) => (reads.push(f), text), runtime: {}, declarations: rows });
+    const set = lazyValidators({ file: 'code-a.txt', length: text.length, read: (f) => (reads.push(f), Buffer.from(text)), runtime: {}, declarations: rows });
     const validate = set.validator(2);
     expect(reads).toEqual([]);
     expect(validate('b')).toBe(false);
@@ -62,10 +62,10 @@ describe('lazyValidators', () => {
   });
 
   it('refuses a text of another length, and a declaration that is not at its offset', () => {
-    const stale = lazyValidators({ file: 'code-b.txt', length: text.length + 1, read: () => text, runtime: {}, declarations: rows });
-    expect(() => stale.validator(2)('a')).toThrow(`code-b.txt holds ${text.length} characters where this build of meshctl expects ${text.length + 1}`);
+    const stale = lazyValidators({ file: 'code-b.txt', length: text.length + 1, read: () => Buffer.from(text), runtime: {}, declarations: rows });
+    expect(() => stale.validator(2)('a')).toThrow(`code-b.txt holds ${text.length} bytes where this build of meshctl expects ${text.length + 1}`);
     const shifted = rows.map(([name, o, n, f, ...uses]): DeclarationRow => [name, o + 1, n, f, ...uses]);
-    const moved = lazyValidators({ file: 'code-c.txt', length: text.length, read: () => text, runtime: {}, declarations: shifted });
+    const moved = lazyValidators({ file: 'code-c.txt', length: text.length, read: () => Buffer.from(text), runtime: {}, declarations: shifted });
     expect(() => moved.compileAll()).toThrow('code-c.txt: no declaration of schema1 at offset 1');
   });
 });
@@ -81,9 +81,9 @@ describe('readGeneratedData', () => {
   writeFileSync(join(root, 'src', 'generated', 'code.txt'), 'generated');
 
   it('reads the build\'s copy from code in dist/, the generator\'s from the sources, whichever exists', () => {
-    expect(readGeneratedData('code.txt', join(root, 'dist', 'chunks', 'chunk-X.js'))).toBe('built');
-    expect(readGeneratedData('code.txt', join(root, 'dist', 'meshctl.js'))).toBe('built');
-    expect(readGeneratedData('code.txt', join(root, 'src', 'system.ts'))).toBe('generated');
+    expect(readGeneratedData('code.txt', join(root, 'dist', 'chunks', 'chunk-X.js')).toString()).toBe('built');
+    expect(readGeneratedData('code.txt', join(root, 'dist', 'meshctl.js')).toString()).toBe('built');
+    expect(readGeneratedData('code.txt', join(root, 'src', 'system.ts')).toString()).toBe('generated');
     rmSync(join(root, 'dist', 'code.txt'));
     expect(() => readGeneratedData('code.txt', join(root, 'dist', 'meshctl.js'))).toThrow(`meshctl's generated code ${join(root, 'dist', 'code.txt')} could not be read`);
   });
