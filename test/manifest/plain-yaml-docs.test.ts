@@ -195,6 +195,12 @@ describe('the plain YAML reader', () => {
     ['a sequence under a key at its indentation', 'a:\n- 1\n- 2\nb: x\n'],
     ['a compact sequence', 'a:\n- - 1\n  - 2\n- - 3\n'],
     ['a dash alone', 'a:\n-\n  b: 1\n'],
+    ['continuation lines that look like entries', '- a\n  - b\nk: v\n  - x\n'],
+    ['a continuation that looks like an entry of a compact map', '- a: b\n   - c\n'],
+    ['a continuation at less indentation than its entry', 'a:\n- b\n - c\n'],
+    ['a continuation that looks like a key', '- a\n  b: c\n'],
+    ['a block scalar with a line less indented than its first', 'a: |\n    x\n  y\n'],
+    ['an indented comment after a value', 'a: b\n  #c\n'],
   ])('%s: as the yaml package reads it', (_, text) => {
     expectSame(text);
   });
