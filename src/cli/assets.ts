@@ -1,6 +1,5 @@
 /** Loads the renderer's data files (profiles, values, CRD schema set, injection templates) from the package. */
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { Deps } from '../deps.js';
 import type { JsonObject, K8sObject } from '../manifest/objects.js';
 import type { RenderAssets } from '../render/config.js';
@@ -58,6 +57,8 @@ export async function withBuiltinChecks(assets: RenderAssets): Promise<RenderAss
  * `dist/assets.json`.
  */
 export async function readAssetSources(readText: (path: string) => Promise<string>, listFiles: (path: string) => Promise<string[]>): Promise<RenderAssets> {
+  // The yaml package loads here only: a run of the built CLI reads the build's JSON (loadAssets).
+  const { readYaml: parse } = await import('../manifest/yaml-reader.js');
   const [profileFiles, valuesText, chartText, crdText, templateFiles] = await Promise.all([
     listFiles('profiles'), readText(join('manifests', 'values.yaml')), readText(join('manifests', 'charts.yaml')),
     readText(join('manifests', 'crds', 'istio-crds.json')), listFiles(join('manifests', 'injection')),

@@ -2,7 +2,8 @@
 import type { Deps } from '../deps.js';
 import type { ConfigRequest, MeshConfiguration, RenderAssets } from '../render/resolve.js';
 import { resolvePrebuilt } from '../render/prebuilt-config.js';
-import { renderManifests, type Rendering, type RenderOptions as RenderingOptions } from '../render/render.js';
+import { renderManifestsWith, type Rendering, type RenderOptions as RenderingOptions } from '../render/render-core.js';
+import { NeedsYamlReader } from '../render/k8s-settings.js';
 import { loadAssets } from './assets.js';
 import type { RenderOptions } from './render-flags.js';
 import { readInputFiles, splitFileFlags } from './inputs.js';
@@ -19,10 +20,21 @@ export async function configurationFrom(deps: Deps, opts: RenderOptions, profile
   const [assets, files] = await Promise.all([loadAssets(deps), readInputFiles(deps, paths)]);
   const detected = cluster.kubernetesGitVersion === undefined ? {} : { kubernetesGitVersion: cluster.kubernetesGitVersion };
   const request: ConfigRequest = { files, sets: opts.set ?? [], revision: opts.revision, profile, force: opts.force, ...detected };
-  // A built-in profile without overlays was validated by the build: the validator is loaded only for other requests.
-  const config = resolvePrebuilt(assets, request) ?? (await import('../render/config.js')).resolveConfiguration(assets, request);
   // The charts see the cluster's version too (istio-cni picks its bin dir from it on GKE).
-  return { config, assets, rendering: renderManifests(config, assets, { ...detected, ...rendering }) };
+  const options = { ...detected, ...rendering };
+  // A built-in profile without overlays was validated by the build, and has no overlay text to read as YAML: such a
+  // run loads neither the validator nor the yaml package. Should it meet overlay text, it starts again on the full path.
+  const prebuilt = resolvePrebuilt(assets, request);
+  if (prebuilt) {
+    try {
+      return { config: prebuilt, assets, rendering: renderManifestsWith(prebuilt, assets, options, undefined) };
+    } catch (err) {
+      if (!(err instanceof NeedsYamlReader)) throw err;
+    }
+  }
+  const config = (await import('../render/config.js')).resolveConfiguration(assets, request);
+  const { readYaml } = await import('../manifest/yaml-reader.js');
+  return { config, assets, rendering: renderManifestsWith(config, assets, options, (text) => readYaml(text)) };
 }
 
 /** Writes warnings to stderr, one line each. */

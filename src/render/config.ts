@@ -3,13 +3,16 @@
  * and the record of the built-in profiles' checks that the build keeps for prebuilt-config.ts.
  */
 import type { JsonObject } from '../manifest/objects.js';
+import { parseYamlDocuments, positionOf } from '../manifest/yaml-docs.js';
 import { autoscaleReplicaWarnings, validateIstioOperator, validateSpecTree } from './iop-validate.js';
 import { resolveConfigurationWith, type CheckedSpec, type ConfigChecks, type ConfigRequest, type MeshConfiguration, type RenderAssets } from './resolve.js';
 
 export * from './resolve.js';
 
-/** The IstioOperator checks of iop-validate.ts. */
+/** The IstioOperator checks of iop-validate.ts, over documents read by yaml-docs.ts. */
 export const IOP_CHECKS: ConfigChecks = {
+  readOverlay: (file) => parseYamlDocuments(file.text, file.name),
+  positionOf: (src, path) => positionOf(src, path),
   validateOverlay: validateIstioOperator,
   validateSpec: validateSpecTree,
   autoscaleWarnings: autoscaleReplicaWarnings,
@@ -39,7 +42,7 @@ export function checkBuiltinSpecs(assets: RenderAssets): CheckedSpec[] {
     return found;
   };
   const recording: ConfigChecks = {
-    validateOverlay: validateIstioOperator,
+    ...IOP_CHECKS,
     validateSpec: (spec) => (entry(spec).issues = validateSpecTree(spec)),
     autoscaleWarnings: (spec) => (entry(spec).autoscaleWarnings = autoscaleReplicaWarnings(spec)),
   };

@@ -7,12 +7,21 @@
  * env vars, volumes and volume mounts merge by `name`, Service ports by `port`; other lists are
  * replaced. Written here because no maintained JS library implements strategic merge patch.
  */
-import { parse } from 'yaml';
 import { ConfigValueError, UsageError } from '../errors.js';
 import { isObject, type Json, type JsonObject, type K8sObject } from '../manifest/objects.js';
 import { mergeOverlay, parsePath, type PathStep } from './tree.js';
 
 /** The objects one component instance rendered and its `k8s` settings. */
+/** Reads YAML text into data (render.ts passes the `yaml` package's `parse`). */
+export type YamlReader = (text: string) => unknown;
+
+/** Thrown when a patch value is text to read as YAML and no reader was given (ComponentObjects.readYaml). */
+export class NeedsYamlReader extends Error {
+  constructor() {
+    super('a k8s overlay patch value is YAML text, and no YAML reader was given');
+  }
+}
+
 export interface ComponentObjects {
   /** Name of the main workload (Deployment or DaemonSet) of the component. */
   workload: string;
@@ -24,6 +33,8 @@ export interface ComponentObjects {
   path: string;
   /** The component's path in the IstioOperator spec, for errors: `['components', 'ingressGateways', 0]`. */
   specPath: readonly (string | number)[];
+  /** Reads YAML text in overlay patch values; without it such a value throws NeedsYamlReader. */
+  readYaml?: YamlReader;
 }
 
 /**
@@ -175,7 +186,7 @@ function applyOverlay(c: ComponentObjects, overlay: Json, where: string, at: rea
       throw new ConfigValueError(`${where}.patches[${i}]: ${(e as Error).message}`, pathAt);
     }
     try {
-      patchNode(target as unknown as JsonObject, steps, p.value, 'value' in p, `${where}.patches[${i}] (${p.path})`);
+      patchNode(target as unknown as JsonObject, steps, p.value, 'value' in p, `${where}.patches[${i}] (${p.path})`, c.readYaml);
     } catch (e) {
       throw e instanceof UsageError && !(e instanceof ConfigValueError) ? new ConfigValueError(e.message, pathAt) : e;
     }
@@ -186,7 +197,7 @@ function applyOverlay(c: ComponentObjects, overlay: Json, where: string, at: rea
  * Returns a patch value that is text holding a YAML map (one line with `: `, or several lines with `:`; JSON
  * text stays text) as that map, as istioctl's overlays read such values; anything else as it is.
  */
-function mapFromText(value: Json | undefined): Json | undefined {
+function mapFromText(value: Json | undefined, readYaml: YamlReader | undefined): Json | undefined {
   if (typeof value !== 'string') return value;
   const multiLine = value.includes('\n');
   if (!(multiLine ? value.includes(':') : value.includes(': '))) return value;
@@ -195,8 +206,9 @@ function mapFromText(value: Json | undefined): Json | undefined {
   } catch {
     // not JSON
   }
+  if (!readYaml) throw new NeedsYamlReader();
   try {
-    const parsed = parse(value) as Json;
+    const parsed = readYaml(value) as Json;
     return isObject(parsed) ? parsed : value;
   } catch {
     return value;
@@ -229,7 +241,7 @@ function parseOverlayPath(path: string): OverlayStep[] {
 /** Placeholder field name standing for a value match while the path goes through parsePath. */
 const MATCH_MARK = '\u0000match';
 
-function patchNode(root: JsonObject, steps: OverlayStep[], value: Json | undefined, hasValue: boolean, where: string): void {
+function patchNode(root: JsonObject, steps: OverlayStep[], value: Json | undefined, hasValue: boolean, where: string, readYaml: YamlReader | undefined): void {
   let node: Json = root;
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
@@ -257,7 +269,7 @@ function patchNode(root: JsonObject, steps: OverlayStep[], value: Json | undefin
       if (key < 0) throw new UsageError(`${where}: no list element with ${step.kind === 'select' ? `${step.field}=${step.value}` : 'that index'}`);
     }
     if (last) {
-      value = mapFromText(value);
+      value = mapFromText(value, readYaml);
       if (!hasValue) {
         if (Array.isArray(container)) container.splice(key as number, 1);
         else delete container[key as string];

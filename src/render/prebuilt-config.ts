@@ -31,6 +31,8 @@ export function resolvePrebuilt(assets: RenderAssets, request: ConfigRequest): M
   };
   try {
     return resolveConfigurationWith(assets, request, {
+      readOverlay: () => { throw NOT_CHECKED; },
+      positionOf: () => { throw NOT_CHECKED; },
       validateOverlay: () => { throw NOT_CHECKED; },
       validateSpec: (spec) => recorded(spec, (c) => c.issues),
       autoscaleWarnings: (spec) => recorded(spec, (c) => c.autoscaleWarnings),

@@ -7,7 +7,8 @@
  */
 import { DataError, UsageError } from '../errors.js';
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
-import { parseYamlDocuments, positionOf, type SourceDocument } from '../manifest/yaml-docs.js';
+import type { SourceDocument } from '../manifest/yaml-docs.js';
+import type { SourcePosition } from '../errors.js';
 import { dottedPath as pathText, findNonJson } from '../manifest/json-data.js';
 import { mergeOverlay, parseSetFlag, setPath, type PathStep, type SetFlag } from './tree.js';
 import type { IopPathIssue, IopValidationResult } from './iop-validate.js';
@@ -117,6 +118,10 @@ export function clusterSettings(kubernetesGitVersion: string | undefined): JsonO
  * and the autoscaling warnings of the spec after that.
  */
 export interface ConfigChecks {
+  /** Returns the documents of an overlay file's text (yaml-docs.ts parseYamlDocuments); throws DataError. */
+  readOverlay(file: OverlayFile): SourceDocument[];
+  /** Returns where `path` is in a document readOverlay returned (yaml-docs.ts positionOf). */
+  positionOf(src: SourceDocument, path: readonly (string | number)[]): SourcePosition;
   validateOverlay(src: SourceDocument): IopValidationResult;
   validateSpec(spec: JsonObject): IopPathIssue[];
   autoscaleWarnings(spec: JsonObject): IopPathIssue[];
@@ -127,6 +132,8 @@ export interface ConfigOrigins {
   files: readonly { src: SourceDocument; spec: JsonObject }[];
   /** `label` is the flag as the user gave it: `--set a.b=c`, `--revision canary`. */
   sets: readonly { label: string; steps: readonly PathStep[] }[];
+  /** Where a path is in one of `files` (ConfigChecks.positionOf); present when there are files. */
+  positionOf?: ConfigChecks['positionOf'];
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -162,9 +169,10 @@ export function resolveConfigurationWith(assets: RenderAssets, request: ConfigRe
   const origins: ConfigOrigins = {
     files: overlays.map((o) => ({ src: o.src, spec: o.spec })),
     sets: sets.map((s, i) => ({ label: labels[i]!, steps: s.steps })),
+    ...(overlays.length > 0 ? { positionOf: checks.positionOf } : {}),
   };
 
-  const profile = selectProfile(assets, overlays, sets, request.profile);
+  const profile = selectProfile(assets, overlays, sets, request.profile, checks);
 
   let spec: Json | undefined = { values: structuredClone(assets.builtinValues) };
   spec = mergeOverlay(spec, profileSpec(assets, 'default'));
@@ -200,7 +208,7 @@ export function resolveConfigurationWith(assets: RenderAssets, request: ConfigRe
   if (!DNS1123_LABEL.test(namespace)) {
     const message = `invalid namespace "${namespace}": must be a DNS-1123 label (lower case letters, digits and "-")`;
     if (typeof merged.namespace !== 'string' || merged.namespace === '') {
-      throw metadataNamespace ? new DataError(message, positionOf(metadataNamespace.src, ['metadata', 'namespace'])) : new UsageError(message);
+      throw metadataNamespace ? new DataError(message, checks.positionOf(metadataNamespace.src, ['metadata', 'namespace'])) : new UsageError(message);
     }
     throw configErrorAt(origins, ['namespace'], message);
   }
@@ -219,15 +227,15 @@ interface LoadedOverlay {
 }
 
 function loadOverlay(file: OverlayFile, warnings: string[], checks: ConfigChecks): LoadedOverlay {
-  const docs = file.document ? [file.document] : parseYamlDocuments(file.text, file.name);
+  const docs = file.document ? [file.document] : checks.readOverlay(file);
   if (docs.length === 0) throw new DataError(`"${file.name}" is empty: expected an IstioOperator document`);
   if (docs.length > 1) {
-    throw new DataError(`"${file.name}" holds ${docs.length} documents; one IstioOperator per file is supported`, positionOf(docs[1]!, []));
+    throw new DataError(`"${file.name}" holds ${docs.length} documents; one IstioOperator per file is supported`, checks.positionOf(docs[1]!, []));
   }
   const src = docs[0]!;
   const tagged = findNonJson(src.data);
   if (tagged) {
-    throw new DataError(`${pathText(tagged.path)} is ${tagged.what}; an IstioOperator holds only text, numbers, true/false, null, lists and maps (quote the value, or write a list or map)`, positionOf(src, tagged.path));
+    throw new DataError(`${pathText(tagged.path)} is ${tagged.what}; an IstioOperator holds only text, numbers, true/false, null, lists and maps (quote the value, or write a list or map)`, checks.positionOf(src, tagged.path));
   }
   const result = checks.validateOverlay(src);
   for (const w of result.warnings) warnings.push(`${w.position.file}:${w.position.line}:${w.position.column}: ${w.message}`);
@@ -243,7 +251,7 @@ function loadOverlay(file: OverlayFile, warnings: string[], checks: ConfigChecks
   return { file: file.name, src, spec, namespace: typeof meta.namespace === 'string' ? meta.namespace : undefined, profile };
 }
 
-function selectProfile(assets: RenderAssets, overlays: LoadedOverlay[], sets: SetFlag[], fallback: string | undefined): string {
+function selectProfile(assets: RenderAssets, overlays: LoadedOverlay[], sets: SetFlag[], fallback: string | undefined, checks: ConfigChecks): string {
   const known = profileNames(assets);
   const hint = `valid profiles: ${known.join(', ')}`;
   let chosen = fallback ?? 'default';
@@ -251,7 +259,7 @@ function selectProfile(assets: RenderAssets, overlays: LoadedOverlay[], sets: Se
   for (const o of overlays) {
     if (!o.profile) continue;
     if (!known.includes(o.profile.name)) {
-      throw new DataError(`unknown profile "${o.profile.name}" (${hint})`, positionOf(o.profile.src, ['spec', 'profile']));
+      throw new DataError(`unknown profile "${o.profile.name}" (${hint})`, checks.positionOf(o.profile.src, ['spec', 'profile']));
     }
     chosen = o.profile.name;
   }
@@ -321,7 +329,7 @@ export function configErrorAt(origins: ConfigOrigins | undefined, path: readonly
     }
     if (depth >= Math.min(2, path.length) && depth > 0 && (!best || depth >= best.depth)) best = { src: file.src, depth };
   }
-  return best ? new DataError(message, positionOf(best.src, ['spec', ...path])) : new UsageError(message);
+  return best && origins.positionOf ? new DataError(message, origins.positionOf(best.src, ['spec', ...path])) : new UsageError(message);
 }
 
 /**
