@@ -418,8 +418,11 @@ function jsonLiteralEnd(code, from) {
 /**
  * Splits ajv's standalone ESM output into its top-level declarations (schema literals, format
  * regexps, runtime helpers, validate functions) and returns `{declarations, helpers, entry(exportName)}`:
- * `declarations` in ajv's order, each `{name, source, isFunction, uses}` where `uses` are the indices
- * of the declarations its source names (read from acorn's tokens, which can only over-include);
+ * `declarations` in ajv's order, each `{name, source, isFunction, uses, sameAs}` where `uses` are the
+ * indices of the declarations its source names (read from acorn's tokens, which can only
+ * over-include) and `sameAs`, when set, the index of an earlier function whose source is the same but
+ * for its name (ajv emits the ObjectMeta validator once per kind: 7.6 KB each, 8 of them in a
+ * Bookinfo run), which then stands for it;
  * `helpers` the ajv runtime modules the code reads as `runtime["ajv/dist/runtime/x"]` (ajv emits
  * `require("ajv/dist/runtime/x").default`); `entry(name)` the index of an export's validate function.
  */
@@ -456,6 +459,13 @@ function splitDeclarations(code) {
     for (const m of d.source.matchAll(/[A-Za-z_$][\w$]*/g)) if (index.has(m[0]) && m[0] !== d.name) names.add(index.get(m[0]));
     d.uses = [...names].sort((a, b) => a - b);
   }
+  const first = new Map();
+  declarations.forEach((d, i) => {
+    if (!d.isFunction) return;
+    const key = d.source.replace(new RegExp(`\\b${d.name}\\b`, 'g'), '\0');
+    if (first.has(key)) d.sameAs = first.get(key);
+    else first.set(key, i);
+  });
   const entry = (exportName) => {
     const name = exported.get(exportName);
     if (!index.has(name)) throw new Error(`gen-k8s-schemas: export ${exportName} has no declaration`);
@@ -499,13 +509,15 @@ function codeText() {
 /**
  * Returns the module text that sets up the lazy validators of one ajv standalone output: imports of
  * ajv's runtime helpers, and `const validators = lazyValidators({...})` with the table of its
- * declarations (`[name, offset, length, 1 for a function, ...indices of the declarations it uses]`)
+ * declarations (`[name, offset, length, 1 for a function, ...indices of the declarations it uses]`,
+ * or `[name, 0, 0, 2, index]` for a function that is the same as the one at `index`)
  * into `text`. The caller appends the exports, `validators.validator(entry)` per kind.
  * The length of the finished text is filled in last (`CODE_LENGTH`), as both modules share it.
  */
 function lazyModuleText(split, text) {
   const { declarations, helpers } = split;
-  const rows = declarations.map((d) => JSON.stringify([d.name, ...text.add(d.source), d.isFunction ? 1 : 0, ...d.uses]));
+  const rows = declarations.map((d) => JSON.stringify(d.sameAs !== undefined ? [d.name, 0, 0, 2, d.sameAs]
+    : [d.name, ...text.add(d.source), d.isFunction ? 1 : 0, ...d.uses]));
   return [
     ...helpers.map((h, i) => `import __ajv_${i} from ${JSON.stringify(h.endsWith('.js') ? h : `${h}.js`)};`),
     "import { lazyValidators } from '../schema/lazy-validators.js';",
@@ -517,7 +529,7 @@ function lazyModuleText(split, text) {
     '  length: CODE_LENGTH,',
     '  read: readGeneratedData,',
     `  runtime: {${helpers.map((h, i) => `${JSON.stringify(h)}: __ajv_${i}.default ?? __ajv_${i}`).join(', ')}},`,
-    '  // [name, offset, length, 1 for a function, ...the declarations it uses]',
+    '  // [name, offset, length, 1 for a function, ...the declarations it uses], or [name, 0, 0, 2, the same function]',
     '  declarations: [',
     ...rows.map((r) => `    ${r},`),
     '  ],',

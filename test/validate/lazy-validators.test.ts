@@ -48,6 +48,8 @@ describe('lazyValidators', () => {
     rows.push([name, offset, line.length, isFunction, ...uses]);
     offset += line.length + 1;
   }
+  // A repeat of validate1 under another name, as ajv emits a validator once per schema that refers to it.
+  rows.push(['validate9', 0, 0, 2, 1]);
 
   it('reads the text once, on the first call, and passes errors up through the stand-ins', () => {
     const reads: string[] = [];
@@ -59,6 +61,11 @@ describe('lazyValidators', () => {
     expect(validate('a')).toBe(true);
     expect(validate.errors).toBeNull();
     expect(reads).toEqual(['code-a.txt']);
+    const repeat = set.validator(3);
+    expect(repeat).toBe(set.validator(1));
+    expect(repeat('c')).toBe(false);
+    expect(repeat.errors).toEqual([{ keyword: 'enum' }]);
+    expect(set.compileAll()).toBe(4);
   });
 
   it('refuses a text of another length, and a declaration that is not at its offset', () => {
