@@ -22,7 +22,7 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, type Alias, type Document, type ParsedNode, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import {
-  blockLines, flowText, inlineText, isJsonMap, isJsonScalar, isNonEmptyCollection, itemLines, keyText, pairLines, presentKeys,
+  blockLines, flowText, inlineText, isJsonMap, isJsonScalar, isNonEmptyCollection, itemLines, keyText, pairLines, presentKeyCount, presentKeys,
   styledScalarText, type Layout, type ScalarMode,
 } from './yaml-edit-render.js';
 
@@ -597,7 +597,7 @@ class Planner {
       if (!this.equal(pair.value, value[key.value])) return false;
       count++;
     }
-    return count === presentKeys(value).length;
+    return count === presentKeyCount(value);
   }
 
   private isMergeKey(key: unknown): boolean {
