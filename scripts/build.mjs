@@ -69,6 +69,15 @@ const result = await build({
   chunkNames: 'chunks/[name]-[hash]',
 });
 await writeFile(join(root, 'dist', 'meta.json'), JSON.stringify(result.metafile));
+// esbuild gives a split `import()` of a CommonJS package (yaml, commander) a namespace holding only
+// `default`: `(await import('yaml')).parse` would be undefined at run time. Lazy code imports one of
+// our own modules, which imports the package statically.
+for (const [output, info] of Object.entries(result.metafile.outputs)) {
+  for (const dynamic of info.imports.filter((i) => i.kind === 'dynamic-import' && !i.external)) {
+    const entry = result.metafile.outputs[dynamic.path]?.entryPoint ?? '';
+    if (!entry.startsWith('src/')) throw new Error(`${output}: import() of ${dynamic.path} (${entry || 'no entry point'}): import a module of src/ that imports the package instead`);
+  }
+}
 await toCommonJs(join(root, 'dist'), Object.keys(result.metafile.outputs).filter((o) => o.endsWith('.js')).map((o) => join(root, o)));
 
 // Parse the YAML data once here, with the same code the CLI uses, so a run reads JSON only.
