@@ -54,7 +54,7 @@ const lazyCommanderChildProcess = {
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { meshctl: 'src/main.ts', 'build-assets': 'src/cli/assets.ts', 'build-ingress': 'src/cli/ingress-gateway.ts' },
+  entryPoints: { meshctl: 'src/main.ts', 'compile-cache': 'src/compile-cache.ts', 'build-assets': 'src/cli/assets.ts', 'build-ingress': 'src/cli/ingress-gateway.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

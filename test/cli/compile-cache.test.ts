@@ -1,0 +1,93 @@
+/** The code cache for the bundle on Node versions without one (src/compile-cache.ts), in real child processes. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers.js';
+
+let dir: string;
+let loader: string;
+let bundle: string;
+let outside: string;
+
+/** Runs a child that enables the cache for `bundle`, requires bundle/main.js and outside/other.js, and prints what they return. */
+function child(cacheDir: string, env: NodeJS.ProcessEnv = {}): { stdout: string; stderr: string; status: number | null } {
+  const script = `const c = require(${JSON.stringify(loader)});
+process.stdout.write(String(c.enableCodeCache(${JSON.stringify(bundle)}, ${JSON.stringify(cacheDir)})) + ' ');
+process.stdout.write(require(${JSON.stringify(join(bundle, 'main.js'))})() + ' ' + require(${JSON.stringify(join(outside, 'other.js'))})());`;
+  const env2 = { ...process.env, ...env };
+  if (!('NODE_DISABLE_COMPILE_CACHE' in env)) delete env2.NODE_DISABLE_COMPILE_CACHE;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: env2 });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'meshctl-code-cache-'));
+  loader = join(dir, 'compile-cache.cjs');
+  buildSync({ entryPoints: [join(repoRoot, 'src/compile-cache.ts')], outfile: loader, bundle: true, format: 'cjs', platform: 'node', logLevel: 'error' });
+  bundle = join(dir, 'dist');
+  outside = join(dir, 'elsewhere');
+  mkdirSync(join(bundle, 'chunks'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(join(bundle, 'chunks', 'part.js'), "exports.word = function word() { return 'alpha'; };\n");
+  writeFileSync(join(bundle, 'main.js'), "const part = require('./chunks/part.js');\nmodule.exports = () => part.word() + '-' + require('node:path').basename(__filename);\n");
+  writeFileSync(join(outside, 'other.js'), "module.exports = () => 'other';\n");
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('enableCodeCache', () => {
+  it('writes one cache file per bundle file on the first run, reads them on the next without writing again', () => {
+    const cache = join(dir, 'cache-a');
+    expect(child(cache)).toStrictEqual({ stdout: 'true alpha-main.js other', stderr: '', status: 0 });
+    const files = readdirSync(cache).sort();
+    expect(files.map((f) => f.replace(/-\d+-\d+-\d+\.bin$/, ''))).toStrictEqual(['main.js', 'part.js']);
+    expect(statSync(cache).mode & 0o777).toBe(0o700);
+    const written = files.map((f) => statSync(join(cache, f)).mtimeMs);
+    expect(child(cache)).toStrictEqual({ stdout: 'true alpha-main.js other', stderr: '', status: 0 });
+    // Accepted caches are not produced again.
+    expect(readdirSync(cache).sort()).toStrictEqual(files);
+    expect(files.map((f) => statSync(join(cache, f)).mtimeMs)).toStrictEqual(written);
+  });
+
+  it('never runs earlier code for an edited file, even of the same length', () => {
+    const cache = join(dir, 'cache-b');
+    const part = join(bundle, 'chunks', 'part.js');
+    expect(child(cache).stdout).toBe('true alpha-main.js other');
+    writeFileSync(part, "exports.word = function word() { return 'omega'; };\n");
+    expect(child(cache).stdout).toBe('true omega-main.js other');
+    writeFileSync(part, "exports.word = function word() { return 'alpha'; };\n");
+    expect(child(cache).stdout).toBe('true alpha-main.js other');
+  });
+
+  it('is off with NODE_DISABLE_COMPILE_CACHE, and for a directory others can write to', () => {
+    const off = join(dir, 'cache-off');
+    expect(child(off, { NODE_DISABLE_COMPILE_CACHE: '1' }).stdout).toBe('false alpha-main.js other');
+    expect(existsSync(off)).toBe(false);
+    const open = join(dir, 'cache-open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    expect(child(open).stdout).toBe('false alpha-main.js other');
+    expect(readdirSync(open)).toStrictEqual([]);
+  });
+
+  it('costs nothing but speed when the cache cannot be written', () => {
+    // Under a file: not a directory, so off.
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, '');
+    expect(child(join(blocker, 'cache'))).toStrictEqual({ stdout: 'false alpha-main.js other', stderr: '', status: 0 });
+    // Absent, and /proc refuses to create it (even for root): on, and the write at exit fails quietly.
+    expect(child('/proc/meshctl-code-cache-test')).toStrictEqual({ stdout: 'true alpha-main.js other', stderr: '', status: 0 });
+  });
+
+  it('keeps the file name and line of an error in a cached file', () => {
+    const cache = join(dir, 'cache-c');
+    const thrower = join(bundle, 'chunks', 'thrower.js');
+    writeFileSync(thrower, "\n\nexports.fail = () => { throw new Error('boom'); };\n");
+    const script = `require(${JSON.stringify(loader)}).enableCodeCache(${JSON.stringify(bundle)}, ${JSON.stringify(cache)});
+try { require(${JSON.stringify(thrower)}).fail(); } catch (e) { process.stdout.write(e.stack.split('\\n')[1]); }`;
+    for (let i = 0; i < 2; i++) expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })).toContain(`${thrower}:3:`);
+  });
+});
