@@ -96,6 +96,46 @@ await writeFile(join(root, 'dist', 'ingress-gateway.json'), JSON.stringify(rende
 await copyFile(join(root, 'src', 'generated', 'schema-validators.txt'), join(root, 'dist', 'schema-validators.txt'));
 
 /**
+ * Returns `code` (one chunk as esbuild's CommonJS conversion wrote it) with its exports made plain
+ * data properties once the chunk has run, where the binding cannot change: a top-level function,
+ * class or const. The conversion keeps ES modules' live bindings by exporting getters (one on the
+ * exports object, one on the object it copies), so every call of an imported function went through
+ * two getter calls; in kube-inject's template engine, whose value types and helpers live in other
+ * chunks, that was 5-10 % of a large run (bench/README.md). Other exports (a `var` that a lazily
+ * initialised module assigns later, a `let`) keep their getters. A chunk required while it is still
+ * loading (a cycle) sees the getters, which stay correct.
+ * @throws when the conversion's export table has a shape this does not know
+ */
+function settleExports(code, file) {
+  const table = /^__export\((\w+), \{\n((?: {2}.+\n)*?)\}\);\nmodule\.exports = __toCommonJS\(\1\);$/m.exec(code);
+  if (!table) {
+    if (/__toCommonJS\(/.test(code.replace(/^var __toCommonJS = .*$/m, ''))) throw new Error(`${file}: an export table settleExports does not recognise`);
+    return code;
+  }
+  const settled = [];
+  for (const line of table[2].split('\n').filter(Boolean)) {
+    const entry = /^ {2}([\w$]+|"[^"]+"): \(\) => ([\w$.]+),?$/.exec(line);
+    if (!entry) throw new Error(`${file}: an export entry settleExports does not recognise: ${line}`);
+    const [, key, local] = entry;
+    // A re-export (`() => import_chunk_X.name`) stays a getter: the other chunk settles its own.
+    if (local.includes('.')) continue;
+    const name = local.replace(/\$/g, '\\$');
+    if (new RegExp(`^(?:(?:async )?function\\*? ?${name}\\(|class ${name}\\b|const ${name}\\b)`, 'm').test(code)) settled.push(`${key}: ${local}`);
+  }
+  if (settled.length === 0) return code;
+  return `${code}
+// Exports that can no longer change, as plain values (settleExports in scripts/build.mjs).
+module.exports = ((live, values) => {
+  const settled = {};
+  for (const key of Object.getOwnPropertyNames(live)) {
+    Object.defineProperty(settled, key, Object.hasOwn(values, key) ? { value: values[key], enumerable: true } : Object.getOwnPropertyDescriptor(live, key));
+  }
+  return settled;
+})(module.exports, { ${settled.join(', ')} });
+`;
+}
+
+/**
  * Rewrites each ES-module chunk esbuild wrote as a CommonJS module, in place, and marks dist/ as
  * CommonJS (dist/package.json). Node 20 loads an ES module graph through its asynchronous loader:
  * every file is read on the thread pool, resolved as a URL and linked, which cost a cold run of
@@ -123,7 +163,7 @@ async function toCommonJs(dir, files) {
       // a dependency's); a second report of the same code from the format change is noise.
       logLevel: 'error',
     });
-    await writeFile(file, out.code);
+    await writeFile(file, settleExports(out.code, file));
   }));
   await writeFile(join(dir, 'package.json'), '{ "type": "commonjs" }\n');
 }
