@@ -17,10 +17,10 @@
  * meshctl (a directory someone else could write to is ignored). Any error disables the cache for
  * the run: it only ever costs speed. NODE_DISABLE_COMPILE_CACHE=1 (Node's own switch) turns it off.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
-import { basename, dirname, join, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { Script } from 'node:vm';
 
 /** The parts of Node's CommonJS Module this hooks (public since Node 0.x, untyped in @types/node). */
@@ -50,14 +50,54 @@ function makeDirectories(path: string): void {
 }
 
 /**
+ * Returns the cache file's name for a bundle file: its path under dist/ (`/` as `+`), size,
+ * modification time (ms) and inode, so a rebuilt or edited file has a name of its own.
+ */
+function cacheFileName(relativePath: string, file: { size: number; mtimeMs: number; ino: number }): string {
+  return `${relativePath.split(sep).join('+')}-${file.size}-${Math.trunc(file.mtimeMs)}-${file.ino}.bin`;
+}
+
+/**
+ * Removes the cache files of bundle files that no longer exist or have changed (an upgrade, a
+ * rebuild), so the directory holds one build's worth: run after a run wrote new files, which is
+ * when a build changed. Each installation has a directory of its own (codeCacheDir), so this never
+ * removes another installation's files.
+ */
+function pruneCache(cacheDir: string, prefix: string): void {
+  for (const name of readdirSync(cacheDir)) {
+    const match = /^(.+)-\d+-\d+-\d+\.bin$/.exec(name);
+    if (!match) continue;
+    let current: string | undefined;
+    try {
+      current = cacheFileName(match[1]!.split('+').join(sep), statSync(prefix + match[1]!.split('+').join(sep)));
+    } catch {
+      // The bundle file is gone.
+    }
+    if (current !== name) rmSync(join(cacheDir, name), { force: true });
+  }
+}
+
+/**
  * Returns the directory for the cache: `$XDG_CACHE_HOME/meshctl/v8` (else `~/.cache/meshctl/v8`),
  * one subdirectory per Node version and architecture, as V8's code is only valid for the V8 that
- * made it. Undefined when no home directory is known.
+ * made it, and in it one per installation. Undefined when no home directory is known.
+ * @param bundleDir absolute path of the installation's dist/
  */
-export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function codeCacheDir(bundleDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const base = env.XDG_CACHE_HOME || (homedir() ? join(homedir(), '.cache') : '');
   if (!base) return undefined;
-  return join(base, 'meshctl', 'v8', `${process.version}-${process.arch}`);
+  return join(base, 'meshctl', 'v8', `${process.version}-${process.arch}`, installationKey(bundleDir));
+}
+
+/**
+ * Returns a short key for an installation's bundle directory (FNV-1a of its path, 8 hex digits):
+ * two installations (a global one and a project's) keep separate caches and never prune each
+ * other's. Not a security boundary: the directory's ownership check is.
+ */
+function installationKey(bundleDir: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bundleDir.length; i++) hash = Math.imul(hash ^ bundleDir.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
 /**
@@ -87,7 +127,7 @@ export function enableCodeCache(bundleDir: string, cacheDir: string | undefined,
     let cachedData: Buffer | undefined;
     try {
       const file = statSync(filename);
-      path = join(cacheDir, `${basename(filename)}-${file.size}-${Math.trunc(file.mtimeMs)}-${file.ino}.bin`);
+      path = join(cacheDir, cacheFileName(filename.slice(prefix.length), file));
       cachedData = readFileSync(path);
     } catch {
       // No cache yet (or the file cannot be stat'ed, then no cache is written either).
@@ -112,6 +152,7 @@ export function enableCodeCache(bundleDir: string, cacheDir: string | undefined,
         writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
         renameSync(temp, path);
       }
+      pruneCache(cacheDir, prefix);
     } catch {
       // A read-only or full disk: the next run compiles without a cache, as this one did.
     }

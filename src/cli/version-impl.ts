@@ -6,7 +6,7 @@
  * section 6).
  */
 import type { Deps } from '../deps.js';
-import { ISTIO_VERSION } from '../render/context.js';
+import { ISTIO_VERSION } from '../istio-version.js';
 import { connectCluster, type KubeGlobals } from './kube-flags.js';
 import { ClusterUnreachableError, KubeConfigError, KubeError } from '../kube/errors.js';
 import type { MeshVersions } from '../kube/mesh-versions.js';

@@ -2,9 +2,10 @@
 import { isObject, type Json, type JsonObject } from '../manifest/objects.js';
 import type { MeshConfiguration, RenderAssets } from './config.js';
 import { getPath, parsePath } from './tree.js';
+import { ISTIO_VERSION } from '../istio-version.js';
 
-/** The Istio release whose resources meshctl renders. */
-export const ISTIO_VERSION = '1.30.3';
+/** The Istio release whose resources meshctl renders (src/istio-version.ts). */
+export { ISTIO_VERSION };
 
 /** Names of upstream's charts, used in the `helm.sh/chart` label as istioctl renders it. */
 export type ChartName = 'base' | 'istiod' | 'istio-ingress' | 'istio-egress' | 'ztunnel' | 'cni';

@@ -43,7 +43,7 @@ describe('enableCodeCache', () => {
     const cache = join(dir, 'cache-a');
     expect(child(cache)).toStrictEqual({ stdout: 'true alpha-main.js other', stderr: '', status: 0 });
     const files = readdirSync(cache).sort();
-    expect(files.map((f) => f.replace(/-\d+-\d+-\d+\.bin$/, ''))).toStrictEqual(['main.js', 'part.js']);
+    expect(files.map((f) => f.replace(/-\d+-\d+-\d+\.bin$/, ''))).toStrictEqual(['chunks+part.js', 'main.js']);
     expect(statSync(cache).mode & 0o777).toBe(0o700);
     const written = files.map((f) => statSync(join(cache, f)).mtimeMs);
     expect(child(cache)).toStrictEqual({ stdout: 'true alpha-main.js other', stderr: '', status: 0 });
@@ -60,6 +60,16 @@ describe('enableCodeCache', () => {
     expect(child(cache).stdout).toBe('true omega-main.js other');
     writeFileSync(part, "exports.word = function word() { return 'alpha'; };\n");
     expect(child(cache).stdout).toBe('true alpha-main.js other');
+    // The edited file's earlier caches were removed when its new one was written.
+    expect(readdirSync(cache).map((f) => f.replace(/-\d+-\d+-\d+\.bin$/, '')).sort()).toStrictEqual(['chunks+part.js', 'main.js']);
+  });
+
+  it('keeps a directory per Node version and installation, under XDG_CACHE_HOME when set', () => {
+    const script = `const c = require(${JSON.stringify(loader)}); process.stdout.write(JSON.stringify([c.codeCacheDir('/opt/a/dist'), c.codeCacheDir('/opt/b/dist'), c.codeCacheDir('/opt/a/dist', { XDG_CACHE_HOME: '/x' })]));`;
+    const [a, b, x] = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as string[];
+    expect(a).toMatch(new RegExp(`/\\.cache/meshctl/v8/${process.version}-${process.arch}/[0-9a-f]{8}$`));
+    expect(b).not.toBe(a);
+    expect(x).toBe(join('/x', a!.slice(a!.indexOf('/meshctl/'))));
   });
 
   it('is off with NODE_DISABLE_COMPILE_CACHE, and for a directory others can write to', () => {
