@@ -4,6 +4,7 @@
  * through that type in istiod, so meshctl prints them the same way. Own code: no maintained npm
  * package implements Quantity's canonical form.
  */
+import { boundedMemo } from '../memo.js';
 
 const BINARY: Readonly<Record<string, number>> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 const DECIMAL: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
@@ -21,24 +22,12 @@ function normalize(d: Decimal): Decimal {
   return { mantissa, exponent };
 }
 
-/** Canonical forms by input: the same few quantities (the proxy's requests and limits) come back for every workload. */
-const canonical = new Map<string, string>();
-const CANONICAL_LIMIT = 10_000;
-
 /**
  * Returns the canonical form of a quantity string, or the input unchanged when it is not a
  * valid quantity (the API server would reject it; injection leaves that to it). Values finer than
- * 1n are rounded up, as Kubernetes does.
+ * 1n are rounded up, as Kubernetes does. Kept by text: a file repeats the same few quantities.
  */
-export function canonicalQuantity(input: string): string {
-  let out = canonical.get(input);
-  if (out === undefined) {
-    out = canonicalForm(input);
-    if (canonical.size >= CANONICAL_LIMIT) canonical.clear();
-    canonical.set(input, out);
-  }
-  return out;
-}
+export const canonicalQuantity = boundedMemo(canonicalForm, 10_000);
 
 function canonicalForm(input: string): string {
   const m = PATTERN.exec(input.trim());

@@ -7,6 +7,7 @@
  * readable and predictable, because `kube-uninject` removes it again by position.
  */
 import { isPlainSafe } from './emit.js';
+import { boundedMemo } from '../memo.js';
 
 /** How new block text is laid out, detected from the document being edited. */
 export interface Layout {
@@ -40,22 +41,10 @@ export function quoteSingle(s: string): string | undefined {
 }
 
 /**
- * isPlainSafe's answers by string. kube-inject writes the same keys and values (container fields,
+ * isPlainSafe's answers by string: kube-inject writes the same keys and values (container fields,
  * volume names, paths) into every workload, and the answer is a function of the string alone.
- * Emptied when it reaches PLAIN_SAFE_LIMIT entries, so unique strings cannot make it grow without bound.
  */
-const plainSafeMemo = new Map<string, boolean>();
-const PLAIN_SAFE_LIMIT = 50_000;
-
-function plainSafe(s: string): boolean {
-  let safe = plainSafeMemo.get(s);
-  if (safe === undefined) {
-    safe = isPlainSafe(s);
-    if (plainSafeMemo.size >= PLAIN_SAFE_LIMIT) plainSafeMemo.clear();
-    plainSafeMemo.set(s, safe);
-  }
-  return safe;
-}
+const plainSafe = boundedMemo(isPlainSafe, 50_000);
 
 /** Returns true when `s` can be written plain in `mode` and read back as the same string. */
 export function plainSafeIn(s: string, mode: ScalarMode): boolean {

@@ -5,19 +5,8 @@ import { compactYamlDocuments } from '../../src/manifest/compact-docs.js';
 import { parseYamlDocuments, positionOf, type SourceDocument } from '../../src/manifest/yaml-docs.js';
 import { DataError } from '../../src/errors.js';
 import { repoRoot } from '../helpers.js';
+import { pathsOf } from './paths.js';
 
-type Path = (string | number)[];
-
-/** Every path into `data` (maps and lists), the root included, plus one missing key per map. */
-function pathsOf(data: unknown, base: Path = [], out: Path[] = []): Path[] {
-  out.push(base);
-  if (Array.isArray(data)) data.forEach((v, i) => pathsOf(v, [...base, i], out));
-  else if (data !== null && typeof data === 'object') {
-    for (const [k, v] of Object.entries(data)) pathsOf(v, [...base, k], out);
-    out.push([...base, '\u0000missing']);
-  }
-  return out;
-}
 
 /** Positions of every path (values and keys) of every document, asked for in `order`. */
 function positions(docs: readonly SourceDocument[], order: readonly number[]): string[] {

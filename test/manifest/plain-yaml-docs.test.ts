@@ -23,19 +23,8 @@ import { plainYamlDocuments } from '../../src/manifest/plain-yaml-docs.js';
 import { parseYamlDocuments, positionOf, type SourceDocument } from '../../src/manifest/yaml-docs.js';
 import { CONFORMANCE_DIR, conformanceAvailable } from '../conformance/support.js';
 import { repoRoot, testDeps } from '../helpers.js';
+import { pathsOf } from './paths.js';
 
-type Path = (string | number)[];
-
-/** Every path into `data` (maps and lists), the root included, plus one missing key per map. */
-function pathsOf(data: unknown, base: Path = [], out: Path[] = []): Path[] {
-  out.push(base);
-  if (Array.isArray(data)) data.forEach((v, i) => pathsOf(v, [...base, i], out));
-  else if (data !== null && typeof data === 'object') {
-    for (const [k, v] of Object.entries(data)) pathsOf(v, [...base, k], out);
-    out.push([...base, '\u0000missing']);
-  }
-  return out;
-}
 
 /** What reading a stream gives: per document its index, data and positions (all paths, or only the root), or the error. */
 function outcome(read: () => SourceDocument[], allPositions: boolean): unknown {

@@ -1,0 +1,16 @@
+/**
+ * Returns `fn` with its results kept by argument, in a map emptied when it reaches `limit`
+ * entries: hot paths that meet the same texts again and again (quantities, scalars written by the
+ * edit renderer) compute each once, and inputs seen once cannot make the map grow without bound.
+ * `fn` must be pure.
+ */
+export function boundedMemo<T>(fn: (key: string) => T, limit: number): (key: string) => T {
+  const memo = new Map<string, T>();
+  return (key) => {
+    if (memo.has(key)) return memo.get(key)!;
+    const value = fn(key);
+    if (memo.size >= limit) memo.clear();
+    memo.set(key, value);
+    return value;
+  };
+}
