@@ -306,9 +306,15 @@ function check(rec: RunRecord, id: CommandId, outcome: Outcome): void {
   expect(changed.filter((n) => !allowed.includes(n)), `files changed or left behind\n${context}`).toStrictEqual([]);
 }
 
+/**
+ * Where the launcher keeps its code cache during the corpus (XDG_CACHE_HOME): outside the runs'
+ * directories, which HOME points at and which must be left as they were.
+ */
+const binaryCache = mkdtempSync(join(tmpdir(), 'meshctl-corpus-cache-'));
+
 /** Runs the real launcher, as a user would, with no kubeconfig in reach (HOME is the run's directory). */
 const runBinary: Runner = (argv, work) => new Promise((resolve, reject) => {
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work.dir, NO_COLOR: '1' };
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work.dir, XDG_CACHE_HOME: binaryCache, NO_COLOR: '1' };
     execFile(process.execPath, [join(repoRoot, 'bin/meshctl'), ...argv], { env, timeout: HANG_MS, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
       if (err && (err.killed || err.signal)) {
         reject(new Error(`meshctl ${argv.join(' ')} did not end within ${HANG_MS} ms (or was killed: ${err.signal})`));
@@ -385,6 +391,7 @@ describe.runIf(withPending && PENDING.length > 0)('bad-input corpus, rows waitin
 });
 
 afterAll(() => {
+  rmSync(binaryCache, { recursive: true, force: true });
   if (process.env.CORPUS_RECORD) writeFileSync(process.env.CORPUS_RECORD, JSON.stringify(recorded, null, 1));
   console.log(`corpus: ${score.inputs.size} inputs, ${score.runs} runs, passed ${score.passed}`);
 });
