@@ -43,6 +43,14 @@ describe('meshctl install --set profile=stable', () => {
   });
 
   it("has the API server refuse the revision's EnvoyFilter, naming the policy", async () => {
+    // kube-apiserver enforces a new policy once its admission plugin has loaded the policy and its
+    // binding, a moment after they are stored (longer on a loaded machine): server-side dry runs,
+    // which go through admission and store nothing, until the policy answers (at most 30 s).
+    const probe = manifest('networking.istio.io/v1alpha3', 'EnvoyFilter', 'probe', { configPatches: [] });
+    for (let waited = 0; waited < 30_000; waited += 250) {
+      if ((await kubectl(['apply', '--dry-run=server', '-f', '-'], probe)).exitCode !== 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     const r = await kubectl(['apply', '-f', '-'], manifest('networking.istio.io/v1alpha3', 'EnvoyFilter', 'lua', { configPatches: [] }));
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toContain(`ValidatingAdmissionPolicy '${POLICY}' with binding '${BINDING}' denied request`);
