@@ -3,7 +3,7 @@
  * standard streams (write errors kept for main() to report). Used by `src/system.ts`.
  */
 // fs.promises is a lazy getter: node:fs/promises loads when a file is first written, not at start-up.
-import { constants, promises as fsp, type Stats } from 'node:fs';
+import { constants, promises as fsp, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import type { OutStream } from './deps.js';
@@ -119,7 +119,7 @@ export interface CheckedOutStream extends OutStream {
  * Wraps a process stream (stdout, stderr) so that a write error never becomes an uncaught
  * exception: the first error is kept, later writes are dropped, and `flush()` reports it.
  */
-export function processOutStream(stream: NodeJS.WritableStream, name: string, isTTY: boolean): CheckedOutStream {
+export function processOutStream(stream: NodeJS.WritableStream, name: string, isTTY: boolean): CheckedOutStream & { write(chunk: string | Uint8Array): void } {
   let failure: NodeJS.ErrnoException | undefined;
   let pending = 0;
   let waiters: (() => void)[] = [];
@@ -156,6 +156,50 @@ export function processOutStream(stream: NodeJS.WritableStream, name: string, is
         waiters.push(() => setImmediate(settle));
         wake();
       });
+    },
+  };
+}
+
+/**
+ * Returns stdout or stderr (`fd` 1 or 2) written with the write system call directly: each
+ * `write` has reached the file, pipe or terminal when it returns, as Node's own streams do for
+ * files, and on Linux for pipes and terminals while the reader keeps up (Node documents these as
+ * synchronous writes). What this saves is creating Node's stream object for the descriptor, which
+ * loads Node's stream modules and, for a pipe (how CI jobs and `| jq` read meshctl), its network
+ * socket modules too: about 5 ms of a short run's start (bench/README.md). A descriptor left in
+ * non-blocking mode by whoever shares it, whose reader is behind (`EAGAIN`), is handed to `slow()`,
+ * the Node stream, for the rest of the run and everything after it, in order; other errors are kept
+ * and reported by `flush()` as processOutStream reports them (a reader gone away, `EPIPE`, is no
+ * error). `isTTY` is asked of `isatty(fd)` on first use only, as answering it loads the same modules.
+ * @param slow returns the Node stream of the same descriptor (process.stdout or process.stderr)
+ */
+export function fdOutStream(fd: number, name: string, slow: () => NodeJS.WritableStream, isatty: (fd: number) => boolean): CheckedOutStream {
+  let failure: NodeJS.ErrnoException | undefined;
+  let fallback: ReturnType<typeof processOutStream> | undefined;
+  let tty: boolean | undefined;
+  const toStream = () => (fallback ??= processOutStream(slow(), name, isatty(fd)));
+  return {
+    get isTTY() {
+      return (tty ??= isatty(fd));
+    },
+    write(chunk) {
+      if (fallback) return fallback.write(chunk);
+      if (failure) return;
+      const bytes = Buffer.from(chunk, 'utf8');
+      let done = 0;
+      try {
+        while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        // The rest as bytes: `done` may fall inside a character.
+        if (err.code === 'EAGAIN') toStream().write(bytes.subarray(done));
+        else failure = err;
+      }
+    },
+    flush() {
+      if (fallback) return fallback.flush();
+      if (failure && failure.code !== 'EPIPE') return Promise.reject(new WriteError(`writing to ${name}: ${describeSystemError(failure)}`));
+      return Promise.resolve();
     },
   };
 }

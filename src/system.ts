@@ -4,10 +4,11 @@ import { isUtf8 } from 'node:buffer';
 // readline a dynamic import): loading them and the stream modules they pull in cost every run,
 // `meshctl version` included, a few ms of start-up (bench/README.md).
 import { closeSync, existsSync, fstatSync, openSync, promises as fsp, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Deps, FileSystem, OutStream } from './deps.js';
-import { processOutStream, writeFileAtomic } from './system-write.js';
+import { fdOutStream, processOutStream, writeFileAtomic } from './system-write.js';
 
 /** Returns the package root: the nearest ancestor of this module holding `profiles/default.yaml`. */
 export function findAssetsDir(from: string = fileURLToPath(import.meta.url)): string {
@@ -275,6 +276,20 @@ function interruptSignal(): () => AbortSignal {
   };
 }
 
+/**
+ * Returns stdout (`fd` 1) or stderr (2) as meshctl writes them: by write system calls on the
+ * descriptor (fdOutStream), except on Windows, whose consoles and pipes Node's streams handle.
+ */
+function standardStream(fd: 1 | 2, name: 'stdout' | 'stderr'): OutStream {
+  // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
+  const node = () => (fd === 1 ? process.stdout : process.stderr);
+  if (process.platform === 'win32') return processOutStream(node(), name, node().isTTY === true);
+  // node:tty loads Node's stream and socket modules: required when a command asks whether the
+  // output is a terminal (colour, progress), not by every run.
+  const isatty = (d: number) => (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(d);
+  return fdOutStream(fd, name, node, isatty);
+}
+
 /** Returns the dependencies of a real run. */
 export function systemDeps(): Deps {
   const assetsDir = findAssetsDir();
@@ -288,16 +303,13 @@ export function systemDeps(): Deps {
     },
     prompt,
     // Write errors are kept, not thrown: main() reports stdout's (a reader gone away is no error);
-    // stderr's have nowhere to be reported and are dropped. Each of Node's process streams is
-    // created on first use (a stream object and the modules behind it: a run that never writes to
-    // stderr or reads stdin does not pay for them), so these are getters made once.
+    // stderr's have nowhere to be reported and are dropped. Made on first use, as getters, so a
+    // run that never writes to stderr does not pay for it.
     get stdout() {
-      // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
-      return (stdout ??= processOutStream(process.stdout, 'stdout', process.stdout.isTTY === true));
+      return (stdout ??= standardStream(1, 'stdout'));
     },
     get stderr() {
-      // eslint-disable-next-line no-restricted-properties -- the real streams are wired here only
-      return (stderr ??= processOutStream(process.stderr, 'stderr', process.stderr.isTTY === true));
+      return (stderr ??= standardStream(2, 'stderr'));
     },
     readStdin,
     get stdinIsTTY() {

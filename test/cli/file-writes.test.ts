@@ -4,14 +4,14 @@
  * one-line errors (exit 1), a reader that goes away (EPIPE) ends the run quietly.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/main.js';
 import { nodeFileSystem } from '../../src/system.js';
-import { processOutStream } from '../../src/system-write.js';
+import { fdOutStream, processOutStream } from '../../src/system-write.js';
 import { repoRoot, run, testDeps } from '../helpers.js';
 
 const workload = join(repoRoot, 'test/testdata/inject/input/deployment-comments.yaml');
@@ -208,5 +208,86 @@ describe('write errors on stdout', () => {
     const r = await runWithStdout(sink, ['version', '--short']);
     expect(r).toStrictEqual({ code: 0, stderr: '' });
     expect(text).toBe('0.0.0-test\n');
+  });
+});
+
+describe('stdout and stderr written to their descriptors (fdOutStream)', () => {
+  /** A stand-in for the Node stream, which must not be asked for unless the descriptor is non-blocking and full. */
+  const noStream = (): NodeJS.WritableStream => {
+    throw new Error('the Node stream was created');
+  };
+  const notAsked = (): boolean => {
+    throw new Error('isatty was asked');
+  };
+
+  it('writes every chunk, multi-byte characters included, to a file, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshctl-fd-'));
+    const fd = openSync(join(dir, 'out'), 'w');
+    const out = fdOutStream(fd, 'stdout', noStream, notAsked);
+    const chunks = ['a: 1\n', 'ünïcødé ✓ 🚀\n', 'x'.repeat(300_000), '\n'];
+    for (const c of chunks) out.write(c);
+    await out.flush();
+    closeSync(fd);
+    expect(readFileSync(join(dir, 'out'), 'utf8')).toBe(chunks.join(''));
+  });
+
+  it('asks whether the descriptor is a terminal only when a command asks, and once', () => {
+    let asked = 0;
+    const out = fdOutStream(1, 'stdout', noStream, () => (asked++, true));
+    expect(asked).toBe(0);
+    expect(out.isTTY).toBe(true);
+    expect(out.isTTY).toBe(true);
+    expect(asked).toBe(1);
+  });
+
+  it.runIf(existsSync('/dev/full'))('reports a full disk (ENOSPC) at flush, once, and drops what follows', async () => {
+    const fd = openSync('/dev/full', 'w');
+    const out = fdOutStream(fd, 'stdout', noStream, notAsked);
+    out.write('one\n');
+    out.write('two\n');
+    await expect(out.flush()).rejects.toThrow(/^writing to stdout: no space left on device \(ENOSPC\)$/);
+    closeSync(fd);
+  });
+
+  it.runIf(process.platform !== 'win32')('ends quietly when the reader has gone away (EPIPE)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshctl-fd-'));
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY);
+    closeSync(reader);
+    const out = fdOutStream(writer, 'stdout', noStream, notAsked);
+    out.write('nobody reads this\n');
+    await expect(out.flush()).resolves.toBeUndefined();
+    closeSync(writer);
+  });
+
+  it.runIf(process.platform !== 'win32')('hands a non-blocking descriptor whose reader is behind (EAGAIN) to the Node stream, keeping every byte in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshctl-fd-'));
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    let late = Buffer.alloc(0);
+    let created = 0;
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        late = Buffer.concat([late, chunk]);
+        cb();
+      },
+    });
+    const out = fdOutStream(writer, 'stdout', () => (created++, stream), () => false);
+    // More than a pipe holds (64 KiB on Linux), with a character across every 3-byte boundary.
+    const text = '€'.repeat(100_000);
+    out.write(text);
+    out.write('end\n');
+    await out.flush();
+    expect(created).toBe(1);
+    const early = Buffer.alloc(1 << 20);
+    const n = readSync(reader, early, 0, early.length, null);
+    closeSync(reader);
+    closeSync(writer);
+    expect(n).toBeGreaterThan(0);
+    expect(Buffer.concat([early.subarray(0, n), late]).toString('utf8')).toBe(text + 'end\n');
   });
 });
