@@ -78,6 +78,31 @@ function pruneCache(cacheDir: string, prefix: string): void {
 }
 
 /**
+ * Records, in `cacheDir`'s `bundle` file, which installation's dist/ it serves, and removes the
+ * directories of the other installations (beside it, for the same Node version) whose recorded
+ * dist/ no longer exists: a removed installation, or an npx run's package replaced by a newer
+ * version in a directory of its own, would otherwise leave its ~2 MB behind for good. A directory
+ * with no record is left alone. Called only by a run that wrote cache files, which is when an
+ * installation is new or changed.
+ */
+function forgetRemovedInstallations(cacheDir: string, bundleDir: string): void {
+  const record = join(cacheDir, 'bundle');
+  if (!existsSync(record)) writeFileSync(record, `${bundleDir}\n`, { mode: 0o600 });
+  const parent = dirname(cacheDir);
+  for (const name of readdirSync(parent)) {
+    const other = join(parent, name);
+    if (other === cacheDir || !/^[0-9a-f]{8}$/.test(name)) continue;
+    let served: string;
+    try {
+      served = readFileSync(join(other, 'bundle'), 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (served && !existsSync(served)) rmSync(other, { recursive: true, force: true });
+  }
+}
+
+/**
  * Returns the directory for the cache: `$XDG_CACHE_HOME/meshctl/v8` (else `~/.cache/meshctl/v8`),
  * one subdirectory per Node version and architecture, as V8's code is only valid for the V8 that
  * made it, and in it one per installation. Undefined when no home directory is known.
@@ -153,6 +178,7 @@ export function enableCodeCache(bundleDir: string, cacheDir: string | undefined,
         renameSync(temp, path);
       }
       pruneCache(cacheDir, prefix);
+      forgetRemovedInstallations(cacheDir, bundleDir);
     } catch {
       // A read-only or full disk: the next run compiles without a cache, as this one did.
     }

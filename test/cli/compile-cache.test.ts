@@ -1,8 +1,8 @@
 /** The code cache for the bundle on Node versions without one (src/compile-cache.ts), in real child processes. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers.js';
@@ -43,7 +43,7 @@ describe('enableCodeCache', () => {
     const cache = join(dir, 'cache-a');
     expect(child(cache)).toStrictEqual({ stdout: 'true alpha-main.js other', stderr: '', status: 0 });
     const files = readdirSync(cache).sort();
-    expect(files.map((f) => f.replace(/-\d+-\d+-\d+\.bin$/, ''))).toStrictEqual(['chunks+part.js', 'main.js']);
+    expect(files.map((f) => f.replace(/-\d+-\d+-\d+\.bin$/, ''))).toStrictEqual(['bundle', 'chunks+part.js', 'main.js']);
     expect(statSync(cache).mode & 0o777).toBe(0o700);
     const written = files.map((f) => statSync(join(cache, f)).mtimeMs);
     expect(child(cache)).toStrictEqual({ stdout: 'true alpha-main.js other', stderr: '', status: 0 });
@@ -61,7 +61,7 @@ describe('enableCodeCache', () => {
     writeFileSync(part, "exports.word = function word() { return 'alpha'; };\n");
     expect(child(cache).stdout).toBe('true alpha-main.js other');
     // The edited file's earlier caches were removed when its new one was written.
-    expect(readdirSync(cache).map((f) => f.replace(/-\d+-\d+-\d+\.bin$/, '')).sort()).toStrictEqual(['chunks+part.js', 'main.js']);
+    expect(readdirSync(cache).map((f) => f.replace(/-\d+-\d+-\d+\.bin$/, '')).sort()).toStrictEqual(['bundle', 'chunks+part.js', 'main.js']);
   });
 
   it('keeps a directory per Node version and installation, under XDG_CACHE_HOME when set', () => {
@@ -70,6 +70,39 @@ describe('enableCodeCache', () => {
     expect(a).toMatch(new RegExp(`/\\.cache/meshctl/v8/${process.version}-${process.arch}/[0-9a-f]{8}$`));
     expect(b).not.toBe(a);
     expect(x).toBe(join('/x', a!.slice(a!.indexOf('/meshctl/'))));
+  });
+
+  it('removes the cache of an installation whose dist/ is gone once another installation writes its own', () => {
+    const xdg = join(dir, 'xdg');
+    /** A copy of the bundle as another installation's dist/; returns its path. */
+    const install = (name: string) => {
+      const copy = join(dir, name, 'dist');
+      cpSync(bundle, copy, { recursive: true });
+      return copy;
+    };
+    /** Runs the copy with the cache directory codeCacheDir gives it; returns that directory. */
+    const runFrom = (dist: string) => {
+      const script = `const c = require(${JSON.stringify(loader)});
+const d = c.codeCacheDir(${JSON.stringify(dist)}, { XDG_CACHE_HOME: ${JSON.stringify(xdg)} });
+c.enableCodeCache(${JSON.stringify(dist)}, d);
+require(${JSON.stringify(join(dist, 'main.js'))})();
+process.stdout.write(d);`;
+      return execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    };
+    const [one, two, three] = [install('one'), install('two'), install('three')];
+    const [cacheOne, cacheTwo] = [runFrom(one), runFrom(two)];
+    expect(readFileSync(join(cacheOne, 'bundle'), 'utf8')).toBe(`${one}\n`);
+    // A directory without a record (written by an earlier meshctl) is not touched.
+    const unrecorded = join(dirname(cacheOne), 'abcdef01');
+    mkdirSync(unrecorded);
+    rmSync(join(dir, 'one'), { recursive: true });
+    // Runs that write nothing remove nothing.
+    runFrom(two);
+    expect(existsSync(cacheOne)).toBe(true);
+    runFrom(three);
+    expect(existsSync(cacheOne)).toBe(false);
+    expect(existsSync(cacheTwo)).toBe(true);
+    expect(existsSync(unrecorded)).toBe(true);
   });
 
   it('is off with NODE_DISABLE_COMPILE_CACHE, and for a directory others can write to', () => {
