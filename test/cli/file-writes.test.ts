@@ -219,6 +219,13 @@ describe('stdout and stderr written to their descriptors (fdOutStream)', () => {
   const notAsked = (): boolean => {
     throw new Error('isatty was asked');
   };
+  /** A new FIFO opened at both ends (the reader never blocks); `writerFlags` are added to the writer's. */
+  const fifo = (writerFlags: number): { reader: number; writer: number } => {
+    const path = join(mkdtempSync(join(tmpdir(), 'meshctl-fd-')), 'fifo');
+    execFileSync('mkfifo', [path]);
+    const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return { reader, writer: openSync(path, constants.O_WRONLY | writerFlags) };
+  };
 
   it('writes every chunk, multi-byte characters included, to a file, in order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshctl-fd-'));
@@ -250,11 +257,7 @@ describe('stdout and stderr written to their descriptors (fdOutStream)', () => {
   });
 
   it.runIf(process.platform !== 'win32')('ends quietly when the reader has gone away (EPIPE)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'meshctl-fd-'));
-    const fifo = join(dir, 'fifo');
-    execFileSync('mkfifo', [fifo]);
-    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writer = openSync(fifo, constants.O_WRONLY);
+    const { reader, writer } = fifo(0);
     closeSync(reader);
     const out = fdOutStream(writer, 'stdout', noStream, notAsked);
     out.write('nobody reads this\n');
@@ -263,11 +266,7 @@ describe('stdout and stderr written to their descriptors (fdOutStream)', () => {
   });
 
   it.runIf(process.platform !== 'win32')('hands a non-blocking descriptor whose reader is behind (EAGAIN) to the Node stream, keeping every byte in order', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'meshctl-fd-'));
-    const fifo = join(dir, 'fifo');
-    execFileSync('mkfifo', [fifo]);
-    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const { reader, writer } = fifo(constants.O_NONBLOCK);
     let late = Buffer.alloc(0);
     let created = 0;
     const stream = new Writable({
