@@ -6,6 +6,7 @@ import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program.js';
 import type { Deps } from './deps.js';
 import { ExitCode, exitCodeFor } from './errors.js';
+import { systemDeps } from './system.js';
 
 /**
  * Runs meshctl with `argv` (arguments after the program name) and returns the exit code:
@@ -45,7 +46,6 @@ export async function main(argv: readonly string[], deps: Deps): Promise<number>
 
 /** Entry point used by bin/meshctl: runs main with the real process. */
 export async function run(): Promise<void> {
-  const { systemDeps } = await import('./system.js');
   // eslint-disable-next-line no-restricted-properties -- the one place argv is read
   const code = await main(process.argv.slice(2), systemDeps());
   process.exitCode = code;
