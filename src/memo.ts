@@ -7,7 +7,9 @@
 export function boundedMemo<T>(fn: (key: string) => T, limit: number): (key: string) => T {
   const memo = new Map<string, T>();
   return (key) => {
-    if (memo.has(key)) return memo.get(key)!;
+    // One lookup on a hit; `has` only tells a kept undefined from a miss.
+    const kept = memo.get(key);
+    if (kept !== undefined || memo.has(key)) return kept as T;
     const value = fn(key);
     if (memo.size >= limit) memo.clear();
     memo.set(key, value);
