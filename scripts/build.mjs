@@ -54,7 +54,9 @@ const lazyCommanderChildProcess = {
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { meshctl: 'src/main.ts', 'compile-cache': 'src/compile-cache.ts', 'build-assets': 'src/cli/assets.ts', 'build-ingress': 'src/cli/ingress-gateway.ts' },
+  entryPoints: { meshctl: 'src/main.ts', 'compile-cache': 'src/compile-cache.ts', 'build-assets': 'src/cli/assets.ts', 'build-ingress': 'src/cli/ingress-gateway.ts',
+    // The worker thread of large kube-inject runs (src/cli/inject-workers.ts), found next to meshctl.js.
+    'inject-worker': 'src/cli/inject-worker.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

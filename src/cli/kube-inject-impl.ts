@@ -12,6 +12,7 @@ import type { KubeClient } from '../kube/types.js';
 import { isObject, type K8sObject } from '../manifest/objects.js';
 import type { OverlayFile } from '../render/config.js';
 import { connectCluster, type KubeGlobals } from './kube-flags.js';
+import { workerOptionsFromEnv, workerPods } from './inject-workers.js';
 import { expandInputPaths, readInputFiles, splitFileFlags, STDIN_NAME, writeOutputFile } from './inputs.js';
 import { configurationFrom, printWarnings } from './render-options.js';
 
@@ -213,7 +214,10 @@ export async function runKubeInject(deps: Deps, opts: KubeInjectOptions, globals
   });
   await runOver(deps, opts, (files) => {
     const withNamespaces = withInputNamespaces(injector, files);
-    return (text, name) => injectFile(withNamespaces, text, name);
+    // A large file's pods go to a worker thread (src/cli/inject-workers.ts); the output is the same.
+    const workers = workerOptionsFromEnv(deps.env);
+    const queue = workers ? workerPods(workers) : undefined;
+    return (text, name) => injectFile(withNamespaces, text, name, queue);
   });
 }
 

@@ -18,7 +18,8 @@ import { isJsonFile, parseJsonStrict, parseYamlDocuments, positionOf, yamlDocume
 import { collectNamespaceLabels } from './ambient.js';
 import { podOwner, workloadKind, type ObjectPath, type WorkloadKind } from './kinds.js';
 import { mergeKeyOf } from './merge.js';
-import { injectPod, InjectionError, uninjectPod, STATUS_ANNOTATION, type Injector, type TemplateRun } from './pod.js';
+import { localPods, type PodQueue, type PodQueueFactory } from './pod-queue.js';
+import { injectPod, InjectionError, uninjectPod, STATUS_ANNOTATION, type Injector, type PodInput, type PodOutcome, type TemplateRun } from './pod.js';
 import { podTemplateProblem, type ShapeProblem } from './shape.js';
 import { dottedPath, findNonJson } from '../manifest/json-data.js';
 
@@ -136,15 +137,72 @@ interface SourceShape {
   anchorNotes(p: Path, value: Json): string[];
 }
 
+/** The report of a workload before anything happened to it: kind and `namespace/name`. */
+function newReport(kind: WorkloadKind, object: JsonObject): WorkloadReport {
+  const metadata = isObject(object.metadata) ? object.metadata : {};
+  const name = typeof metadata.name === 'string' ? metadata.name : '';
+  const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : '';
+  return { kind: kind.kind.toLowerCase(), name: `${namespace || 'default'}/${name}`, action: 'unchanged', warnings: [], notes: [] };
+}
+
+/**
+ * What injectPod is given for a workload: its pod template and the workload identity templates
+ * see. Throws ShapeError when the pod template is not the shape injection needs.
+ */
+function injectionInput(kind: WorkloadKind, object: JsonObject): PodInput {
+  const metadata = isObject(object.metadata) ? object.metadata : {};
+  const name = typeof metadata.name === 'string' ? metadata.name : '';
+  const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : '';
+  const metaValue = getIn(object, kind.podMeta);
+  const specValue = getIn(object, kind.podSpec);
+  const meta = isObject(metaValue) ? metaValue : {};
+  const spec = isObject(specValue) ? specValue : {};
+  const problem = nonJsonProblem(kind, meta, spec) ?? podTemplateProblem(kind, object);
+  if (problem) throw new ShapeError(problem);
+  // The workload identity templates see (istioctl's IntoObject): a Pod's comes from its owner
+  // references; any other workload is itself, with the apiVersion the document gives.
+  const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
+  const owner = kind.kind === 'Pod' ? podOwner(meta) : { name, namespace, apiVersion, kind: kind.kind };
+  return {
+    typeMeta: { apiVersion: owner.apiVersion, kind: owner.kind },
+    workload: { name: owner.name, namespace: owner.namespace },
+    meta,
+    spec,
+  };
+}
+
+/**
+ * Writes an injection's outcome for the workload at `path` into `target` (a copy of the document)
+ * and returns the workload's report.
+ */
+function injectedWorkload(target: JsonObject, path: Path, kind: WorkloadKind, object: JsonObject, input: PodInput, outcome: PodOutcome, runs: TemplateRun[]): WorkloadReport {
+  const report = newReport(kind, object);
+  if (outcome.action === 'skipped') {
+    report.action = 'skipped';
+    report.reason = outcome.detail ? `${outcome.reason} (${outcome.detail})` : outcome.reason;
+    return report;
+  }
+  const holder = getIn(target, path) as JsonObject;
+  runs.push(...outcome.runs);
+  setIn(holder, kind.podMeta, outcome.meta);
+  setIn(holder, kind.podSpec, outcome.spec);
+  report.warnings = outcome.warnings;
+  // Only a pod injected before can come out unchanged; the comparison costs two copies of its text.
+  const same = () => JSON.stringify(outcome.meta) === JSON.stringify(input.meta) && JSON.stringify(outcome.spec) === JSON.stringify(input.spec);
+  report.action = outcome.previouslyInjected ? (same() ? 'unchanged' : 'updated') : 'injected';
+  return report;
+}
+
 /**
  * Processes one workload; writes the new pod metadata/spec into `target` (a copy of the document)
  * and returns its report.
  */
 function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: WorkloadKind, object: JsonObject, shape: SourceShape, runs: TemplateRun[]): WorkloadReport {
-  const metadata = isObject(object.metadata) ? object.metadata : {};
-  const name = typeof metadata.name === 'string' ? metadata.name : '';
-  const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : '';
-  const report: WorkloadReport = { kind: kind.kind.toLowerCase(), name: `${namespace || 'default'}/${name}`, action: 'unchanged', warnings: [], notes: [] };
+  if (!mode.uninject) {
+    const input = injectionInput(kind, object);
+    return injectedWorkload(target, path, kind, object, input, injectPod(mode.injector!, input), runs);
+  }
+  const report = newReport(kind, object);
   const metaValue = getIn(object, kind.podMeta);
   const specValue = getIn(object, kind.podSpec);
   const meta = isObject(metaValue) ? metaValue : {};
@@ -152,50 +210,20 @@ function processWorkload(mode: Mode, target: JsonObject, path: Path, kind: Workl
   const metaPath = [...path, ...kind.podMeta];
   const specPath = [...path, ...kind.podSpec];
   const holder = getIn(target, path) as JsonObject;
-
-  if (mode.uninject) {
-    if (!isObject(meta.annotations) || !(STATUS_ANNOTATION in meta.annotations)) {
-      report.action = 'not injected';
-      return report;
-    }
-    const result = uninjectPod(meta, spec);
-    dropCreated(result.meta, CREATED_META, metaPath, shape);
-    dropCreated(result.spec, CREATED_SPEC, specPath, shape);
-    setIn(holder, kind.podSpec, result.spec);
-    setIn(holder, kind.podMeta, result.meta);
-    const metaParent = kind.podMeta.slice(0, -1);
-    const metaParentValue = getIn(holder, metaParent);
-    if (isObject(metaParentValue)) dropCreated(metaParentValue, [kind.podMeta[kind.podMeta.length - 1]!], [...path, ...metaParent], shape);
-    report.action = 'uninjected';
-    report.notes = [...result.notes, ...shape.anchorNotes(metaPath, result.meta), ...shape.anchorNotes(specPath, result.spec)];
+  if (!isObject(meta.annotations) || !(STATUS_ANNOTATION in meta.annotations)) {
+    report.action = 'not injected';
     return report;
   }
-
-  const problem = nonJsonProblem(kind, meta, spec) ?? podTemplateProblem(kind, object);
-  if (problem) throw new ShapeError(problem);
-
-  // The workload identity templates see (istioctl's IntoObject): a Pod's comes from its owner
-  // references; any other workload is itself, with the apiVersion the document gives.
-  const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
-  const owner = kind.kind === 'Pod' ? podOwner(meta) : { name, namespace, apiVersion, kind: kind.kind };
-  const outcome = injectPod(mode.injector!, {
-    typeMeta: { apiVersion: owner.apiVersion, kind: owner.kind },
-    workload: { name: owner.name, namespace: owner.namespace },
-    meta,
-    spec,
-  });
-  if (outcome.action === 'skipped') {
-    report.action = 'skipped';
-    report.reason = outcome.detail ? `${outcome.reason} (${outcome.detail})` : outcome.reason;
-    return report;
-  }
-  runs.push(...outcome.runs);
-  setIn(holder, kind.podMeta, outcome.meta);
-  setIn(holder, kind.podSpec, outcome.spec);
-  report.warnings = outcome.warnings;
-  // Only a pod injected before can come out unchanged; the comparison costs two copies of its text.
-  const same = () => JSON.stringify(outcome.meta) === JSON.stringify(meta) && JSON.stringify(outcome.spec) === JSON.stringify(spec);
-  report.action = outcome.previouslyInjected ? (same() ? 'unchanged' : 'updated') : 'injected';
+  const result = uninjectPod(meta, spec);
+  dropCreated(result.meta, CREATED_META, metaPath, shape);
+  dropCreated(result.spec, CREATED_SPEC, specPath, shape);
+  setIn(holder, kind.podSpec, result.spec);
+  setIn(holder, kind.podMeta, result.meta);
+  const metaParent = kind.podMeta.slice(0, -1);
+  const metaParentValue = getIn(holder, metaParent);
+  if (isObject(metaParentValue)) dropCreated(metaParentValue, [kind.podMeta[kind.podMeta.length - 1]!], [...path, ...metaParent], shape);
+  report.action = 'uninjected';
+  report.notes = [...result.notes, ...shape.anchorNotes(metaPath, result.meta), ...shape.anchorNotes(specPath, result.spec)];
   return report;
 }
 
@@ -380,27 +408,88 @@ function jsonText(value: unknown, like: string): string {
   return JSON.stringify(value, null, indent) + (like.endsWith('\n') ? '\n' : '');
 }
 
-function process(mode: Mode, text: string, file: string): FileResult {
+function process(mode: Mode, text: string, file: string, queue: PodQueueFactory = localPods): FileResult {
   if (looksLikeJson(text) || (isJsonFile(file) && text.trim() !== '')) return processJson(mode, text, file);
   const result: FileResult = { output: text, workloads: [], runs: [] };
   const edits: TextEdit[] = [];
   // Document by document: only the text edits outlive a document, not its tree, which costs
-  // about 28 times its text (a 5,000-workload file held all of them at once).
+  // about 28 times its text (a 5,000-workload file held all of them at once). With the worker
+  // (src/cli/inject-workers.ts), the documents whose pods are on it wait, at most a few dozen.
   // After a workload fails, the rest is still parsed: as when every document was parsed first, a
   // syntax error anywhere in the file is what is reported.
   let failed: { error: unknown } | undefined;
-  const docs = yamlDocuments(text, file);
-  for (let next = docs.next(); !next.done; next = docs.next()) {
-    if (failed) continue;
-    try {
-      processDocument(mode, text, next.value, result, edits);
-    } catch (error) {
-      failed = { error };
+  const pods = mode.uninject ? undefined : queue(mode.injector!, text.length);
+  const waiting: PendingDocument[] = [];
+  try {
+    const docs = yamlDocuments(text, file);
+    for (let next = docs.next(); !next.done; next = docs.next()) {
+      if (failed) continue;
+      try {
+        if (!pods) {
+          processDocument(mode, text, next.value, result, edits);
+          continue;
+        }
+        const started = startDocument(next.value, pods);
+        if (started) waiting.push(started);
+        while (waiting.length && (pods.full || !waiting[0]!.workloads[0]!.input || pods.answered())) finishDocument(text, waiting.shift()!, pods, result, edits);
+      } catch (error) {
+        failed = { error };
+      }
     }
+    if (failed) throw failed.error;
+    while (pods && waiting.length) finishDocument(text, waiting.shift()!, pods, result, edits);
+  } finally {
+    pods?.close();
   }
-  if (failed) throw failed.error;
   if (edits.length) result.output = applyEdits(text, edits);
   return result;
+}
+
+/** A document whose pods were handed to injection, with each workload's input or the failure that stopped it. */
+interface PendingDocument {
+  src: SourceDocument;
+  workloads: { path: Path; kind: WorkloadKind; object: JsonObject; input?: PodInput; error?: unknown }[];
+}
+
+/**
+ * Submits the pods of a document's workloads, up to the first that cannot be injected (whose
+ * failure finishDocument throws in its turn). Undefined for a document without workloads.
+ */
+function startDocument(src: SourceDocument, pods: PodQueue): PendingDocument | undefined {
+  const found: { path: Path; kind: WorkloadKind; object: JsonObject }[] = [];
+  workloadsIn(src.data as Json, [], found);
+  if (!found.length) return undefined;
+  const workloads: PendingDocument['workloads'] = [];
+  for (const w of found) {
+    try {
+      const input = injectionInput(w.kind, w.object);
+      pods.submit(input);
+      workloads.push({ ...w, input });
+    } catch (error) {
+      workloads.push({ ...w, error });
+      break;
+    }
+  }
+  return { src, workloads };
+}
+
+/** Takes the outcomes of a started document's pods; adds their reports to `result` and the text edits to `edits`. */
+function finishDocument(text: string, pending: PendingDocument, pods: PodQueue, result: FileResult, edits: TextEdit[]): void {
+  const { src } = pending;
+  const target = copyData(src.data) as JsonObject;
+  let changed = false;
+  for (const w of pending.workloads) {
+    try {
+      if (!w.input) throw w.error;
+      const report = injectedWorkload(target, w.path, w.kind, w.object, w.input, pods.next(), result.runs);
+      // These always change the pod's annotations (the status one is added or rewritten).
+      changed ||= report.action === 'injected' || report.action === 'updated';
+      result.workloads.push(report);
+    } catch (e) {
+      throw failure(e, src, src.file, w.path, w.kind, w.object);
+    }
+  }
+  planDocumentEdits(text, src, target, changed, edits);
 }
 
 /** Processes the workloads of one YAML document; adds their reports to `result` and the text edits to `edits`. */
@@ -421,6 +510,11 @@ function processDocument(mode: Mode, text: string, src: SourceDocument, result: 
       throw failure(e, src, src.file, w.path, w.kind, w.object);
     }
   }
+  planDocumentEdits(text, src, target, changed, edits);
+}
+
+/** Adds the text edits that turn a document into `target` to `edits`, unless nothing `changed` and `target` equals its data. */
+function planDocumentEdits(text: string, src: SourceDocument, target: JsonObject, changed: boolean, edits: TextEdit[]): void {
   if (!changed && JSON.stringify(target) === JSON.stringify(src.data)) return;
   try {
     for (const edit of planEdits(text, src.doc, target, { mergeKey: (path) => mergeKeyOf(path[path.length - 1]) })) edits.push(edit);
@@ -435,10 +529,12 @@ function processDocument(mode: Mode, text: string, src: SourceDocument, result: 
  * Injects the sidecar into every workload of a file's text. Returns the new text (unchanged bytes
  * outside the edited pod templates), one report entry per workload and the template runs. Throws
  * DataError with `file:line:column` on a syntax error or a workload that cannot be injected; then
- * nothing of the file is returned.
+ * nothing of the file is returned. `queue` makes the queue of the file's pods: by default each is
+ * injected when its document is read; the CLI may inject a large file's pods on a worker thread
+ * (src/cli/inject-workers.ts). The result is the same either way.
  */
-export function injectFile(injector: Injector, text: string, file: string): FileResult {
-  const result = process({ uninject: false, injector }, text, file);
+export function injectFile(injector: Injector, text: string, file: string, queue: PodQueueFactory = localPods): FileResult {
+  const result = process({ uninject: false, injector }, text, file, queue);
   // The promise is uninject(inject(x)) === x; where the output cannot keep it, say so now, while
   // the input is at hand (kube-uninject only sees the injected text).
   const first = result.workloads.find((w) => w.action === 'injected');

@@ -29,12 +29,15 @@ import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
 import { loadAssets } from '../../src/cli/assets.js';
 import { injectionConfigFromObjects } from '../../src/inject/config.js';
 import { injectFile } from '../../src/inject/documents.js';
+import { workerPods } from '../../src/cli/inject-workers.js';
+import type { PodQueueFactory } from '../../src/inject/pod-queue.js';
 import { SUPPLEMENTAL_GROUPS_ANNOTATION, UID_RANGE_ANNOTATION } from '../../src/inject/openshift.js';
 import { createInjector } from '../../src/inject/pod.js';
 import type { K8sObject } from '../../src/manifest/objects.js';
 import { resolveConfiguration } from '../../src/render/config.js';
 import { renderManifests } from '../../src/render/render.js';
 import { run, testDeps } from '../helpers.js';
+import { workerScript } from '../inject/worker-script.js';
 import { CONFORMANCE_DIR, conformanceAvailable, readConformanceJson, scoreLine, suiteTitle } from './support.js';
 
 /** One run of cases.json (see the data folder's README). */
@@ -83,7 +86,7 @@ const UPSTREAM_NAMESPACES: ReadonlyMap<string, Record<string, string>> = new Map
  * Runs kube-inject's engine as `kube-inject --from-cluster` runs it, with the injector
  * configuration rendered from `flags` and the cluster's Namespaces given; returns the output.
  */
-async function injectWithNamespaces(c: InjectCase, flags: string[]): Promise<string> {
+async function injectWithNamespaces(c: InjectCase, flags: string[], queue?: PodQueueFactory): Promise<string> {
   const assets = await loadAssets(testDeps().deps);
   const sets: string[] = [];
   for (let i = 0; i < flags.length; i += 2) {
@@ -94,7 +97,7 @@ async function injectWithNamespaces(c: InjectCase, flags: string[]): Promise<str
   // As kube-inject renders: only istiod's configuration is read, so components it does not render are left out.
   const objects = renderManifests(config, assets).objects.map((o) => o.object as K8sObject);
   const injector = createInjector(injectionConfigFromObjects(objects, config.revision), { nativeSidecars: c.nativeSidecar, namespaces: UPSTREAM_NAMESPACES });
-  return injectFile(injector, readFileSync(join(TESTDATA, c.input), 'utf8'), c.input).output;
+  return injectFile(injector, readFileSync(join(TESTDATA, c.input), 'utf8'), c.input, queue).output;
 }
 
 
@@ -271,6 +274,12 @@ describe.skipIf(!conformanceAvailable)(suiteTitle('kube-inject conformance (Isti
       const r = clusterNamespaces
         ? { code: 0, stdout: await injectWithNamespaces(c, flags), stderr: '' }
         : await run(args, { env: {} });
+      // The same run with the pods injected on a worker thread (src/cli/inject-workers.ts) gives the same bytes, reports and errors.
+      const script = await workerScript();
+      const onWorker = clusterNamespaces
+        ? { code: 0, stdout: await injectWithNamespaces(c, flags, workerPods({ minSize: 0, script })), stderr: '' }
+        : await run(args, { env: { MESHCTL_INJECT_WORKER_MIN_SIZE: '0', MESHCTL_INJECT_WORKER_SCRIPT: script } });
+      expect(onWorker).toEqual(r);
       if (c.expectedError !== undefined) {
         expect(r.code, r.stdout).not.toBe(0);
         expect(r.stderr.toLowerCase()).toContain(c.expectedError);

@@ -156,6 +156,30 @@ describe('bin/meshctl kube-inject', () => {
     expect(readFileSync(good, 'utf8')).toBe(injected);
     expect(readdirSync(dir).sort()).toEqual(['app.yaml', 'bad.yaml']);
   });
+
+  it('gives the same bytes, report lines, errors and exit codes with the pods injected on its worker thread', async () => {
+    // dist/inject-worker.js, which large files start; MESHCTL_INJECT_WORKER_MIN_SIZE=0 starts it for any file and waits for it.
+    const onWorker = { env: { MESHCTL_INJECT_WORKER_MIN_SIZE: '0' }, reject: false, stripFinalNewline: false } as const;
+    const onOne = { env: { MESHCTL_INJECT_WORKER_MIN_SIZE: 'off' }, reject: false, stripFinalNewline: false } as const;
+    const dir = mkdtempSync(join(tmpdir(), 'meshctl-worker-'));
+    const many = join(dir, 'many.yaml');
+    const text = readFileSync(bookinfo, 'utf8');
+    writeFileSync(many, Array.from({ length: 60 }, (_, i) => text.replace(/name: ([a-z]+-v\d)\b/g, `name: $1-${i}`)).join('---\n'));
+    const failing = join(dir, 'failing.yaml');
+    writeFileSync(failing, `${text}---\n${readFileSync(join(repoRoot, 'test/testdata/inject/bad/interception-mode-bad.yaml'), 'utf8')}`);
+    for (const args of [['-f', many], ['-f', bookinfo, '-f', many], ['-f', failing]]) {
+      const a = await execa(bin, ['kube-inject', ...args], onWorker);
+      const b = await execa(bin, ['kube-inject', ...args], onOne);
+      expect({ code: a.exitCode, stdout: a.stdout, stderr: a.stderr }).toEqual({ code: b.exitCode, stdout: b.stdout, stderr: b.stderr });
+    }
+    const failed = await execa(bin, ['kube-inject', '-f', failing], onWorker);
+    expect(failed.exitCode).toBe(65);
+    expect(failed.stderr).toMatch(/failing\.yaml:\d+:\d+: deployment "bad": invalid value 'MAGIC'/);
+    // With the worker used once it is ready (pods injected here before): still the same.
+    const plain = await execa(bin, ['kube-inject', '-f', many], { env: { MESHCTL_INJECT_WORKER_MIN_SIZE: '1' }, reject: false, stripFinalNewline: false });
+    expect(plain.stdout).toBe((await execa(bin, ['kube-inject', '-f', many], onOne)).stdout);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
 
 describe('bin/meshctl output to a closed pipe', () => {

@@ -9,6 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { injectFile, uninjectFile } from '../../src/inject/documents.js';
 import { defaultInjector } from './injector.js';
+import { workerScript } from './worker-script.js';
+import { workerPods } from '../../src/cli/inject-workers.js';
 
 const WORKLOADS = 2_000;
 
@@ -145,5 +147,15 @@ describe(`kube-inject of ${WORKLOADS} workloads in one file`, () => {
       const one = injectFile(injector, docs[i]!, `one-${i}.yaml`).output;
       expect(injected.output.includes(one), `workload ${i}`).toBe(true);
     }
+
+    // With the pods injected on a worker thread (as large runs of the CLI do): the same bytes and
+    // reports, for the first injection and for the injection of its output (pods already injected).
+    const parallel = workerPods({ minSize: 0, script: await workerScript() });
+    const onWorker = injectFile(injector, input, 'workloads.yaml', parallel);
+    expect(onWorker.output === injected.output).toBe(true);
+    expect(onWorker.workloads).toEqual(injected.workloads);
+    const againOnWorker = injectFile(injector, injected.output, 'workloads.yaml', parallel);
+    expect(againOnWorker.output === again.output).toBe(true);
+    expect(againOnWorker.workloads).toEqual(again.workloads);
   }, 240_000);
 });
