@@ -13,6 +13,7 @@
  * workloads. Until it is ready the pods are injected here.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -47,11 +48,12 @@ const STALL_MS = 60_000;
  * benchmarks: `MESHCTL_INJECT_WORKER_MIN_SIZE` sets `minSize` (`off`: one thread), and
  * `MESHCTL_INJECT_WORKER_SCRIPT` the worker's script (tests running src/ bundle it). Otherwise the
  * script is the build's dist/inject-worker.js, next to the chunk of this code. Undefined (one
- * thread) when there is no script.
+ * thread) when there is no script, or, unless the variable says otherwise, when the process may
+ * use only one CPU (`cores`, os.availableParallelism()): there the worker only adds its cost.
  */
-export function workerOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): WorkerOptions | undefined {
+export function workerOptionsFromEnv(env: Readonly<Record<string, string | undefined>>, cores: number = availableParallelism()): WorkerOptions | undefined {
   const setting = env.MESHCTL_INJECT_WORKER_MIN_SIZE;
-  if (setting === 'off') return undefined;
+  if (setting === 'off' || (setting === undefined && cores < 2)) return undefined;
   const script = env.MESHCTL_INJECT_WORKER_SCRIPT || builtWorkerScript();
   if (!script || !existsSync(script)) return undefined;
   return { minSize: setting !== undefined && /^\d+$/.test(setting) ? Number(setting) : DEFAULT_MIN_SIZE, script };

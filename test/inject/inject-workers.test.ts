@@ -90,13 +90,16 @@ describe('pod injections on a worker thread', () => {
     expect(JSON.stringify(attempt(() => injectFile(injector, withSyntaxError, 'many.yaml')))).toMatch(/YAML syntax error/);
   });
 
-  it('runs on one thread when there is no worker script (running from src/) or the environment turns it off', async () => {
+  it('runs on one thread when there is no worker script (running from src/), the environment turns it off or there is one CPU', async () => {
     const script = await workerScript();
     expect(workerOptionsFromEnv({})).toBeUndefined();
     expect(workerOptionsFromEnv({ MESHCTL_INJECT_WORKER_MIN_SIZE: '0', MESHCTL_INJECT_WORKER_SCRIPT: join(repoRoot, 'no-such-worker.js') })).toBeUndefined();
     expect(workerOptionsFromEnv({ MESHCTL_INJECT_WORKER_MIN_SIZE: 'off', MESHCTL_INJECT_WORKER_SCRIPT: script })).toBeUndefined();
     expect(workerOptionsFromEnv({ MESHCTL_INJECT_WORKER_MIN_SIZE: '0', MESHCTL_INJECT_WORKER_SCRIPT: script })).toEqual({ minSize: 0, script });
-    expect(workerOptionsFromEnv({ MESHCTL_INJECT_WORKER_SCRIPT: script })).toEqual({ minSize: 600_000, script });
+    expect(workerOptionsFromEnv({ MESHCTL_INJECT_WORKER_SCRIPT: script }, 2)).toEqual({ minSize: 600_000, script });
+    // One CPU: one thread, unless the variable asks for the worker.
+    expect(workerOptionsFromEnv({ MESHCTL_INJECT_WORKER_SCRIPT: script }, 1)).toBeUndefined();
+    expect(workerOptionsFromEnv({ MESHCTL_INJECT_WORKER_MIN_SIZE: '0', MESHCTL_INJECT_WORKER_SCRIPT: script }, 1)).toEqual({ minSize: 0, script });
   });
 
   it('injects on this thread when the worker cannot build the injector', async () => {
