@@ -123,6 +123,9 @@ function settleExports(code, file) {
     if (local.includes('.')) continue;
     const name = local.replace(/\$/g, '\\$');
     if (new RegExp(`^(?:(?:async )?function\\*? ?${name}\\(|class ${name}\\b|const ${name}\\b)`, 'm').test(code)) settled.push(`${key}: ${local}`);
+    // esbuild writes a class with static members as `var X = class ...`: settled too when nothing
+    // else in the chunk assigns X (the declaration is then its only assignment).
+    else if (new RegExp(`^var ${name} = class\\b`, 'm').test(code) && code.match(new RegExp(`(?<![\\w$.])${name}\\s*(?:[-+*/%&|^]|\\*\\*|<<|>>>?|\\?\\?|&&|\\|\\|)?=(?![=>])|(?:\\+\\+|--)${name}\\b|(?<![\\w$.])${name}(?:\\+\\+|--)`, 'g'))?.length === 1) settled.push(`${key}: ${local}`);
   }
   if (settled.length === 0) return code;
   return `${code}
