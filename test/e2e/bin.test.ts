@@ -1,6 +1,7 @@
 /** End to end: the built bin/meshctl, run as a user would, with execa. */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +62,21 @@ describe('bin/meshctl', () => {
       const chunkInputs = Object.keys(meta.outputs[chunk]?.inputs ?? {});
       expect(chunkInputs.filter((i) => /client-node|node_modules\/(ora|execa)\//.test(i))).toStrictEqual([]);
     }
+  });
+
+  it('exports what cannot change (functions, classes) as plain values and what can (a `var`) through getters', () => {
+    // The template engine's value types: `var GoMap = class` in esbuild's output, assigned nowhere else.
+    const meta = JSON.parse(readFileSync(join(repoRoot, 'dist/meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+    const chunk = Object.keys(meta.outputs).find((o) => o.endsWith('.js') && 'src/inject/gotmpl/values.ts' in meta.outputs[o]!.inputs);
+    expect(chunk).toBeDefined();
+    const exported = createRequire(import.meta.url)(join(repoRoot, chunk!)) as Record<string, unknown>;
+    const settled = Object.getOwnPropertyDescriptor(exported, 'GoMap');
+    expect(settled?.get).toBeUndefined();
+    expect(typeof settled?.value).toBe('function');
+    const live = Object.entries(Object.getOwnPropertyDescriptors(exported)).filter(([, d]) => d.get !== undefined).map(([k]) => k);
+    const source = readFileSync(join(repoRoot, chunk!), 'utf8');
+    // Every export still behind a getter is one the chunk does not declare as a function, class or const.
+    for (const name of live) expect(source).not.toMatch(new RegExp(`^(?:function ${name}\\(|class ${name}\\b|const ${name}\\b)`, 'm'));
   });
 
   it('loads as CommonJS, without the ES module loader, and leaves lazy chunks and unused built-ins unloaded', async () => {
