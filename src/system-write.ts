@@ -117,7 +117,9 @@ export interface CheckedOutStream extends OutStream {
 
 /**
  * Wraps a process stream (stdout, stderr) so that a write error never becomes an uncaught
- * exception: the first error is kept, later writes are dropped, and `flush()` reports it.
+ * exception: the first error is kept, later writes are dropped, and `flush()` reports it. `write`
+ * also takes bytes (the rest of a chunk fdOutStream could not write, which may end inside a
+ * character).
  */
 export function processOutStream(stream: NodeJS.WritableStream, name: string, isTTY: boolean): CheckedOutStream & { write(chunk: string | Uint8Array): void } {
   let failure: NodeJS.ErrnoException | undefined;
@@ -171,7 +173,10 @@ export function processOutStream(stream: NodeJS.WritableStream, name: string, is
  * the Node stream, for the rest of the run and everything after it, in order; other errors are kept
  * and reported by `flush()` as processOutStream reports them (a reader gone away, `EPIPE`, is no
  * error). `isTTY` is asked of `isatty(fd)` on first use only, as answering it loads the same modules.
+ * @param fd the descriptor written: 1 (stdout) or 2 (stderr)
+ * @param name how errors name the stream: `stdout` or `stderr`
  * @param slow returns the Node stream of the same descriptor (process.stdout or process.stderr)
+ * @param isatty whether a descriptor is a terminal (node:tty's `isatty`)
  */
 export function fdOutStream(fd: number, name: string, slow: () => NodeJS.WritableStream, isatty: (fd: number) => boolean): CheckedOutStream {
   let failure: NodeJS.ErrnoException | undefined;
