@@ -80,15 +80,8 @@ function builtWorkerScript(): string | undefined {
 /** What the worker needs to build the same injector (its templates are parsed there again). */
 export interface WorkerSetup {
   config: Injector['config'];
-  options: {
-    nativeSidecars: boolean;
-    nativeSidecarsOnNode?: ReadonlyMap<string, boolean>;
-    env: Readonly<Record<string, string>>;
-    namespaces?: ReadonlyMap<string, Readonly<Record<string, string>>>;
-    leaveAmbientPods: boolean;
-    namespaceLabels?: ReadonlyMap<string, Readonly<Record<string, string>>>;
-    keepRuns: boolean;
-  };
+  /** The injector's settings that are plain data (its templates and decoded data are rebuilt there). */
+  options: Pick<Injector, 'nativeSidecars' | 'nativeSidecarsOnNode' | 'env' | 'namespaces' | 'leaveAmbientPods' | 'namespaceLabels'> & { keepRuns: boolean };
   port: MessagePort;
   /** Int32Array over a SharedArrayBuffer: [0] counts the worker's messages. */
   signal: Int32Array;
