@@ -15,10 +15,22 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Injector, PodInput, PodOutcome } from '../inject/pod.js';
 import { answerFor, outcomeOf, type PodAnswer, type PodQueue, type PodQueueFactory } from '../inject/pod-queue.js';
+
+let threads: typeof WorkerThreads | undefined;
+
+/**
+ * node:worker_threads, loaded when the first worker starts: it loads Node's stream and
+ * performance modules (about 3 ms), which a run over small files never needs.
+ */
+function workerThreads(): typeof WorkerThreads {
+  return (threads ??= createRequire(import.meta.url)('node:worker_threads') as typeof WorkerThreads);
+}
 
 /** When and from where a file's pods go to a worker. */
 export interface WorkerOptions {
@@ -197,6 +209,7 @@ export class WorkerPods implements PodQueue {
 
   private start(): void {
     try {
+      const { MessageChannel, Worker } = workerThreads();
       const { port1, port2 } = new MessageChannel();
       const signal = new Int32Array(new SharedArrayBuffer(4));
       const { injector } = this;
@@ -236,7 +249,7 @@ export class WorkerPods implements PodQueue {
   }
 
   private tryReceive(): unknown {
-    const got = receiveMessageOnPort(this.port!);
+    const got = workerThreads().receiveMessageOnPort(this.port!);
     return got === undefined ? undefined : got.message;
   }
 
