@@ -116,6 +116,15 @@ export interface CheckedOutStream extends OutStream {
 }
 
 /**
+ * The error `flush()` reports for a stream's first write error: none when there was none, or when
+ * the reader went away (EPIPE, `meshctl ... | head -1`).
+ */
+function streamFailure(failure: NodeJS.ErrnoException | undefined, name: string): WriteError | undefined {
+  if (!failure || failure.code === 'EPIPE') return undefined;
+  return new WriteError(`writing to ${name}: ${describeSystemError(failure)}`);
+}
+
+/**
  * Wraps a process stream (stdout, stderr) so that a write error never becomes an uncaught
  * exception: the first error is kept, later writes are dropped, and `flush()` reports it. `write`
  * also takes bytes (the rest of a chunk fdOutStream could not write, which may end inside a
@@ -151,7 +160,8 @@ export function processOutStream(stream: NodeJS.WritableStream, name: string, is
     flush() {
       return new Promise<void>((resolve, reject) => {
         const settle = () => {
-          if (failure && failure.code !== 'EPIPE') reject(new WriteError(`writing to ${name}: ${describeSystemError(failure)}`));
+          const error = streamFailure(failure, name);
+          if (error) reject(error);
           else resolve();
         };
         // setImmediate: an error event queued by the last write arrives before the answer.
@@ -203,8 +213,8 @@ export function fdOutStream(fd: number, name: string, slow: () => NodeJS.Writabl
     },
     flush() {
       if (fallback) return fallback.flush();
-      if (failure && failure.code !== 'EPIPE') return Promise.reject(new WriteError(`writing to ${name}: ${describeSystemError(failure)}`));
-      return Promise.resolve();
+      const error = streamFailure(failure, name);
+      return error ? Promise.reject(error) : Promise.resolve();
     },
   };
 }
