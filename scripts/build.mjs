@@ -97,15 +97,23 @@ await writeFile(join(root, 'dist', 'ingress-gateway.json'), JSON.stringify(rende
 // The schema validators' code, which they read and compile piece by piece when they first run (src/schema/lazy-validators.ts).
 await copyFile(join(root, 'src', 'generated', 'schema-validators.txt'), join(root, 'dist', 'schema-validators.txt'));
 
+/** Counts the places in `code` that assign the binding `name` (a regular-expression-escaped identifier): `=`, compound assignments, `++` and `--`. */
+function assignments(code, name) {
+  const operator = '(?:[-+*/%&|^]|\\*\\*|<<|>>>?|\\?\\?|&&|\\|\\|)?=(?![=>])';
+  const pattern = `(?<![\\w$.])${name}\\s*${operator}|(?:\\+\\+|--)${name}\\b|(?<![\\w$.])${name}(?:\\+\\+|--)`;
+  return code.match(new RegExp(pattern, 'g'))?.length ?? 0;
+}
+
 /**
  * Returns `code` (one chunk as esbuild's CommonJS conversion wrote it) with its exports made plain
  * data properties once the chunk has run, where the binding cannot change: a top-level function,
- * class or const. The conversion keeps ES modules' live bindings by exporting getters (one on the
- * exports object, one on the object it copies), so every call of an imported function went through
- * two getter calls; in kube-inject's template engine, whose value types and helpers live in other
- * chunks, that was 5-10 % of a large run (bench/README.md). Other exports (a `var` that a lazily
- * initialised module assigns later, a `let`) keep their getters. A chunk required while it is still
- * loading (a cycle) sees the getters, which stay correct.
+ * class or const, or a `var X = class` assigned nowhere else. The conversion keeps ES modules'
+ * live bindings by exporting getters (one on the exports object, one on the object it copies), so
+ * every call of an imported function went through two getter calls; in kube-inject's template
+ * engine, whose value types and helpers live in other chunks, that was 5-10 % of a large run
+ * (bench/README.md). Other exports (a `var` that a lazily initialised module assigns later, a
+ * `let`) keep their getters. A chunk required while it is still loading (a cycle) sees the
+ * getters, which stay correct.
  * @throws when the conversion's export table has a shape this does not know
  */
 function settleExports(code, file) {
@@ -123,9 +131,9 @@ function settleExports(code, file) {
     if (local.includes('.')) continue;
     const name = local.replace(/\$/g, '\\$');
     if (new RegExp(`^(?:(?:async )?function\\*? ?${name}\\(|class ${name}\\b|const ${name}\\b)`, 'm').test(code)) settled.push(`${key}: ${local}`);
-    // esbuild writes a class with static members as `var X = class ...`: settled too when nothing
-    // else in the chunk assigns X (the declaration is then its only assignment).
-    else if (new RegExp(`^var ${name} = class\\b`, 'm').test(code) && code.match(new RegExp(`(?<![\\w$.])${name}\\s*(?:[-+*/%&|^]|\\*\\*|<<|>>>?|\\?\\?|&&|\\|\\|)?=(?![=>])|(?:\\+\\+|--)${name}\\b|(?<![\\w$.])${name}(?:\\+\\+|--)`, 'g'))?.length === 1) settled.push(`${key}: ${local}`);
+    // esbuild writes a class with static members as `var X = class ...`: settled too when the
+    // declaration is the only assignment of X in the chunk.
+    else if (new RegExp(`^var ${name} = class\\b`, 'm').test(code) && assignments(code, name) === 1) settled.push(`${key}: ${local}`);
   }
   if (settled.length === 0) return code;
   return `${code}
